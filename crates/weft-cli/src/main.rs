@@ -1,0 +1,198 @@
+//! `weft`: the command line for Weft.
+//!
+//! Switching and status go to the running app over its control socket, the same path the UI
+//! and the tests use. `weft log` reads the database read-only and works without the app.
+//! Exit codes: 0 success, 1 failure (e.g. the app is not running), 2 bad usage.
+
+mod dates;
+
+use anyhow::Context;
+use chrono::{DateTime, Local, Utc};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use weft_core::control;
+use weft_core::paths::Paths;
+use weft_core::store::Store;
+use weft_core::time::{elapsed_label, parse_rfc3339};
+use weft_proto::{Request, Response, Source, Status, SwitchEntry, Target};
+
+#[derive(Parser)]
+#[command(
+    name = "weft",
+    version,
+    about = "Switch between focus and coordination, and see what you did",
+    after_help = "The Weft app must be running for every command but `log`. Start it with `weft-app`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Switch to the other state.
+    Toggle,
+    /// Switch to focus, optionally saying what you will work on.
+    Focus {
+        /// What this focus block is for, e.g. "refactor parser".
+        intent: Vec<String>,
+    },
+    /// Switch to coordination.
+    Coordinate,
+    /// Show the current state.
+    Status {
+        /// Print JSON: {"state": "focus"|"coordination", "since": RFC 3339, "intent": ...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List logged switches (works without the app).
+    Log {
+        /// Print a JSON array of switches.
+        #[arg(long)]
+        json: bool,
+        /// Only switches from this day or time on: YYYY-MM-DD, today, yesterday, or RFC 3339.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
+    /// Open the Weft window.
+    Open,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("weft: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let paths = Paths::from_env()?;
+    match command {
+        Command::Toggle => switch(&paths, Target::Toggle, None),
+        Command::Focus { intent } => {
+            let intent = intent.join(" ");
+            switch(
+                &paths,
+                Target::Focus,
+                Some(intent).filter(|i| !i.trim().is_empty()),
+            )
+        }
+        Command::Coordinate => switch(&paths, Target::Coordination, None),
+        Command::Status { json } => {
+            let status = match call(&paths, &Request::Status)? {
+                Response::Status(status) => status,
+                other => return unexpected(other),
+            };
+            if json {
+                println!("{}", serde_json::to_string(&status)?);
+            } else {
+                println!("{}", describe(&status));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log { json, since } => log(&paths, json, since.as_deref()),
+        Command::Open => match call(&paths, &Request::OpenWindow)? {
+            Response::Done => Ok(ExitCode::SUCCESS),
+            other => unexpected(other),
+        },
+    }
+}
+
+fn call(paths: &Paths, request: &Request) -> anyhow::Result<Response> {
+    match control::call(&paths.socket(), request)? {
+        Response::Error(e) => anyhow::bail!("{}", e.message),
+        response => Ok(response),
+    }
+}
+
+fn unexpected(response: Response) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("the app gave an unexpected answer: {response:?}")
+}
+
+fn switch(paths: &Paths, to: Target, intent: Option<String>) -> anyhow::Result<ExitCode> {
+    let request = Request::Switch {
+        to,
+        source: Source::Cli,
+        intent,
+    };
+    let outcome = match call(paths, &request)? {
+        Response::Switched(outcome) => outcome,
+        other => return unexpected(other),
+    };
+    if outcome.switched {
+        println!("{}", describe(&outcome.status));
+    } else {
+        println!("Already in {}", describe(&outcome.status));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "Focus since 09:05 (25 min): refactor parser"
+fn describe(status: &Status) -> String {
+    let since = parse_rfc3339(&status.since);
+    let local = since
+        .map(|t| t.with_timezone(&Local).format("%H:%M").to_string())
+        .unwrap_or_else(|| status.since.clone());
+    let elapsed = since
+        .map(|t| elapsed_label((Utc::now() - t).num_seconds()))
+        .unwrap_or_default();
+    let mut line = format!("{} since {local} ({elapsed})", status.state.label());
+    if let Some(intent) = &status.intent {
+        line.push_str(": ");
+        line.push_str(intent);
+    }
+    line
+}
+
+fn log(paths: &Paths, json: bool, since: Option<&str>) -> anyhow::Result<ExitCode> {
+    let since: Option<DateTime<Utc>> = match since {
+        None => None,
+        Some(text) => match dates::parse_since(text, Local::now()) {
+            Ok(t) => Some(t),
+            Err(message) => {
+                eprintln!("weft: {message}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    let database = paths.database();
+    let switches = match Store::open_read_only(&database) {
+        Ok(store) => store.switches(since)?,
+        Err(weft_core::Error::NoDatabase { .. }) => Vec::new(),
+        Err(e) => return Err(e).context("cannot read the log"),
+    };
+    let entries: Vec<SwitchEntry> = switches.iter().map(|s| s.to_entry()).collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        println!(
+            "No switches logged{}.",
+            if since.is_some() {
+                " in that period"
+            } else {
+                " yet"
+            }
+        );
+    }
+    for s in &switches {
+        let at = s.at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S");
+        let intent = s
+            .intent
+            .as_deref()
+            .map(|i| format!("  {i}"))
+            .unwrap_or_default();
+        println!(
+            "{at}  {:<12} → {:<12}  {:<6}{intent}",
+            s.from.as_str(),
+            s.to.as_str(),
+            s.source.as_str()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,285 @@
+//! The control socket: `$XDG_RUNTIME_DIR/weft/weft.sock`, mode 0600, in a 0700 directory.
+//!
+//! Framing is one JSON [`Request`] per line in, one JSON [`Response`] per line out, on a
+//! connection that may carry several requests. A line longer than [`MAX_LINE`] or a line that
+//! is not a request gets an error response, never a panic. Each connection has its own thread
+//! and an idle timeout, so a stuck client cannot hold anything up.
+
+use crate::{Error, Result};
+use std::io::{BufRead, BufReader, ErrorKind as IoKind, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use weft_proto::{ErrorKind, Request, Response};
+
+/// Longest request line accepted, in bytes.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// How long a connection may sit idle before the server closes it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long the client waits for the app's answer.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Handles one request. The app passes its dispatcher here.
+pub type Handler = Arc<dyn Fn(Request) -> Response + Send + Sync>;
+
+/// Binds the socket. The caller must hold the [instance lock](crate::instance): any socket
+/// file already there was left by a crashed instance and is removed.
+pub fn bind(path: &Path) -> Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        crate::paths::Paths {
+            data_dir: PathBuf::new(),
+            config_dir: PathBuf::new(),
+            runtime_dir: dir.to_owned(),
+        }
+        .ensure_runtime_dir()?;
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => log::info!("removed a stale control socket at {}", path.display()),
+        Err(e) if e.kind() == IoKind::NotFound => {}
+        Err(e) => return Err(Error::io(path, e)),
+    }
+    let listener = UnixListener::bind(path).map_err(|e| Error::io(path, e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| Error::io(path, e))?;
+    Ok(listener)
+}
+
+/// Serves requests on a background thread until the process ends.
+pub fn serve(listener: UnixListener, handler: Handler) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("weft-control".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                match stream {
+                    Ok(stream) => {
+                        let handler = handler.clone();
+                        let spawned = std::thread::Builder::new()
+                            .name("weft-control-conn".into())
+                            .spawn(move || serve_connection(stream, &handler));
+                        if let Err(e) = spawned {
+                            log::error!("control socket: cannot start a connection thread: {e}");
+                        }
+                    }
+                    Err(e) => log::warn!("control socket: accept failed: {e}"),
+                }
+            }
+        })
+        .map(drop)
+}
+
+fn serve_connection(stream: UnixStream, handler: &Handler) {
+    if let Err(e) = stream.set_read_timeout(Some(IDLE_TIMEOUT)) {
+        log::warn!("control socket: {e}");
+    }
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let response = match read_line(&mut reader) {
+            Ok(Some(line)) if line.trim().is_empty() => continue,
+            Ok(Some(line)) => match serde_json::from_str::<Request>(&line) {
+                Ok(request) => handler(request),
+                Err(e) => {
+                    Response::error(ErrorKind::BadRequest, format!("not a Weft request: {e}"))
+                }
+            },
+            Ok(None) => return,
+            Err(LineError::TooLong) => {
+                let _ = send(
+                    &mut writer,
+                    &Response::error(
+                        ErrorKind::BadRequest,
+                        format!("request longer than {MAX_LINE} bytes"),
+                    ),
+                );
+                return;
+            }
+            Err(LineError::NotUtf8) => {
+                Response::error(ErrorKind::BadRequest, "request is not valid UTF-8")
+            }
+            Err(LineError::Io(e)) => {
+                if !matches!(e.kind(), IoKind::WouldBlock | IoKind::TimedOut) {
+                    log::debug!("control socket: connection ended: {e}");
+                }
+                return;
+            }
+        };
+        if send(&mut writer, &response).is_err() {
+            return;
+        }
+    }
+}
+
+enum LineError {
+    TooLong,
+    NotUtf8,
+    Io(std::io::Error),
+}
+
+/// Reads one `\n`-terminated line of at most [`MAX_LINE`] bytes; `None` at end of stream.
+fn read_line(reader: &mut impl BufRead) -> std::result::Result<Option<String>, LineError> {
+    let mut bytes = Vec::new();
+    let read = reader
+        .by_ref()
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut bytes)
+        .map_err(LineError::Io)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if bytes.last() != Some(&b'\n') && bytes.len() > MAX_LINE {
+        return Err(LineError::TooLong);
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| LineError::NotUtf8)
+}
+
+fn send(writer: &mut impl Write, response: &Response) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(response).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    writer.write_all(&line)?;
+    writer.flush()
+}
+
+/// Sends one request to the running app and waits for its answer.
+pub fn call(socket: &Path, request: &Request) -> Result<Response> {
+    let not_running = || Error::NotRunning {
+        socket: socket.to_owned(),
+    };
+    let stream = match UnixStream::connect(socket) {
+        Ok(stream) => stream,
+        Err(e)
+            if matches!(
+                e.kind(),
+                IoKind::NotFound | IoKind::ConnectionRefused | IoKind::NotADirectory
+            ) =>
+        {
+            return Err(not_running())
+        }
+        Err(e) => return Err(Error::io(socket, e)),
+    };
+    let protocol = |detail: String| Error::Protocol {
+        socket: socket.to_owned(),
+        detail,
+    };
+    let io = |e: std::io::Error| {
+        if matches!(e.kind(), IoKind::WouldBlock | IoKind::TimedOut) {
+            Error::Timeout {
+                socket: socket.to_owned(),
+                seconds: CLIENT_TIMEOUT.as_secs(),
+            }
+        } else {
+            Error::io(socket, e)
+        }
+    };
+    stream.set_read_timeout(Some(CLIENT_TIMEOUT)).map_err(io)?;
+    stream.set_write_timeout(Some(CLIENT_TIMEOUT)).map_err(io)?;
+    let mut line = serde_json::to_vec(request).map_err(|e| protocol(e.to_string()))?;
+    line.push(b'\n');
+    let mut writer = &stream;
+    writer.write_all(&line).map_err(io)?;
+    let mut reader = BufReader::new(&stream);
+    let mut answer = String::new();
+    let read = reader.read_line(&mut answer).map_err(io)?;
+    if read == 0 {
+        return Err(protocol(
+            "the app closed the connection without answering".into(),
+        ));
+    }
+    serde_json::from_str(&answer).map_err(|e| protocol(format!("{e}: {}", answer.trim())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+    use weft_proto::Status;
+
+    fn echo_status() -> Handler {
+        Arc::new(|request| match request {
+            Request::Status => Response::Status(Status {
+                state: weft_proto::State::Focus,
+                since: "2026-11-24T09:00:00.000Z".into(),
+                intent: None,
+            }),
+            _ => Response::Done,
+        })
+    }
+
+    type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn serves_requests_over_a_private_socket() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let socket = dir.path().join("rt/weft/weft.sock");
+        assert!(matches!(
+            call(&socket, &Request::Status),
+            Err(Error::NotRunning { .. })
+        ));
+        // A stale socket file from a crash is replaced.
+        std::fs::create_dir_all(dir.path().join("rt/weft"))?;
+        drop(UnixListener::bind(&socket)?);
+        assert!(matches!(
+            call(&socket, &Request::Status),
+            Err(Error::NotRunning { .. })
+        ));
+        serve(bind(&socket)?, echo_status())?;
+        assert_eq!(std::fs::metadata(&socket)?.mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(dir.path().join("rt/weft"))?.mode() & 0o777,
+            0o700
+        );
+        assert!(matches!(
+            call(&socket, &Request::Status)?,
+            Response::Status(_)
+        ));
+        assert_eq!(call(&socket, &Request::OpenWindow)?, Response::Done);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_lines_get_errors_and_the_connection_survives() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let socket = dir.path().join("weft.sock");
+        serve(bind(&socket)?, echo_status())?;
+        let stream = UnixStream::connect(&socket)?;
+        let mut writer = &stream;
+        let mut reader = BufReader::new(&stream);
+        let mut ask = |bytes: &[u8]| -> std::result::Result<Response, Box<dyn std::error::Error>> {
+            writer.write_all(bytes)?;
+            let mut line = String::new();
+            reader.read_line(&mut line)?;
+            Ok(serde_json::from_str(&line)?)
+        };
+        for bad in [
+            &b"{not json\n"[..],
+            b"{\"cmd\":\"explode\"}\n",
+            b"\xff\xfe\n",
+        ] {
+            assert!(
+                matches!(
+                    ask(bad)?,
+                    Response::Error(weft_proto::ErrorReport {
+                        kind: ErrorKind::BadRequest,
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            ask(b"{\"cmd\":\"status\"}\n")?,
+            Response::Status(_)
+        ));
+        let mut huge = vec![b'x'; MAX_LINE + 10];
+        huge.push(b'\n');
+        assert!(matches!(ask(&huge)?, Response::Error(_)));
+        Ok(())
+    }
+}

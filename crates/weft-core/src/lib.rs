@@ -1,0 +1,23 @@
+//! Weft's core: everything that decides and remembers, with no window and no Tauri.
+//!
+//! - [`machine`]: the pure focus/coordination state machine (a function of data and a clock);
+//! - [`store`]: the durable SQLite switch log with versioned, atomic migrations;
+//! - [`service`]: the one dispatcher that answers every control [`Request`](weft_proto::Request);
+//! - [`control`]: the Unix control socket that carries those requests for the CLI and tests;
+//! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given.
+//!
+//! The app (`src-tauri`) and the CLI only translate between the outside world and this crate.
+
+pub mod clock;
+pub mod config;
+pub mod control;
+mod error;
+pub mod instance;
+pub mod machine;
+pub mod paths;
+pub mod service;
+pub mod store;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use weft_proto as proto;

@@ -1,0 +1,180 @@
+//! The one dispatcher. Every surface (tray, hotkey, CLI over the socket, UI through its Tauri
+//! command, tests) turns its input into a [`Request`] or a call here, so there is exactly one
+//! path from "switch" to "committed in the log".
+//!
+//! A switch is proposed by the [`Machine`], committed by the [`Store`], and only then applied
+//! and reported: nothing reports a switch that a crash could lose.
+
+use crate::clock::Clock;
+use crate::machine::Machine;
+use crate::store::{AppEvent, Store};
+use crate::time::parse_rfc3339;
+use crate::{Error, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use weft_proto::{ErrorKind, Request, Response, Source, Status, SwitchOutcome, Target};
+
+/// What the dispatcher asks of the app around it (the tray, windows). Tests record calls.
+pub trait Shell: Send + Sync {
+    /// A switch was committed. Called with the dispatcher's lock held, so that calls arrive in
+    /// commit order: it must return at once (post to the UI thread) and never call back into
+    /// [`Weft`].
+    fn state_changed(&self, status: &Status);
+    /// Opens or raises the window. Must not block on the UI thread.
+    fn open_window(&self) -> std::result::Result<(), String>;
+    /// Closes every window (the app stays in the tray). Must not block on the UI thread.
+    fn close_window(&self) -> std::result::Result<(), String>;
+}
+
+/// The running Weft: the state machine and its log, behind one lock.
+pub struct Weft {
+    inner: Mutex<Inner>,
+    clock: Arc<dyn Clock>,
+    shell: OnceLock<Arc<dyn Shell>>,
+    stopped: AtomicBool,
+}
+
+struct Inner {
+    store: Store,
+    machine: Machine,
+}
+
+impl std::fmt::Debug for Weft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Weft").finish_non_exhaustive()
+    }
+}
+
+impl Weft {
+    /// Logs the app's start and restores the state from the log.
+    pub fn start(mut store: Store, clock: Arc<dyn Clock>) -> Result<Weft> {
+        let now = clock.now();
+        let last = store.last_switch()?;
+        store.record_app_event(AppEvent::Start, now)?;
+        let machine = Machine::restore(last.as_ref(), now);
+        Ok(Weft {
+            inner: Mutex::new(Inner { store, machine }),
+            clock,
+            shell: OnceLock::new(),
+            stopped: AtomicBool::new(false),
+        })
+    }
+
+    /// Connects the app around the dispatcher. Only the first call has an effect.
+    pub fn attach_shell(&self, shell: Arc<dyn Shell>) {
+        let _ = self.shell.set(shell);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the store half-written (SQLite is
+        // transactional), so the data behind a poisoned lock is still sound.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn status(&self) -> Status {
+        self.lock().machine.status()
+    }
+
+    /// Switches state. Returns once the switch is committed (or was a no-op).
+    pub fn switch(
+        &self,
+        to: Target,
+        source: Source,
+        intent: Option<&str>,
+    ) -> Result<SwitchOutcome> {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        let Some(switch) = inner.machine.propose(to, source, intent, now)? else {
+            return Ok(SwitchOutcome {
+                switched: false,
+                status: inner.machine.status(),
+            });
+        };
+        inner.store.record_switch(&switch)?;
+        inner.machine.apply(&switch);
+        let status = inner.machine.status();
+        if let Some(shell) = self.shell.get() {
+            shell.state_changed(&status);
+        }
+        log::info!("switched to {} ({})", switch.to, switch.source);
+        Ok(SwitchOutcome {
+            switched: true,
+            status,
+        })
+    }
+
+    /// Answers one control request. Never panics on bad input: errors become
+    /// [`Response::Error`] with a kind and a sentence.
+    pub fn dispatch(&self, request: Request) -> Response {
+        match request {
+            Request::Status => Response::Status(self.status()),
+            Request::Switch { to, source, intent } => {
+                match self.switch(to, source, intent.as_deref()) {
+                    Ok(outcome) => Response::Switched(outcome),
+                    Err(e) => error_response(&e),
+                }
+            }
+            Request::Log { since } => {
+                let since = match since.as_deref().map(|s| (s, parse_rfc3339(s))) {
+                    None => None,
+                    Some((_, Some(t))) => Some(t),
+                    Some((text, None)) => {
+                        return Response::error(
+                            ErrorKind::Invalid,
+                            format!(
+                                "{text:?} is not an RFC 3339 time such as 2026-11-24T09:00:00Z"
+                            ),
+                        )
+                    }
+                };
+                match self.lock().store.switches(since) {
+                    Ok(switches) => Response::Log(switches.iter().map(|s| s.to_entry()).collect()),
+                    Err(e) => error_response(&e),
+                }
+            }
+            Request::OpenWindow => self.with_shell(|shell| shell.open_window()),
+            Request::CloseWindow => self.with_shell(|shell| shell.close_window()),
+        }
+    }
+
+    fn with_shell(
+        &self,
+        act: impl FnOnce(&dyn Shell) -> std::result::Result<(), String>,
+    ) -> Response {
+        match self.shell.get() {
+            Some(shell) => match act(shell.as_ref()) {
+                Ok(()) => Response::Done,
+                Err(message) => Response::error(ErrorKind::Unavailable, message),
+            },
+            None => Response::error(ErrorKind::Unavailable, "Weft has no windows yet; try again"),
+        }
+    }
+
+    /// Logs the app's stop. Safe to call more than once; only the first call logs.
+    pub fn stop(&self) -> Result<()> {
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        self.lock().store.record_app_event(AppEvent::Stop, now)
+    }
+
+    /// Runs a read against the store (for tests and the app's own diagnostics).
+    pub fn with_store<T>(&self, read: impl FnOnce(&Store) -> T) -> T {
+        read(&self.lock().store)
+    }
+}
+
+/// Maps a core error to the wire.
+pub fn error_response(e: &Error) -> Response {
+    let kind = match e {
+        Error::Invalid(_) => ErrorKind::Invalid,
+        Error::NotRunning { .. } | Error::Timeout { .. } => ErrorKind::Unavailable,
+        Error::Protocol { .. } => ErrorKind::BadRequest,
+        _ => ErrorKind::Storage,
+    };
+    Response::error(kind, e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+//! Dispatcher tests: a real store file, a manual clock and a shell that records calls.
+
+use super::*;
+use crate::clock::ManualClock;
+use chrono::{DateTime, TimeZone, Utc};
+use weft_proto::State;
+
+#[derive(Default)]
+struct RecordingShell {
+    changes: Mutex<Vec<State>>,
+    opened: Mutex<u32>,
+}
+
+impl Shell for RecordingShell {
+    fn state_changed(&self, status: &Status) {
+        if let Ok(mut changes) = self.changes.lock() {
+            changes.push(status.state);
+        }
+    }
+    fn open_window(&self) -> std::result::Result<(), String> {
+        if let Ok(mut opened) = self.opened.lock() {
+            *opened += 1;
+        }
+        Ok(())
+    }
+    fn close_window(&self) -> std::result::Result<(), String> {
+        Err("no window is open".into())
+    }
+}
+
+fn nine() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+#[test]
+fn a_switch_is_committed_reported_and_restored() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    let clock = Arc::new(ManualClock::new(nine()));
+    let shell = Arc::new(RecordingShell::default());
+    {
+        let weft = Weft::start(Store::open(&path)?, clock.clone())?;
+        weft.attach_shell(shell.clone());
+        clock.advance(chrono::Duration::minutes(5));
+        let outcome = weft.switch(Target::Focus, Source::Hotkey, Some("parser"))?;
+        assert!(outcome.switched);
+        assert_eq!(outcome.status.since, "2026-11-24T09:05:00.000Z");
+        // Committed before reported: a second connection already sees it.
+        let reader = Store::open_read_only(&path)?;
+        assert_eq!(reader.switches(None)?.len(), 1);
+        // The same state again is a no-op and is not logged.
+        let again = weft.switch(Target::Focus, Source::Tray, None)?;
+        assert!(!again.switched);
+        assert_eq!(reader.switches(None)?.len(), 1);
+        // No stop is logged: this is a crash.
+    }
+    assert_eq!(
+        *shell.changes.lock().map_err(|_| "poisoned")?,
+        vec![State::Focus]
+    );
+
+    clock.advance(chrono::Duration::minutes(30));
+    let weft = Weft::start(Store::open(&path)?, clock.clone())?;
+    let status = weft.status();
+    assert_eq!(status.state, State::Focus);
+    assert_eq!(status.since, "2026-11-24T09:05:00.000Z");
+    assert_eq!(status.intent.as_deref(), Some("parser"));
+    weft.stop()?;
+    weft.stop()?;
+    let events = weft.with_store(|s| s.app_events())?;
+    let kinds: Vec<_> = events.iter().map(|(_, e)| *e).collect();
+    assert_eq!(
+        kinds,
+        vec![AppEvent::Start, AppEvent::Start, AppEvent::Stop]
+    );
+    Ok(())
+}
+
+#[test]
+fn dispatch_answers_every_request() -> TestResult {
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open_in_memory()?, clock.clone())?;
+    assert!(
+        matches!(weft.dispatch(Request::OpenWindow), Response::Error(_)),
+        "no shell yet"
+    );
+    let shell = Arc::new(RecordingShell::default());
+    weft.attach_shell(shell.clone());
+
+    let Response::Status(status) = weft.dispatch(Request::Status) else {
+        return Err("expected a status".into());
+    };
+    assert_eq!(status.state, State::Coordination);
+
+    clock.advance(chrono::Duration::minutes(1));
+    let toggled = weft.dispatch(Request::Switch {
+        to: Target::Toggle,
+        source: Source::Cli,
+        intent: None,
+    });
+    assert!(matches!(
+        toggled,
+        Response::Switched(SwitchOutcome { switched: true, .. })
+    ));
+
+    let Response::Log(log) = weft.dispatch(Request::Log { since: None }) else {
+        return Err("expected a log".into());
+    };
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].from, State::Coordination);
+    assert_eq!(log[0].to, State::Focus);
+    assert_eq!(log[0].at, "2026-11-24T09:01:00.000Z");
+
+    let Response::Log(later) = weft.dispatch(Request::Log {
+        since: Some("2026-11-24T10:00:00+00:00".into()),
+    }) else {
+        return Err("expected a log".into());
+    };
+    assert!(later.is_empty());
+
+    assert!(matches!(
+        weft.dispatch(Request::Log {
+            since: Some("last tuesday".into())
+        }),
+        Response::Error(weft_proto::ErrorReport {
+            kind: ErrorKind::Invalid,
+            ..
+        })
+    ));
+    assert!(matches!(
+        weft.dispatch(Request::Switch {
+            to: Target::Coordination,
+            source: Source::Ui,
+            intent: Some("x".into())
+        }),
+        Response::Error(weft_proto::ErrorReport {
+            kind: ErrorKind::Invalid,
+            ..
+        })
+    ));
+    assert_eq!(weft.dispatch(Request::OpenWindow), Response::Done);
+    assert_eq!(*shell.opened.lock().map_err(|_| "poisoned")?, 1);
+    assert!(matches!(
+        weft.dispatch(Request::CloseWindow),
+        Response::Error(weft_proto::ErrorReport {
+            kind: ErrorKind::Unavailable,
+            ..
+        })
+    ));
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! Versioned schema migrations. Each one runs in a single transaction together with the bump
+//! of `PRAGMA user_version`, so a crash leaves the schema at one version or the next, never
+//! in between. A database from a newer Weft is refused and left untouched.
+
+use rusqlite::Connection;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only; never edit.
+const MIGRATIONS: &[&str] = &[
+    // 1: the switch log and the app's own start/stop events (for untracked time).
+    "CREATE TABLE switches (
+        id         INTEGER PRIMARY KEY,
+        at_ms      INTEGER NOT NULL,
+        from_state TEXT    NOT NULL CHECK (from_state IN ('focus', 'coordination')),
+        to_state   TEXT    NOT NULL CHECK (to_state IN ('focus', 'coordination')),
+        source     TEXT    NOT NULL,
+        intent     TEXT
+    );
+    CREATE INDEX switches_at ON switches (at_ms);
+    CREATE TABLE app_events (
+        id      INTEGER PRIMARY KEY,
+        at_ms   INTEGER NOT NULL,
+        kind    TEXT    NOT NULL CHECK (kind IN ('start', 'stop')),
+        version TEXT    NOT NULL
+    );
+    CREATE INDEX app_events_at ON app_events (at_ms);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// What [`migrate`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The schema was at `from` and is now at [`SCHEMA_VERSION`].
+    Migrated { from: i64 },
+    /// The file carries a newer schema than this build knows.
+    TooNew { found: i64 },
+}
+
+/// Brings the schema up to [`SCHEMA_VERSION`], one atomic step per migration.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Outcome> {
+    let from: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if from > SCHEMA_VERSION {
+        return Ok(Outcome::TooNew { found: from });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(Outcome::Migrated { from })
+}
+
+/// The schema version stored in a database.
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_a_new_database_to_the_latest_version() -> rusqlite::Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        assert_eq!(migrate(&mut conn)?, Outcome::Migrated { from: 0 });
+        assert_eq!(version(&conn)?, SCHEMA_VERSION);
+        assert_eq!(
+            migrate(&mut conn)?,
+            Outcome::Migrated {
+                from: SCHEMA_VERSION
+            },
+            "a second run is a no-op"
+        );
+        let tables: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('switches', 'app_events')",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(tables, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_migration_leaves_the_version_unchanged() -> rusqlite::Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        // A table in the way makes migration 1 fail half-way through its batch.
+        conn.execute_batch("CREATE TABLE app_events (x INTEGER)")?;
+        assert!(migrate(&mut conn).is_err());
+        assert_eq!(version(&conn)?, 0);
+        let switches: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'switches'",
+            [],
+            |r| r.get(0),
+        )?;
+        assert_eq!(switches, 0, "the half-run migration was rolled back");
+        Ok(())
+    }
+
+    #[test]
+    fn a_newer_schema_is_reported_not_touched() -> rusqlite::Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5)?;
+        assert_eq!(
+            migrate(&mut conn)?,
+            Outcome::TooNew {
+                found: SCHEMA_VERSION + 5
+            }
+        );
+        assert_eq!(version(&conn)?, SCHEMA_VERSION + 5);
+        Ok(())
+    }
+}

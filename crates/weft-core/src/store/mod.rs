@@ -1,0 +1,319 @@
+//! The durable switch log: one SQLite file in WAL mode with `synchronous = FULL`, so a switch
+//! that [`Store::record_switch`] returned from survives a crash or a power cut.
+//!
+//! One [`Store`] owns the connection (the app's dispatcher holds it behind a mutex). The CLI
+//! opens the same file read-only. A file that is not a database is set aside, renamed and
+//! never overwritten, by [`open_or_set_aside`]; a file from a newer Weft is refused untouched.
+
+mod migrations;
+
+pub use migrations::SCHEMA_VERSION;
+
+use crate::machine::Switch;
+use crate::time::{from_ms, to_ms};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a writer waits for a lock held by another connection (e.g. a reading CLI).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The app's own lifecycle, logged so that later summaries can show untracked time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEvent {
+    Start,
+    Stop,
+}
+
+impl AppEvent {
+    fn as_str(self) -> &'static str {
+        match self {
+            AppEvent::Start => "start",
+            AppEvent::Stop => "stop",
+        }
+    }
+}
+
+/// The switch log.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A store opened by [`open_or_set_aside`], and what had to be done to open it.
+#[derive(Debug)]
+pub struct Opened {
+    pub store: Store,
+    /// Set when the old file was unreadable and was renamed to this path.
+    pub set_aside: Option<SetAside>,
+}
+
+/// A corrupt database file that was moved out of the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    pub moved_to: PathBuf,
+    pub reason: String,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| Error::DataDirUnwritable {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| classify(path, e))?;
+        Store::prepare(conn, path)
+    }
+
+    /// A private in-memory store, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| classify(&path, e))?;
+        Store::prepare(conn, &path)
+    }
+
+    /// Opens an existing database for reading only: it is never created, migrated or written.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::NoDatabase {
+                path: path.to_owned(),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| classify(path, e))?;
+        let found = migrations::version(&conn).map_err(|e| classify(path, e))?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::NewerSchema {
+                path: path.to_owned(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(Error::Invalid(format!(
+                "the database {} has schema version {found}; start the Weft app once to upgrade it to {SCHEMA_VERSION}",
+                path.display()
+            )));
+        }
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    fn prepare(mut conn: Connection, path: &Path) -> Result<Store> {
+        let fail = |e| classify(path, e);
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
+        // The first statement that reads the file: a non-database fails here.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(fail)?;
+        if mode != "wal" && path != Path::new(":memory:") {
+            log::warn!("{}: journal mode is {mode}, not wal", path.display());
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(fail)?;
+        match migrations::migrate(&mut conn).map_err(fail)? {
+            migrations::Outcome::Migrated { .. } => {}
+            migrations::Outcome::TooNew { found } => {
+                return Err(Error::NewerSchema {
+                    path: path.to_owned(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                })
+            }
+        }
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends a switch and commits it. When this returns `Ok`, the switch is durable.
+    pub fn record_switch(&mut self, switch: &Switch) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO switches (at_ms, from_state, to_state, source, intent)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    to_ms(switch.at),
+                    switch.from.as_str(),
+                    switch.to.as_str(),
+                    switch.source.as_str(),
+                    switch.intent,
+                ],
+            )
+            .map_err(|e| classify(&self.path, e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The most recent switch, if any.
+    pub fn last_switch(&self) -> Result<Option<Switch>> {
+        self.conn
+            .query_row(
+                "SELECT at_ms, from_state, to_state, source, intent FROM switches
+                 ORDER BY at_ms DESC, id DESC LIMIT 1",
+                [],
+                read_switch,
+            )
+            .optional()
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Switches at or after `since` (all when `None`), oldest first.
+    pub fn switches(&self, since: Option<DateTime<Utc>>) -> Result<Vec<Switch>> {
+        let fail = |e| classify(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at_ms, from_state, to_state, source, intent FROM switches
+                 WHERE at_ms >= ?1 ORDER BY at_ms, id",
+            )
+            .map_err(fail)?;
+        let since = since.map(to_ms).unwrap_or(i64::MIN);
+        let rows = stmt.query_map([since], read_switch).map_err(fail)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
+    }
+
+    /// Logs the app's own start or stop.
+    pub fn record_app_event(&mut self, event: AppEvent, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO app_events (at_ms, kind, version) VALUES (?1, ?2, ?3)",
+                params![to_ms(at), event.as_str(), env!("CARGO_PKG_VERSION")],
+            )
+            .map(drop)
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// The app's logged starts and stops, oldest first.
+    pub fn app_events(&self) -> Result<Vec<(DateTime<Utc>, AppEvent)>> {
+        let fail = |e| classify(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT at_ms, kind FROM app_events ORDER BY at_ms, id")
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let kind: String = r.get(1)?;
+                let event = if kind == "stop" {
+                    AppEvent::Stop
+                } else {
+                    AppEvent::Start
+                };
+                Ok((from_ms(r.get(0)?), event))
+            })
+            .map_err(fail)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
+    }
+}
+
+fn read_switch(row: &Row<'_>) -> rusqlite::Result<Switch> {
+    fn parse<T: std::str::FromStr>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T>
+    where
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        let text: String = row.get(idx)?;
+        text.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
+        })
+    }
+    Ok(Switch {
+        at: from_ms(row.get(0)?),
+        from: parse(row, 1)?,
+        to: parse(row, 2)?,
+        source: parse(row, 3)?,
+        intent: row.get(4)?,
+    })
+}
+
+/// Turns SQLite's "this is not a database" family into [`Error::Corrupt`].
+fn classify(path: &Path, e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::Corrupt {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        },
+        _ => Error::Sqlite {
+            path: path.to_owned(),
+            source: e,
+        },
+    }
+}
+
+/// Opens the database; if the file is unreadable as a database, renames it (with its `-wal`
+/// and `-shm` companions) to `NAME.corrupt-TIMESTAMP` and starts a new one. Nothing is deleted
+/// and an existing file is never overwritten.
+pub fn open_or_set_aside(path: &Path, now: DateTime<Utc>) -> Result<Opened> {
+    match Store::open(path) {
+        Ok(store) => Ok(Opened {
+            store,
+            set_aside: None,
+        }),
+        Err(Error::Corrupt { reason, .. }) => {
+            let moved_to = set_aside(path, now)?;
+            log::error!(
+                "{} is not a readable database ({reason}); it was moved to {} and a new log was started",
+                path.display(),
+                moved_to.display()
+            );
+            let store = Store::open(path)?;
+            Ok(Opened {
+                store,
+                set_aside: Some(SetAside { moved_to, reason }),
+            })
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn set_aside(path: &Path, now: DateTime<Utc>) -> Result<PathBuf> {
+    let stamp = now.format("%Y%m%dT%H%M%SZ");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "weft.db".into());
+    let target = (0..1000)
+        .map(|n| {
+            let suffix = if n == 0 {
+                String::new()
+            } else {
+                format!(".{n}")
+            };
+            path.with_file_name(format!("{name}.corrupt-{stamp}{suffix}"))
+        })
+        .find(|candidate| !candidate.exists())
+        .ok_or_else(|| {
+            Error::Invalid(format!("too many set-aside copies of {}", path.display()))
+        })?;
+    for companion in ["-wal", "-shm"] {
+        let from = path.with_file_name(format!("{name}{companion}"));
+        if from.exists() {
+            let to = target.with_file_name(format!(
+                "{}{companion}",
+                target
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            ));
+            std::fs::rename(&from, &to).map_err(|e| Error::io(&from, e))?;
+        }
+    }
+    std::fs::rename(path, &target).map_err(|e| Error::io(path, e))?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests;

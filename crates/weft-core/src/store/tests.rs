@@ -1,0 +1,142 @@
+//! Store tests on real temporary files.
+
+use super::*;
+use chrono::TimeZone;
+use weft_proto::{Source, State};
+
+fn t(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, h, m, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+fn switch(at: DateTime<Utc>, to: State, intent: Option<&str>) -> Switch {
+    Switch {
+        at,
+        from: to.other(),
+        to,
+        source: Source::Cli,
+        intent: intent.map(str::to_owned),
+    }
+}
+
+type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+#[test]
+fn switches_round_trip_through_a_file() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("nested/weft.db");
+    {
+        let mut store = Store::open(&path)?;
+        assert_eq!(store.last_switch()?, None);
+        store.record_switch(&switch(t(9, 0), State::Focus, Some("parser")))?;
+        store.record_switch(&switch(t(10, 0), State::Coordination, None))?;
+        store.record_app_event(AppEvent::Start, t(8, 59))?;
+    }
+    let store = Store::open(&path)?;
+    let all = store.switches(None)?;
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].intent.as_deref(), Some("parser"));
+    assert_eq!(
+        store.last_switch()?.map(|s| s.to),
+        Some(State::Coordination)
+    );
+    assert_eq!(store.switches(Some(t(9, 30)))?.len(), 1);
+    assert_eq!(store.app_events()?, vec![(t(8, 59), AppEvent::Start)]);
+    let mode: String = store
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    assert_eq!(mode, "wal");
+    Ok(())
+}
+
+#[test]
+fn read_only_sees_committed_switches_and_cannot_write() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    let mut writer = Store::open(&path)?;
+    writer.record_switch(&switch(t(9, 0), State::Focus, None))?;
+    let mut reader = Store::open_read_only(&path)?;
+    assert_eq!(reader.switches(None)?.len(), 1);
+    assert!(reader
+        .record_switch(&switch(t(9, 5), State::Coordination, None))
+        .is_err());
+    Ok(())
+}
+
+#[test]
+fn read_only_of_a_missing_file_says_nothing_is_logged() {
+    let dir = tempfile::tempdir().ok();
+    let path = dir
+        .as_ref()
+        .map(|d| d.path().join("absent.db"))
+        .unwrap_or_default();
+    assert!(matches!(
+        Store::open_read_only(&path),
+        Err(Error::NoDatabase { .. })
+    ));
+    assert!(!path.exists(), "read-only never creates the file");
+}
+
+#[test]
+fn a_corrupt_file_is_set_aside_never_overwritten() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    let garbage = b"this is not a database, it is a shopping list\n".repeat(200);
+    std::fs::write(&path, &garbage)?;
+    // A set-aside copy from an earlier crash at the same second must survive too.
+    let earlier = dir.path().join("weft.db.corrupt-20261124T090000Z");
+    std::fs::write(&earlier, b"older")?;
+
+    assert!(matches!(Store::open(&path), Err(Error::Corrupt { .. })));
+    let opened = open_or_set_aside(&path, t(9, 0))?;
+    let Some(aside) = opened.set_aside else {
+        return Err("expected the file to be set aside".into());
+    };
+    assert_eq!(
+        aside.moved_to,
+        dir.path().join("weft.db.corrupt-20261124T090000Z.1")
+    );
+    assert_eq!(std::fs::read(&aside.moved_to)?, garbage);
+    assert_eq!(std::fs::read(&earlier)?, b"older");
+    assert_eq!(opened.store.switches(None)?.len(), 0);
+    Ok(())
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_alone() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    {
+        let store = Store::open(&path)?;
+        store
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)?;
+    }
+    let before = std::fs::read(&path)?;
+    assert!(matches!(
+        open_or_set_aside(&path, t(9, 0)),
+        Err(Error::NewerSchema { found, .. }) if found == SCHEMA_VERSION + 1
+    ));
+    assert!(matches!(
+        Store::open_read_only(&path),
+        Err(Error::NewerSchema { .. })
+    ));
+    assert_eq!(std::fs::read(&path)?, before);
+    Ok(())
+}
+
+#[test]
+fn an_unwritable_data_dir_is_named() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"")?;
+    let err = Store::open(&blocker.join("weft/weft.db")).err();
+    assert!(
+        matches!(err, Some(Error::DataDirUnwritable { .. })),
+        "{err:?}"
+    );
+    let message = err.map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("XDG_DATA_HOME"), "{message}");
+    Ok(())
+}

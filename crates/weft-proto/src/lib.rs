@@ -1,0 +1,314 @@
+//! Wire types of Weft's one control protocol.
+//!
+//! The app serves [`Request`]s and answers with [`Response`]s. The same values travel over the
+//! Unix control socket (one JSON object per line, used by the `weft` CLI and the tests) and
+//! through the app's single Tauri command (used by the UI), so every caller exercises one
+//! dispatcher. This crate depends on serde alone; times are RFC 3339 strings in UTC so that no
+//! date library leaks into the wire format. With the `ts` feature it also derives the
+//! TypeScript bindings committed in `ui/src/bindings`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The protocol revision. Bumped when a request or response changes incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Longest intent accepted, in characters. Longer intents are refused, not cut.
+pub const MAX_INTENT_CHARS: usize = 200;
+
+/// A person's attention state: exactly one at any moment while Weft runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Deep work: interruptions are held back.
+    Focus,
+    /// Open to people.
+    Coordination,
+}
+
+impl State {
+    /// The other state: what a toggle switches to.
+    pub fn other(self) -> State {
+        match self {
+            State::Focus => State::Coordination,
+            State::Coordination => State::Focus,
+        }
+    }
+
+    /// The stable lowercase name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Focus => "focus",
+            State::Coordination => "coordination",
+        }
+    }
+
+    /// The capitalised name shown to people ("Focus", "Coordination").
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Focus => "Focus",
+            State::Coordination => "Coordination",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for State {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "focus" => Ok(State::Focus),
+            "coordination" => Ok(State::Coordination),
+            other => Err(UnknownName {
+                what: "state",
+                name: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// Where a switch came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Tray,
+    Hotkey,
+    Cli,
+    Ui,
+    Schedule,
+    Timer,
+}
+
+impl Source {
+    /// The stable lowercase name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Tray => "tray",
+            Source::Hotkey => "hotkey",
+            Source::Cli => "cli",
+            Source::Ui => "ui",
+            Source::Schedule => "schedule",
+            Source::Timer => "timer",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Source {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "tray" => Source::Tray,
+            "hotkey" => Source::Hotkey,
+            "cli" => Source::Cli,
+            "ui" => Source::Ui,
+            "schedule" => Source::Schedule,
+            "timer" => Source::Timer,
+            other => {
+                return Err(UnknownName {
+                    what: "source",
+                    name: other.to_owned(),
+                })
+            }
+        })
+    }
+}
+
+/// A name that is not one of the known `State` or `Source` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub name: String,
+}
+
+impl fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown {} {:?}", self.what, self.name)
+    }
+}
+
+impl std::error::Error for UnknownName {}
+
+/// Which state a switch request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Focus,
+    Coordination,
+    /// Whichever state Weft is not in now.
+    Toggle,
+}
+
+/// A request to the running app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// The current state.
+    Status,
+    /// Switch state. Switching to the state Weft is already in changes nothing.
+    Switch {
+        to: Target,
+        source: Source,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        intent: Option<String>,
+    },
+    /// Logged switches, oldest first.
+    Log {
+        /// Only switches at or after this RFC 3339 time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        since: Option<String>,
+    },
+    /// Open (or raise) the Weft window.
+    OpenWindow,
+    /// Close every Weft window; the app stays in the tray.
+    CloseWindow,
+}
+
+/// The current state as reported to every surface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Status {
+    pub state: State,
+    /// When the current block began (RFC 3339, UTC).
+    pub since: String,
+    /// The intent of the current focus block, if one was given.
+    pub intent: Option<String>,
+}
+
+/// One logged switch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SwitchEntry {
+    /// When the switch happened (RFC 3339, UTC).
+    pub at: String,
+    /// The state before the switch.
+    pub from: State,
+    pub to: State,
+    pub source: Source,
+    pub intent: Option<String>,
+}
+
+/// What a switch request did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SwitchOutcome {
+    /// False when Weft was already in the requested state (nothing was logged).
+    pub switched: bool,
+    pub status: Status,
+}
+
+/// Why a request failed. Callers branch on the kind; the message is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The request could not be parsed or names something unknown.
+    BadRequest,
+    /// A value in the request is out of range (too long, malformed time).
+    Invalid,
+    /// The local store could not commit; nothing changed.
+    Storage,
+    /// The app cannot do this right now (e.g. it is shutting down).
+    Unavailable,
+}
+
+/// A failed request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ErrorReport {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+/// The app's answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum Response {
+    Status(Status),
+    Switched(SwitchOutcome),
+    Log(Vec<SwitchEntry>),
+    /// The request was carried out and has nothing to report.
+    Done,
+    Error(ErrorReport),
+}
+
+impl Response {
+    /// A failed request with its kind and a sentence for people.
+    pub fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
+        Response::Error(ErrorReport {
+            kind,
+            message: message.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_use_stable_json_names() {
+        let req = Request::Switch {
+            to: Target::Focus,
+            source: Source::Cli,
+            intent: Some("refactor parser".into()),
+        };
+        let json = serde_json::to_string(&req).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"cmd":"switch","to":"focus","source":"cli","intent":"refactor parser"}"#
+        );
+        let back: Request = serde_json::from_str(&json).unwrap_or(Request::Status);
+        assert_eq!(back, req);
+    }
+
+    #[test]
+    fn unknown_fields_and_names_are_refused() {
+        assert!(serde_json::from_str::<Request>(
+            r#"{"cmd":"switch","to":"focus","source":"cli","x":1}"#
+        )
+        .is_err());
+        assert!(serde_json::from_str::<Request>(r#"{"cmd":"explode"}"#).is_err());
+        assert!("busy".parse::<State>().is_err());
+        assert_eq!("coordination".parse::<State>(), Ok(State::Coordination));
+        assert_eq!("timer".parse::<Source>(), Ok(Source::Timer));
+    }
+
+    #[test]
+    fn status_response_shape() {
+        let resp = Response::Status(Status {
+            state: State::Focus,
+            since: "2026-11-24T09:00:00Z".into(),
+            intent: None,
+        });
+        let json = serde_json::to_string(&resp).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null}}"#
+        );
+    }
+
+    #[test]
+    fn toggling_twice_returns() {
+        assert_eq!(State::Focus.other().other(), State::Focus);
+        assert_eq!(State::Focus.other(), State::Coordination);
+    }
+}

@@ -1,0 +1,135 @@
+//! Start-up and shutdown: the instance lock, config, the store, the dispatcher, the control
+//! socket, and then the Tauri event loop with the tray and the hotkey.
+
+use crate::notices::Notices;
+use crate::shell::AppShell;
+use crate::{commands, hotkey, signals, tray, window};
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tauri::{Manager, RunEvent};
+use weft_core::clock::SystemClock;
+use weft_core::config;
+use weft_core::control;
+use weft_core::instance::{Acquired, InstanceLock};
+use weft_core::paths::Paths;
+use weft_core::service::Weft;
+use weft_core::store;
+use weft_proto::{Request, Response};
+
+/// Command-line options of `weft-app`.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub open_window: bool,
+}
+
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let paths = Paths::from_env()?;
+    let _lock = match InstanceLock::acquire(&paths)? {
+        Acquired::Owner(lock) => lock,
+        Acquired::AlreadyRunning => return hand_over_to_running_instance(&paths),
+    };
+
+    let notices = Notices::default();
+    let loaded = config::load(&paths.config_file());
+    for problem in &loaded.problems {
+        log::warn!("{problem}");
+        notices.add(problem);
+    }
+
+    let opened = store::open_or_set_aside(&paths.database(), chrono::Utc::now())
+        .context("cannot open Weft's log")?;
+    if let Some(aside) = &opened.set_aside {
+        notices.add(&format!(
+            "The log {} was unreadable ({}). It was kept as {} and a new log was started.",
+            paths.database().display(),
+            aside.reason,
+            aside.moved_to.display()
+        ));
+    }
+    let weft = Arc::new(Weft::start(opened.store, Arc::new(SystemClock))?);
+
+    let listener = control::bind(&paths.socket()).with_context(|| {
+        format!(
+            "cannot serve the control socket {}",
+            paths.socket().display()
+        )
+    })?;
+    let for_socket = weft.clone();
+    control::serve(
+        listener,
+        Arc::new(move |request| for_socket.dispatch(request)),
+    )
+    .context("cannot start the control socket thread")?;
+
+    let app = tauri::Builder::default()
+        .plugin(hotkey::plugin(weft.clone()))
+        .invoke_handler(tauri::generate_handler![commands::control])
+        .manage(weft.clone())
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            // The tray first: it is what a person sees, and the start-up figure we measure.
+            let tray = tray::Tray::build(&handle, &weft.status(), &notices.lines())?;
+            app.manage(tray);
+            let ticker = tray::spawn_ticker(handle.clone(), weft.clone());
+            weft.attach_shell(Arc::new(AppShell::new(handle.clone(), ticker)));
+            if let Some(problem) = hotkey::register(&handle, &loaded.config.hotkey) {
+                log::warn!("{problem}");
+                notices.add(&problem);
+                tray::show_notices(&handle, &notices.lines());
+            }
+            notices.deliver_pending();
+            signals::exit_on_termination(handle.clone());
+            if options.open_window {
+                window::open(&handle)?;
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .context("cannot start the desktop app (is an X display available? is DISPLAY set?)")?;
+
+    let socket = paths.socket();
+    app.run(move |handle, event| match event {
+        // Closing the last window keeps Weft in the tray; only Quit (an explicit exit) ends it.
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
+        RunEvent::Exit => {
+            if let Err(e) = handle.state::<Arc<Weft>>().stop() {
+                log::error!("could not log the stop: {e}");
+            }
+            let _ = std::fs::remove_file(&socket);
+            log::info!("stopped");
+        }
+        _ => {}
+    });
+    Ok(())
+}
+
+/// Another Weft holds the lock: ask it to show its window, and say so.
+fn hand_over_to_running_instance(paths: &Paths) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match control::call(&paths.socket(), &Request::OpenWindow) {
+            Ok(Response::Done) => {
+                println!("Weft is already running; its window was opened. Use its tray menu (Quit) to stop it.");
+                return Ok(());
+            }
+            // Still starting: the socket or the window system is not up yet.
+            Ok(Response::Error(_)) | Err(weft_core::Error::NotRunning { .. })
+                if Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Ok(other) => anyhow::bail!(
+                "Weft is already running, but it answered {other:?} when asked to open its window"
+            ),
+            Err(e) => {
+                return Err(e).context(format!(
+                    "another Weft holds {} but does not answer",
+                    paths.lock_file().display()
+                ))
+            }
+        }
+    }
+}

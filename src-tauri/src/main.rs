@@ -1,0 +1,68 @@
+//! `weft-app`: the Weft desktop app. It lives in the tray, switches between focus and
+//! coordination by tray, hotkey, CLI and UI, and serves the control socket.
+//!
+//! This binary is glue: every decision and every write goes through `weft_core`; the modules
+//! here translate between Tauri (tray, hotkey, windows, the UI's command) and the core.
+
+mod app;
+mod commands;
+mod hotkey;
+mod notices;
+mod shell;
+mod signals;
+mod tray;
+mod window;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+weft-app: Weft lives in the tray and switches between focus and coordination.
+
+Usage: weft-app [--open]
+
+Options:
+  --open       open the Weft window as soon as the app starts
+  -h, --help   print this help
+  -V, --version
+               print the version
+
+Files: $XDG_CONFIG_HOME/weft/config.toml (settings), $XDG_DATA_HOME/weft/weft.db (the log),
+$XDG_RUNTIME_DIR/weft/weft.sock (the control socket used by the `weft` CLI).
+Log verbosity: RUST_LOG=debug weft-app";
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("warn,weft_app=info,weft_core=info"),
+    )
+    .format_timestamp_millis()
+    .init();
+
+    let mut options = app::Options::default();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--open" => options.open_window = true,
+            "-h" | "--help" => {
+                println!("{HELP}");
+                return ExitCode::SUCCESS;
+            }
+            "-V" | "--version" => {
+                println!("weft-app {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("weft-app: unknown argument {other:?}\n\n{HELP}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+
+    match app::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = format!("{e:#}");
+            eprintln!("weft-app: {message}");
+            notices::fatal(&message);
+            ExitCode::FAILURE
+        }
+    }
+}

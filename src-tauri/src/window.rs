@@ -1,0 +1,30 @@
+//! The Weft window: created when opened, destroyed when closed, so no webview (and none of
+//! its memory) exists while Weft sits in the tray.
+
+use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
+
+pub const MAIN: &str = "main";
+
+/// Opens the window, or raises it if it is open already.
+pub fn open(app: &AppHandle) -> tauri::Result<()> {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        window.unminimize()?;
+        window.show()?;
+        return window.set_focus();
+    }
+    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+        .title("Weft")
+        .inner_size(380.0, 460.0)
+        .min_inner_size(320.0, 380.0)
+        .build()?;
+    Ok(())
+}
+
+/// Destroys every window; Weft stays in the tray.
+pub fn close_all(app: &AppHandle) {
+    for (label, window) in app.webview_windows() {
+        if let Err(e) = window.destroy() {
+            log::warn!("could not close window {label}: {e}");
+        }
+    }
+}
