@@ -156,7 +156,8 @@ pub enum Target {
 /// A request to the running app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(tag = "cmd", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+#[serde(deny_unknown_fields)]
 pub enum Request {
     /// The current state.
     Status,

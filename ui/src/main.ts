@@ -1,0 +1,116 @@
+// The Weft window: the current state, one switch button, and today's switches.
+import { control, onStatus } from "./api.js";
+import type { Status } from "./api.js";
+import type { SwitchEntry } from "./bindings/SwitchEntry";
+import type { State } from "./bindings/State";
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`missing #${id}`);
+  return el as T;
+};
+
+const label: Record<State, string> = { focus: "Focus", coordination: "Coordination" };
+let current: Status | null = null;
+
+function elapsed(since: string): string {
+  const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 60000));
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+function clock(at: string): string {
+  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function render(status: Status): void {
+  current = status;
+  $("app").dataset.state = status.state;
+  $("state").textContent = label[status.state];
+  $("since").textContent = `since ${clock(status.since)} · ${elapsed(status.since)}`;
+  const intent = $("intent");
+  intent.hidden = !status.intent;
+  intent.textContent = status.intent ?? "";
+  const other: State = status.state === "focus" ? "coordination" : "focus";
+  $("switch").textContent = `Switch to ${label[other]}`;
+  document.title = `Weft · ${label[status.state]}`;
+}
+
+function renderLog(entries: SwitchEntry[]): void {
+  const list = $("log");
+  list.replaceChildren(
+    ...entries
+      .slice(-8)
+      .reverse()
+      .map((entry) => {
+        const item = document.createElement("li");
+        item.className = entry.to;
+        const time = document.createElement("time");
+        time.dateTime = entry.at;
+        time.textContent = clock(entry.at);
+        const dot = document.createElement("span");
+        dot.className = "dot";
+        const text = document.createElement("span");
+        text.textContent = entry.intent ? `${label[entry.to]}: ${entry.intent}` : label[entry.to];
+        const source = document.createElement("span");
+        source.className = "source";
+        source.textContent = entry.source;
+        item.append(time, dot, text, source);
+        return item;
+      }),
+  );
+  $("log-empty").hidden = entries.length > 0;
+}
+
+function showError(message: string | null): void {
+  const el = $("error");
+  el.hidden = message === null;
+  el.textContent = message ?? "";
+}
+
+async function refresh(): Promise<void> {
+  const status = await control({ cmd: "status" });
+  if (status.kind === "status") render(status.data);
+  const midnight = new Date();
+  midnight.setHours(0, 0, 0, 0);
+  const log = await control({ cmd: "log", since: midnight.toISOString() });
+  if (log.kind === "log") renderLog(log.data);
+}
+
+async function onSubmit(event: Event): Promise<void> {
+  event.preventDefault();
+  if (!current) return;
+  const button = $<HTMLButtonElement>("switch");
+  const input = $<HTMLInputElement>("intent-input");
+  const to = current.state === "focus" ? "coordination" : "focus";
+  const intent = to === "focus" && input.value.trim() ? input.value.trim() : undefined;
+  button.disabled = true;
+  try {
+    const answer = await control({ cmd: "switch", to, source: "ui", intent });
+    if (answer.kind === "error") {
+      showError(answer.data.message);
+      return;
+    }
+    showError(null);
+    input.value = "";
+    if (answer.kind === "switched") render(answer.data.status);
+    await refresh();
+  } catch (e) {
+    showError(String(e));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function start(): Promise<void> {
+  $("switch-form").addEventListener("submit", (event) => void onSubmit(event));
+  await onStatus((status) => {
+    render(status);
+    void refresh();
+  });
+  await refresh();
+  window.setInterval(() => current && render(current), 30_000);
+}
+
+start().catch((e) => showError(`Weft could not load: ${String(e)}`));
