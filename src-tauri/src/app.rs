@@ -24,6 +24,7 @@ pub struct Options {
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {
+    let termination = signals::Termination::catch();
     let paths = Paths::from_env()?;
     let _lock = match InstanceLock::acquire(&paths)? {
         Acquired::Owner(lock) => lock,
@@ -79,7 +80,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 tray::show_notices(&handle, &notices.lines());
             }
             notices.deliver_pending();
-            signals::exit_on_termination(handle.clone());
+            termination.exit_app_on_signal(handle.clone());
             if options.open_window {
                 window::open(&handle)?;
             }

@@ -49,7 +49,8 @@ pub fn register(app: &AppHandle, setting: &Hotkey) -> Option<String> {
     };
     match app.global_shortcut().register(shortcut) {
         Ok(()) => {
-            log::info!("global hotkey {shortcut} registered");
+            let shown = if notice.is_some() { DEFAULT_HOTKEY } else { keys };
+            log::info!("global hotkey \"{shown}\" registered ({shortcut})");
             notice
         }
         Err(e) => Some(format!(

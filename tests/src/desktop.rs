@@ -1,0 +1,234 @@
+//! A private desktop session: Xvfb on a free display, a D-Bus session bus without service
+//! activation, and XDG directories in a temporary folder.
+
+use crate::proc::Proc;
+use anyhow::Context;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// A bus with no `<servicedir>`: only what the test starts answers on it.
+const BUS_CONFIG: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=@DIR@</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#;
+
+pub struct Desktop {
+    // Field order is drop order: the bus and the display go before the folder is removed.
+    dbus: Proc,
+    xvfb: Proc,
+    display: String,
+    bus_address: String,
+    dir: tempfile::TempDir,
+}
+
+impl Desktop {
+    /// Starts Xvfb and a private session bus. Both are ready when this returns.
+    pub fn start() -> anyhow::Result<Desktop> {
+        // WEFT_E2E_KEEP=1 keeps each test's folder (logs, database) for a post-mortem.
+        let keep = std::env::var_os("WEFT_E2E_KEEP").is_some();
+        let dir = tempfile::Builder::new()
+            .prefix("weft-e2e-")
+            .keep(keep)
+            .tempdir()?;
+        if keep {
+            eprintln!("keeping {}", dir.path().display());
+        }
+        for sub in ["data", "config", "cache", "home"] {
+            std::fs::create_dir_all(dir.path().join(sub))?;
+        }
+        let runtime = dir.path().join("runtime");
+        std::fs::create_dir_all(&runtime)?;
+        std::fs::set_permissions(
+            &runtime,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )?;
+
+        // -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
+        let mut xvfb = Proc::spawn(
+            "Xvfb",
+            Command::new("Xvfb")
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
+        let display = read_first_line(&mut xvfb, "Xvfb's display number")?;
+        let display = format!(":{}", display.trim());
+
+        let bus_dir = dir.path().join("bus");
+        std::fs::create_dir_all(&bus_dir)?;
+        let config = dir.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            BUS_CONFIG.replace("@DIR@", &bus_dir.display().to_string()),
+        )?;
+        let mut dbus = Proc::spawn(
+            "dbus-daemon",
+            Command::new("dbus-daemon")
+                .arg(format!("--config-file={}", config.display()))
+                .args(["--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        )?;
+        let bus_address = read_first_line(&mut dbus, "the D-Bus address")?
+            .trim()
+            .to_owned();
+        Ok(Desktop {
+            dbus,
+            xvfb,
+            display,
+            bus_address,
+            dir,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    pub fn bus_address(&self) -> &str {
+        &self.bus_address
+    }
+
+    /// The environment every process on this desktop gets.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let path = |sub: &str| self.dir.path().join(sub).display().to_string();
+        vec![
+            ("DISPLAY".into(), self.display.clone()),
+            ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus_address.clone()),
+            ("HOME".into(), path("home")),
+            ("XDG_DATA_HOME".into(), path("data")),
+            ("XDG_CONFIG_HOME".into(), path("config")),
+            ("XDG_CACHE_HOME".into(), path("cache")),
+            ("XDG_RUNTIME_DIR".into(), path("runtime")),
+            (
+                "RUST_LOG".into(),
+                "warn,weft_app=debug,weft_core=debug".into(),
+            ),
+            ("RUST_BACKTRACE".into(), "1".into()),
+        ]
+    }
+
+    /// A command for `program` with this desktop's environment.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command.envs(self.env());
+        command.env_remove("WAYLAND_DISPLAY");
+        command
+    }
+
+    /// Runs the `weft` CLI and returns its output.
+    pub fn weft(&self, args: &[&str]) -> anyhow::Result<std::process::Output> {
+        let bin = crate::bin_dir().join("weft");
+        self.command(&bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {}", bin.display()))
+    }
+
+    /// A new connection to the private bus.
+    pub fn bus(&self) -> anyhow::Result<zbus::blocking::Connection> {
+        Ok(zbus::blocking::connection::Builder::address(self.bus_address.as_str())?.build()?)
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("data/weft/weft.db")
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.path().join("config/weft/config.toml")
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("runtime/weft/weft.sock")
+    }
+
+    /// Writes `config.toml`.
+    pub fn write_config(&self, text: &str) -> anyhow::Result<()> {
+        let path = self.config_file();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, text)?;
+        Ok(())
+    }
+
+    /// Presses keys with xdotool on this display, e.g. `"ctrl+alt+f"`.
+    pub fn press(&self, keys: &str) -> anyhow::Result<()> {
+        let status = self
+            .command("xdotool")
+            .args(["key", keys])
+            .status()
+            .context("cannot run xdotool")?;
+        anyhow::ensure!(status.success(), "xdotool key {keys} failed: {status}");
+        Ok(())
+    }
+
+    /// Saves a screenshot of the whole display (imagemagick's `import`).
+    pub fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
+        let status = self
+            .command("import")
+            .args(["-window", "root"])
+            .arg(path)
+            .status()
+            .context("cannot run import (imagemagick)")?;
+        anyhow::ensure!(status.success(), "import failed: {status}");
+        Ok(())
+    }
+
+    pub fn xvfb_pid(&self) -> u32 {
+        self.xvfb.pid()
+    }
+
+    pub fn dbus_pid(&self) -> u32 {
+        self.dbus.pid()
+    }
+}
+
+/// Reads the first line a process prints, with a deadline, leaving the process running.
+fn read_first_line(proc: &mut Proc, what: &str) -> anyhow::Result<String> {
+    let stdout = proc
+        .child_mut()
+        .stdout
+        .take()
+        .with_context(|| format!("no stdout to read {what} from"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let mut reader = BufReader::new(stdout);
+        let _ = tx.send(reader.read_line(&mut line).map(|_| line));
+        // Keep the pipe open (and drained) for the life of the process.
+        let mut sink = String::new();
+        while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+            sink.clear();
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .with_context(|| format!("timed out waiting for {what}"))??;
+    anyhow::ensure!(!line.trim().is_empty(), "no {what} was printed");
+    Ok(line)
+}

@@ -1,0 +1,95 @@
+//! A notification server that records every `Notify` call: what a desktop's notification daemon
+//! would show as a popup.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use zbus::zvariant::OwnedValue;
+
+/// One notification the app sent.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub app_name: String,
+    pub summary: String,
+    pub body: String,
+    pub urgency: Option<u8>,
+    pub at: Instant,
+}
+
+#[derive(Default, Clone)]
+struct Log {
+    calls: Arc<Mutex<Vec<Captured>>>,
+}
+
+struct Server {
+    log: Log,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Server {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: &str,
+        _replaces_id: u32,
+        _app_icon: &str,
+        summary: &str,
+        body: &str,
+        _actions: Vec<String>,
+        hints: HashMap<String, OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
+        let Ok(mut calls) = self.log.calls.lock() else {
+            return 0;
+        };
+        calls.push(Captured {
+            app_name: app_name.to_owned(),
+            summary: summary.to_owned(),
+            body: body.to_owned(),
+            urgency,
+            at: Instant::now(),
+        });
+        calls.len() as u32
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "weft-capture".into(),
+            "weft".into(),
+            "1.0".into(),
+            "1.2".into(),
+        )
+    }
+
+    fn close_notification(&self, _id: u32) {}
+}
+
+/// The capture server, owning `org.freedesktop.Notifications` for as long as it lives.
+pub struct NotificationCapture {
+    log: Log,
+    _conn: zbus::blocking::Connection,
+}
+
+impl NotificationCapture {
+    pub fn start(bus_address: &str) -> anyhow::Result<NotificationCapture> {
+        let log = Log::default();
+        let conn = zbus::blocking::connection::Builder::address(bus_address)?
+            .serve_at(
+                "/org/freedesktop/Notifications",
+                Server { log: log.clone() },
+            )?
+            .name("org.freedesktop.Notifications")?
+            .build()?;
+        Ok(NotificationCapture { log, _conn: conn })
+    }
+
+    /// Every notification received so far.
+    pub fn received(&self) -> Vec<Captured> {
+        self.log.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}

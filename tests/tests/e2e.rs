@@ -1,0 +1,536 @@
+//! End-to-end tests: the real `weft-app` and `weft` on a private Xvfb desktop with its own
+//! D-Bus session, tray watcher and notification server. They run one at a time (one lock), and
+//! each starts and kills its own processes.
+
+use anyhow::Context;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+use weft_core::store::{AppEvent, Store};
+use weft_e2e::notifications::NotificationCapture;
+use weft_e2e::tray::TrayItem;
+use weft_e2e::watcher::{Item, Watcher};
+use weft_e2e::{wait_for, App, Desktop};
+use weft_proto::{Request, Response, Source, State, Status};
+
+/// Generous, because the machine is shared: these bound a hang, they do not time anything.
+const START: Duration = Duration::from_secs(60);
+const SOON: Duration = Duration::from_secs(20);
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A desktop with a panel (tray watcher) and a notification server.
+struct Panel {
+    notifications: NotificationCapture,
+    watcher: Watcher,
+    bus: zbus::blocking::Connection,
+    desktop: Desktop,
+}
+
+impl Panel {
+    fn start() -> anyhow::Result<Panel> {
+        let desktop = Desktop::start()?;
+        Ok(Panel {
+            notifications: NotificationCapture::start(desktop.bus_address())?,
+            watcher: Watcher::start(desktop.bus_address())?,
+            bus: desktop.bus()?,
+            desktop,
+        })
+    }
+
+    fn tray_item(&self, app: &App) -> anyhow::Result<Item> {
+        wait_for("the tray item to register", START, || {
+            self.watcher.items().last().cloned()
+        })
+        .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))
+    }
+
+    fn tray(&self, app: &App) -> anyhow::Result<TrayItem<'_>> {
+        Ok(TrayItem::new(&self.bus, self.tray_item(app)?))
+    }
+}
+
+fn status(app: &App) -> anyhow::Result<Status> {
+    match app.call(&Request::Status)? {
+        Response::Status(status) => Ok(status),
+        other => anyhow::bail!("unexpected answer {other:?}"),
+    }
+}
+
+fn wait_for_state(app: &App, state: State) -> anyhow::Result<Status> {
+    wait_for(&format!("the state to become {state}"), SOON, || {
+        status(app).ok().filter(|s| s.state == state)
+    })
+}
+
+fn logged(desktop: &Desktop) -> anyhow::Result<Vec<weft_core::machine::Switch>> {
+    Ok(Store::open_read_only(&desktop.database())?.switches(None)?)
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn tray_menu_switches_logs_and_changes_the_icon() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    let app = App::start(&panel.desktop, &[])?;
+    let tray = panel.tray(&app)?;
+    app.wait_until_serving(START)?;
+
+    let entries = tray.entries()?;
+    let labels: Vec<&str> = entries
+        .iter()
+        .filter(|e| !e.separator)
+        .map(|e| e.label.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "Coordination · just now",
+            "Switch to Focus",
+            "Open Weft",
+            "Quit"
+        ],
+        "{entries:?}"
+    );
+    assert!(!entries[0].enabled, "the state line is disabled");
+    let (icon_before, pixels_before) = tray.icon()?;
+
+    tray.click("Switch to Focus")?;
+    wait_for_state(&app, State::Focus)?;
+    let log = logged(&panel.desktop)?;
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].from, log[0].to, log[0].source),
+        (State::Coordination, State::Focus, Source::Tray)
+    );
+
+    let icon_after = wait_for("the tray icon to change", SOON, || {
+        tray.icon()
+            .ok()
+            .filter(|(name, pixels)| *name != icon_before || *pixels != pixels_before)
+    })?;
+    assert!(
+        icon_after.1.is_some(),
+        "the icon file {} is readable",
+        icon_after.0
+    );
+    wait_for("the menu to offer coordination", SOON, || {
+        tray.find("Switch to Coordination").ok()
+    })?;
+    let labels: Vec<String> = tray.entries()?.into_iter().map(|e| e.label).collect();
+    assert!(labels[0].starts_with("Focus · "), "{labels:?}");
+    assert!(
+        !labels.iter().any(|l| l == "Switch to Focus"),
+        "exactly one switch item: {labels:?}"
+    );
+
+    // And back, from the same menu.
+    tray.click("Switch to Coordination")?;
+    wait_for_state(&app, State::Coordination)?;
+    wait_for("the icon to change back", SOON, || {
+        tray.icon()
+            .ok()
+            .filter(|(name, pixels)| *name == icon_before || *pixels == pixels_before)
+    })?;
+    assert_eq!(logged(&panel.desktop)?.len(), 2);
+    Ok(())
+}
+
+#[test]
+fn hotkey_switches_and_a_bad_hotkey_setting_is_reported() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    panel.desktop.write_config("hotkey = \"Ctrl+Banana\"\n")?;
+    let app = App::start(&panel.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log("global hotkey \"Ctrl+Alt+F\" registered", START)?;
+
+    panel.desktop.press("ctrl+alt+f")?;
+    wait_for_state(&app, State::Focus)?;
+    panel.desktop.press("ctrl+alt+f")?;
+    wait_for_state(&app, State::Coordination)?;
+    let sources: Vec<Source> = logged(&panel.desktop)?.iter().map(|s| s.source).collect();
+    assert_eq!(sources, [Source::Hotkey, Source::Hotkey]);
+
+    let notice = wait_for("a notice about the bad hotkey", SOON, || {
+        panel
+            .notifications
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("Ctrl+Banana"))
+    })?;
+    assert!(notice.body.contains("using Ctrl+Alt+F"), "{}", notice.body);
+    let tray = panel.tray(&app)?;
+    assert!(
+        tray.entries()?
+            .iter()
+            .any(|e| e.label.starts_with("⚠ The hotkey \"Ctrl+Banana\"")),
+        "the tray menu lists the problem"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_configured_hotkey_replaces_the_default() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    panel.desktop.write_config("hotkey = \"Ctrl+Shift+K\"\n")?;
+    let app = App::start(&panel.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log("global hotkey \"Ctrl+Shift+K\" registered", START)?;
+    panel.desktop.press("ctrl+shift+k")?;
+    wait_for_state(&app, State::Focus)?;
+    Ok(())
+}
+
+#[test]
+fn hotkey_off_registers_nothing() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    panel.desktop.write_config("hotkey = \"off\"\n")?;
+    let app = App::start(&panel.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log("global hotkey is off", START)?;
+    panel.tray(&app)?;
+    assert!(!app.log().contains("registered"), "{}", app.log());
+    Ok(())
+}
+
+#[test]
+fn cli_switches_reports_and_reads_the_log_without_the_app() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    let desktop = &panel.desktop;
+    let mut app = App::start(desktop, &[])?;
+    app.wait_until_serving(START)?;
+
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&desktop.weft(&["status", "--json"])?))?;
+    assert_eq!(json["state"], "coordination");
+    assert!(
+        weft_core::time::parse_rfc3339(json["since"].as_str().unwrap_or("")).is_some(),
+        "{json}"
+    );
+
+    let focus = desktop.weft(&["focus", "refactor", "parser"])?;
+    assert!(focus.status.success(), "{}", stderr(&focus));
+    assert!(
+        stdout(&focus).starts_with("Focus since "),
+        "{}",
+        stdout(&focus)
+    );
+    let again = desktop.weft(&["focus"])?;
+    assert!(
+        stdout(&again).starts_with("Already in Focus"),
+        "{}",
+        stdout(&again)
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&desktop.weft(&["status", "--json"])?))?;
+    assert_eq!(json["state"], "focus");
+    assert_eq!(json["intent"], "refactor parser");
+
+    assert!(desktop.weft(&["coordinate"])?.status.success());
+    assert!(desktop.weft(&["toggle"])?.status.success());
+    assert_eq!(status(&app)?.state, State::Focus);
+
+    let text = stdout(&desktop.weft(&["status"])?);
+    assert!(text.starts_with("Focus since "), "{text}");
+
+    let log: serde_json::Value = serde_json::from_str(&stdout(&desktop.weft(&["log", "--json"])?))?;
+    let log = log.as_array().context("log --json is an array")?;
+    assert_eq!(log.len(), 3, "the no-op focus was not logged: {log:?}");
+    assert_eq!(log[0]["from"], "coordination");
+    assert_eq!(log[0]["to"], "focus");
+    assert_eq!(log[0]["source"], "cli");
+    assert_eq!(log[0]["intent"], "refactor parser");
+
+    let bad = desktop.weft(&["log", "--since", "last tuesday"])?;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("YYYY-MM-DD"), "{}", stderr(&bad));
+    let long = "x".repeat(201);
+    let too_long = desktop.weft(&["focus", &long])?;
+    assert_eq!(too_long.status.code(), Some(1));
+
+    let stopped = app.stop();
+    assert_eq!(stopped.and_then(|s| s.code()), Some(0), "{}", app.log());
+
+    let offline = desktop.weft(&["status"])?;
+    assert_eq!(offline.status.code(), Some(1));
+    assert!(
+        stderr(&offline).contains("Weft is not running"),
+        "{}",
+        stderr(&offline)
+    );
+    assert!(
+        stderr(&offline).contains("weft-app"),
+        "says how to start it"
+    );
+    let offline_log = desktop.weft(&["log"])?;
+    assert!(offline_log.status.success(), "{}", stderr(&offline_log));
+    assert_eq!(
+        stdout(&offline_log).lines().count(),
+        3,
+        "{}",
+        stdout(&offline_log)
+    );
+    let today = desktop.weft(&["log", "--since", "today", "--json"])?;
+    assert!(today.status.success());
+
+    let events: Vec<AppEvent> = Store::open_read_only(&desktop.database())?
+        .app_events()?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(events, [AppEvent::Start, AppEvent::Stop]);
+    Ok(())
+}
+
+#[test]
+fn kill_9_then_restart_restores_the_state_and_loses_no_switch() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    let desktop = &panel.desktop;
+    let mut app = App::start(desktop, &[])?;
+    app.wait_until_serving(START)?;
+    for n in 0..7 {
+        let output = if n % 2 == 0 {
+            desktop.weft(&["focus", &format!("task {n}")])?
+        } else {
+            desktop.weft(&["coordinate"])?
+        };
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let before = status(&app)?;
+    assert_eq!(before.state, State::Focus);
+    app.kill9();
+
+    let app = App::start(desktop, &[])?;
+    app.wait_until_serving(START)?;
+    assert_eq!(
+        status(&app)?,
+        before,
+        "state, since and intent are restored"
+    );
+    let log = logged(desktop)?;
+    assert_eq!(log.len(), 7);
+    assert_eq!(log[6].intent.as_deref(), Some("task 6"));
+    assert!(
+        app.log().contains("removed a stale control socket"),
+        "{}",
+        app.log()
+    );
+    let events: Vec<AppEvent> = Store::open_read_only(&desktop.database())?
+        .app_events()?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(
+        events,
+        [AppEvent::Start, AppEvent::Start],
+        "no stop was logged by the killed run"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_corrupt_database_is_kept_aside_and_reported() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    let desktop = &panel.desktop;
+    let db = desktop.database();
+    std::fs::create_dir_all(db.parent().context("db has a folder")?)?;
+    let garbage = b"not a database: notes I would hate to lose\n".repeat(300);
+    std::fs::write(&db, &garbage)?;
+
+    let app = App::start(desktop, &[])?;
+    app.wait_until_serving(START)?;
+    let folder = db.parent().context("db has a folder")?;
+    let kept: Vec<_> = std::fs::read_dir(folder)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("weft.db.corrupt-"))
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        std::fs::read(&kept[0])?,
+        garbage,
+        "the old file is kept byte for byte"
+    );
+
+    let notice = wait_for("a notice about the unreadable log", SOON, || {
+        panel
+            .notifications
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("unreadable"))
+    })?;
+    assert!(
+        notice.body.contains(".corrupt-"),
+        "names where it was kept: {}",
+        notice.body
+    );
+    assert!(
+        app.log().contains("is not a readable database"),
+        "{}",
+        app.log()
+    );
+    let tray = panel.tray(&app)?;
+    assert!(tray
+        .entries()?
+        .iter()
+        .any(|e| e.label.starts_with("⚠ The log")));
+
+    assert!(desktop.weft(&["focus"])?.status.success());
+    assert_eq!(logged(desktop)?.len(), 1, "the new log works");
+    Ok(())
+}
+
+#[test]
+fn an_unwritable_data_dir_stops_with_a_clear_message() -> anyhow::Result<()> {
+    let _serial = serial();
+    let desktop = Desktop::start()?;
+    let blocker = desktop.dir().join("not-a-dir");
+    std::fs::write(&blocker, b"")?;
+    let blocker = blocker.display().to_string();
+    let mut app = App::start_with(
+        &desktop,
+        &weft_e2e::bin_dir().join("weft-app"),
+        &[],
+        &[("XDG_DATA_HOME", &blocker)],
+    )?;
+    let status = wait_for("the app to exit", START, || app.exited())?;
+    assert_eq!(status.code(), Some(1));
+    let log = app.log();
+    assert!(log.contains("cannot create Weft's data directory"), "{log}");
+    assert!(log.contains("XDG_DATA_HOME"), "{log}");
+    Ok(())
+}
+
+#[test]
+fn a_database_from_a_newer_weft_is_refused_untouched() -> anyhow::Result<()> {
+    let _serial = serial();
+    let desktop = Desktop::start()?;
+    {
+        let path = desktop.database();
+        drop(Store::open(&path)?);
+        set_schema_version_past_known(&path)?;
+    }
+    let before = std::fs::read(desktop.database())?;
+    let mut app = App::start(&desktop, &[])?;
+    let status = wait_for("the app to exit", START, || app.exited())?;
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        app.log().contains("written by a newer Weft"),
+        "{}",
+        app.log()
+    );
+    assert_eq!(std::fs::read(desktop.database())?, before);
+    Ok(())
+}
+
+/// Sets the schema version past what this build knows by writing SQLite's header field
+/// directly (`user_version`: offset 60, big-endian), as a newer Weft's migration would.
+fn set_schema_version_past_known(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.seek(SeekFrom::Start(60))?;
+    file.write_all(&999u32.to_be_bytes())?;
+    Ok(())
+}
+
+#[test]
+fn a_second_instance_opens_the_first_ones_window_and_exits() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    let first = App::start(&panel.desktop, &[])?;
+    first.wait_until_serving(START)?;
+    panel.tray(&first)?;
+    let mut second = App::start(&panel.desktop, &[])?;
+    let status = wait_for("the second instance to exit", START, || second.exited())?;
+    assert_eq!(status.code(), Some(0), "{}", second.log());
+    assert!(
+        second.log().contains("Weft is already running"),
+        "{}",
+        second.log()
+    );
+    wait_for("the first instance's window", START, || {
+        first
+            .process_tree()
+            .iter()
+            .any(|pid| weft_e2e::app::process_name(*pid).starts_with("WebKitWebProces"))
+            .then_some(())
+    })?;
+    assert_eq!(
+        status_of(&first)?,
+        State::Coordination,
+        "the first keeps running"
+    );
+    assert_eq!(first.call(&Request::CloseWindow)?, Response::Done);
+    Ok(())
+}
+
+fn status_of(app: &App) -> anyhow::Result<State> {
+    Ok(status(app)?.state)
+}
+
+#[test]
+fn without_a_tray_watcher_or_notification_daemon_weft_still_switches() -> anyhow::Result<()> {
+    let _serial = serial();
+    // No panel at all: no StatusNotifierWatcher, no org.freedesktop.Notifications.
+    let desktop = Desktop::start()?;
+    let db = desktop.database();
+    std::fs::create_dir_all(db.parent().context("db has a folder")?)?;
+    std::fs::write(&db, b"garbage so that Weft has a notice to send")?;
+    let app = App::start(&desktop, &[])?;
+    app.wait_until_serving(START)?;
+    let switched = desktop.weft(&["focus"])?;
+    assert!(switched.status.success(), "{}", stderr(&switched));
+    assert_eq!(status_of(&app)?, State::Focus);
+    app.wait_for_log("is a notification daemon running?", START)?;
+    assert_eq!(logged(&desktop)?.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn the_window_shows_the_state_and_switches_over_webdriver() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    let app_path = weft_e2e::bin_dir().join("weft-app");
+    let session = weft_e2e::webdriver::Session::start(&panel.desktop, &app_path, &["--open"])?;
+    wait_for("the window to show the state", START, || {
+        session.text("#state").ok().filter(|t| t == "Coordination")
+    })?;
+    assert_eq!(session.text("#switch")?, "Switch to Focus");
+    session.click("#switch")?;
+    wait_for("the window to show focus", SOON, || {
+        session.text("#state").ok().filter(|t| t == "Focus")
+    })?;
+    assert_eq!(session.text("#switch")?, "Switch to Coordination");
+    let log = logged(&panel.desktop)?;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].source, Source::Ui);
+
+    // A switch from elsewhere reaches the open window live.
+    assert!(panel.desktop.weft(&["coordinate"])?.status.success());
+    wait_for("the window to follow a CLI switch", SOON, || {
+        session.text("#state").ok().filter(|t| t == "Coordination")
+    })?;
+    session.screenshot(&weft_e2e::artifacts_dir().join("window.png"))?;
+    Ok(())
+}
