@@ -39,7 +39,7 @@ impl Desktop {
         let keep = std::env::var_os("WEFT_E2E_KEEP").is_some();
         let dir = tempfile::Builder::new()
             .prefix("weft-e2e-")
-            .keep(keep)
+            .disable_cleanup(keep)
             .tempdir()?;
         if keep {
             eprintln!("keeping {}", dir.path().display());

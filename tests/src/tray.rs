@@ -6,6 +6,9 @@ use anyhow::Context;
 use std::collections::HashMap;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 
+/// A dbusmenu layout node: id, properties, children (each a variant holding a node).
+type Layout = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+
 /// One menu entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -68,10 +71,7 @@ impl<'a> TrayItem<'a> {
         let reply = self
             .menu_proxy()?
             .call_method("GetLayout", &(0i32, -1i32, Vec::<String>::new()))?;
-        let (_revision, (_id, _props, children)): (
-            u32,
-            (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>),
-        ) = reply.body().deserialize()?;
+        let (_revision, (_id, _props, children)): (u32, Layout) = reply.body().deserialize()?;
         Ok(children.iter().filter_map(|c| entry(c)).collect())
     }
 

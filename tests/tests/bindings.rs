@@ -14,9 +14,10 @@ fn bindings_dir() -> PathBuf {
 }
 
 fn check<T: TS + 'static>(drifted: &mut Vec<String>) {
-    let name = T::name();
+    let config = ts_rs::Config::default();
+    let name = T::name(&config);
     let path = bindings_dir().join(format!("{name}.ts"));
-    let generated = match T::export_to_string() {
+    let generated = match T::export_to_string(&config) {
         Ok(text) => text,
         Err(e) => {
             drifted.push(format!("{name}: cannot generate: {e}"));

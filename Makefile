@@ -1,0 +1,49 @@
+# Weft: the two commands a new user needs are `make run` and `make test`.
+# Each installs what is missing (scripts/setup.sh), builds, then runs.
+
+CARGO ?= cargo
+DEBUG_BIN := target/debug
+RELEASE_BIN := target/release
+
+.PHONY: run test build release ui lint bench bindings setup setup-test clean-artifacts
+
+## run: install what is missing, build, and start Weft in the tray
+run: setup build
+	$(DEBUG_BIN)/weft-app
+
+## test: install what is missing (incl. test tools), build, and run every test
+test: setup-test build
+	$(CARGO) test --workspace --no-fail-fast
+
+## build: debug build of weft-app and weft into target/debug
+build: setup ui
+	$(CARGO) build --workspace --bins
+
+## release: optimised build of weft-app and weft into target/release
+release: setup ui
+	$(CARGO) build --release -p weft-app -p weft-cli
+
+## ui: compile the TypeScript UI into ui/dist (embedded into weft-app at build time)
+ui:
+	cd ui && npm run --silent build
+
+## lint: formatting, clippy with warnings as errors, and the TypeScript type check
+lint: setup ui
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd ui && npm run --silent check
+
+## bench: start-up, memory and hotkey-latency figures of the release build
+bench: setup-test release
+	$(CARGO) build --release -p weft-e2e --bin weft-bench
+	WEFT_BIN_DIR=$(RELEASE_BIN) $(RELEASE_BIN)/weft-bench
+
+## bindings: regenerate ui/src/bindings from the Rust protocol types
+bindings:
+	WEFT_UPDATE_BINDINGS=1 $(CARGO) test -p weft-e2e --test bindings
+
+setup:
+	scripts/setup.sh run
+
+setup-test:
+	scripts/setup.sh test

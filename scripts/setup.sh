@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs what Weft needs on a Debian or Ubuntu machine, and nothing that is already there.
+#   scripts/setup.sh run    build and runtime packages, the UI's node modules
+#   scripts/setup.sh test   the above, plus the test packages and tauri-driver
+# Safe to run again: each step checks first. Uses sudo when not root. Never prompts.
+set -euo pipefail
+
+mode="${1:-run}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+build_packages=(build-essential pkg-config libwebkit2gtk-4.1-dev)
+# Loaded at run time (not linked): the tray panics without it, so it is easy to miss.
+runtime_packages=(libayatana-appindicator3-1)
+test_packages=(xvfb dbus xdotool x11-utils webkit2gtk-driver dunst imagemagick)
+
+packages=("${build_packages[@]}" "${runtime_packages[@]}")
+if [ "$mode" = test ]; then
+  packages+=("${test_packages[@]}")
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    say "these packages are missing and this is not a Debian/Ubuntu machine: ${missing[*]}"
+    say "install their equivalents with your package manager, then run this again."
+    exit 1
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; else
+      say "need root to install: ${missing[*]} (no sudo found)"; exit 1
+    fi
+  fi
+  say "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q </dev/null
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  say "cargo is missing: install Rust 1.90 or newer with rustup (https://rustup.rs), then run this again."
+  exit 1
+fi
+
+if [ "$mode" = test ]; then
+  cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+  if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$cargo_bin/tauri-driver" ]; then
+    say "installing tauri-driver (WebDriver for the UI tests)"
+    cargo install tauri-driver --version '^2' --locked </dev/null
+  fi
+fi
+
+# The UI's one dev dependency (TypeScript), pinned by package-lock.json.
+if [ ! -x "$here/ui/node_modules/.bin/tsc" ]; then
+  say "installing the UI's node modules"
+  (cd "$here/ui" && npm ci --no-audit --no-fund </dev/null)
+fi
