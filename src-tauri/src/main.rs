@@ -31,6 +31,7 @@ $XDG_RUNTIME_DIR/weft/weft.sock (the control socket used by the `weft` CLI).
 Log verbosity: RUST_LOG=debug weft-app";
 
 fn main() -> ExitCode {
+    keep_gtk_off_opengl();
     env_logger::Builder::from_env(
         env_logger::Env::default().default_filter_or("warn,weft_app=info,weft_core=info"),
     )
@@ -64,5 +65,14 @@ fn main() -> ExitCode {
             notices::fatal(&message);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// GTK probes OpenGL when it opens the X display, which maps Mesa (and its LLVM, about 30 MB of
+/// PSS) into a process that mostly shows a tray icon. Weft's window draws fine without GL, so
+/// GL is off unless the user sets `GDK_GL` themselves. Runs before any thread exists.
+fn keep_gtk_off_opengl() {
+    if std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
     }
 }

@@ -1,1 +1,169 @@
-fn main() {}
+//! `weft-bench`: the start-up, memory and hotkey-latency figures of the binaries in
+//! `$WEFT_BIN_DIR` (`make bench` points it at the release build).
+//!
+//! - start to tray-ready: from spawning `weft-app` to its StatusNotifierItem registering with
+//!   the harness's watcher, median of several runs;
+//! - PSS of the whole process tree (the app and its WebKit helpers), from
+//!   `/proc/PID/smaps_rollup`: tray-only, window open, and after the window closes;
+//! - hotkey to committed switch: from xdotool sending Ctrl+Alt+F to the control socket
+//!   reporting the new state (the app reports a switch only after its commit), over many presses.
+
+use anyhow::Context;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use weft_e2e::app::{process_name, pss_kib};
+use weft_e2e::notifications::NotificationCapture;
+use weft_e2e::watcher::Watcher;
+use weft_e2e::{wait_for, App, Desktop};
+use weft_proto::{Request, Response, State};
+
+const STARTS: usize = 7;
+const PRESSES: usize = 60;
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn main() -> anyhow::Result<()> {
+    let desktop = Desktop::start()?;
+    let _notifications = NotificationCapture::start(desktop.bus_address())?;
+    let watcher = Watcher::start(desktop.bus_address())?;
+    println!("weft-bench: binaries from {}", weft_e2e::bin_dir().display());
+
+    tray_ready(&desktop, &watcher)?;
+    let app = App::start(&desktop, &[])?;
+    wait_for("the tray", LIMIT, || watcher.items().last().cloned())?;
+    app.wait_until_serving(LIMIT)?;
+    app.wait_for_log("registered", LIMIT)?;
+    memory(&app)?;
+    hotkey_latency(&desktop, &app)?;
+    Ok(())
+}
+
+fn tray_ready(desktop: &Desktop, watcher: &Watcher) -> anyhow::Result<()> {
+    let mut samples = Vec::new();
+    for _ in 0..STARTS {
+        watcher.clear();
+        let started = Instant::now();
+        let mut app = App::start(desktop, &[])?;
+        let item = wait_for("the tray item", LIMIT, || watcher.items().last().cloned())?;
+        samples.push(item.at.duration_since(started));
+        app.wait_until_serving(LIMIT)?;
+        app.stop();
+    }
+    let ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    println!(
+        "start to tray-ready: median {:.0} ms over {STARTS} runs (min {:.0}, max {:.0}; first run {:.0})",
+        percentile(&ms, 50.0),
+        ms.iter().cloned().fold(f64::INFINITY, f64::min),
+        ms.iter().cloned().fold(0.0, f64::max),
+        ms[0]
+    );
+    Ok(())
+}
+
+/// PSS of the app's process tree in MB, with a per-process breakdown.
+fn tree_pss(app: &App) -> (f64, String) {
+    let mut total = 0u64;
+    let mut parts = Vec::new();
+    for pid in app.process_tree() {
+        if let Some(kib) = pss_kib(pid) {
+            total += kib;
+            parts.push(format!("{} {:.1}", process_name(pid), kib as f64 / 1024.0));
+        }
+    }
+    (total as f64 / 1024.0, parts.join(" + "))
+}
+
+/// Waits until the tree's PSS stops moving (within 0.5 MB over a second), at most 20 s.
+fn settled_pss(app: &App) -> (f64, String) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = tree_pss(app);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = tree_pss(app);
+        if (now.0 - last.0).abs() < 0.5 || Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+    }
+}
+
+fn has_web_process(app: &App) -> bool {
+    app.process_tree()
+        .iter()
+        .any(|pid| process_name(*pid).starts_with("WebKitWebProces"))
+}
+
+fn memory(app: &App) -> anyhow::Result<()> {
+    let (tray, parts) = settled_pss(app);
+    println!("PSS tray-only: {tray:.1} MB ({parts})");
+    for cycle in 1..=2 {
+        expect_done(app.call(&Request::OpenWindow)?)?;
+        wait_for("the web process", LIMIT, || has_web_process(app).then_some(()))?;
+        let (open, parts) = settled_pss(app);
+        println!("PSS window open (cycle {cycle}): {open:.1} MB ({parts})");
+        expect_done(app.call(&Request::CloseWindow)?)?;
+        wait_for("the web process to exit", LIMIT, || (!has_web_process(app)).then_some(()))?;
+        let (closed, parts) = settled_pss(app);
+        println!("PSS after the window closed (cycle {cycle}): {closed:.1} MB ({parts})");
+    }
+    Ok(())
+}
+
+fn expect_done(response: Response) -> anyhow::Result<()> {
+    anyhow::ensure!(response == Response::Done, "unexpected answer {response:?}");
+    Ok(())
+}
+
+fn state(app: &App) -> Option<State> {
+    match app.call(&Request::Status) {
+        Ok(Response::Status(status)) => Some(status.state),
+        _ => None,
+    }
+}
+
+fn hotkey_latency(desktop: &Desktop, app: &App) -> anyhow::Result<()> {
+    // One long-lived xdotool reading commands from stdin, so no process start is timed.
+    let mut xdotool = Command::new("xdotool")
+        .arg("-")
+        .envs(desktop.env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot start xdotool")?;
+    let mut input = xdotool.stdin.take().context("xdotool stdin")?;
+    let mut samples = Vec::new();
+    for _ in 0..PRESSES {
+        let before = state(app).context("status")?;
+        let pressed = Instant::now();
+        input.write_all(b"key ctrl+alt+f\n")?;
+        input.flush()?;
+        // Poll every millisecond: finer than wait_for, so the poll adds at most 1 ms.
+        loop {
+            if state(app).is_some_and(|s| s != before) {
+                break;
+            }
+            anyhow::ensure!(pressed.elapsed() < LIMIT, "the hotkey did not switch");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        samples.push(pressed.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(input);
+    let _ = xdotool.wait();
+    println!(
+        "hotkey to committed switch: median {:.1} ms, p95 {:.1} ms over {PRESSES} presses",
+        percentile(&samples, 50.0),
+        percentile(&samples, 95.0)
+    );
+    Ok(())
+}
+
+/// Nearest-rank percentile.
+fn percentile(samples: &[f64], p: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}

@@ -14,6 +14,7 @@ use crate::time::{from_ms, to_ms};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -62,10 +63,15 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| Error::DataDirUnwritable {
-                path: dir.to_owned(),
-                source,
-            })?;
+            // The log is personal: its folder is private to the user when Weft creates it.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|source| Error::DataDirUnwritable {
+                    path: dir.to_owned(),
+                    source,
+                })?;
         }
         let conn = Connection::open(path).map_err(|e| classify(path, e))?;
         Store::prepare(conn, path)
