@@ -3,7 +3,8 @@
 
 use crate::notices::Notices;
 use crate::shell::AppShell;
-use crate::{commands, hotkey, signals, tray, window};
+use crate::window_process::WindowProcess;
+use crate::{hotkey, signals, tray};
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +22,8 @@ use weft_proto::{Request, Response};
 #[derive(Debug, Default)]
 pub struct Options {
     pub open_window: bool,
+    /// Run as the window process (`--window`) instead of the tray app.
+    pub window_only: bool,
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {
@@ -56,17 +59,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             paths.socket().display()
         )
     })?;
-    let for_socket = weft.clone();
-    control::serve(
-        listener,
-        Arc::new(move |request| for_socket.dispatch(request)),
-    )
-    .context("cannot start the control socket thread")?;
+    control::serve(listener, weft.clone()).context("cannot start the control socket thread")?;
 
     let app = tauri::Builder::default()
         .plugin(hotkey::plugin(weft.clone()))
-        .invoke_handler(tauri::generate_handler![commands::control])
         .manage(weft.clone())
+        .manage(WindowProcess::new(Arc::downgrade(&weft)))
         .setup(move |app| {
             let handle = app.handle().clone();
             // The tray first: it is what a person sees, and the start-up figure we measure.
@@ -82,7 +80,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             notices.deliver_pending();
             termination.exit_app_on_signal(handle.clone());
             if options.open_window {
-                window::open(&handle)?;
+                if let Err(e) = handle.state::<WindowProcess>().open() {
+                    log::error!("{e}");
+                }
             }
             Ok(())
         })

@@ -1,12 +1,26 @@
-//! The UI's single Tauri command: it hands a [`Request`] to the same dispatcher the control
-//! socket uses, so the UI could move to its own process without its code changing.
+//! The UI's single Tauri command: it hands a [`Request`] over the control socket to the tray
+//! process's dispatcher, the same one the `weft` CLI and the tests reach.
 
-use std::sync::Arc;
-use weft_core::service::Weft;
+use std::path::PathBuf;
+use weft_core::service::error_response;
 use weft_proto::{Request, Response};
 
-/// Dispatches one control request from the UI. Async so that it runs off the UI thread.
+/// The control socket of the tray process.
+pub struct Socket(pub PathBuf);
+
+/// Dispatches one control request from the UI. Async, and the socket call runs on a blocking
+/// thread, so the UI thread never waits.
 #[tauri::command]
-pub async fn control(request: Request, weft: tauri::State<'_, Arc<Weft>>) -> Result<Response, ()> {
-    Ok(weft.dispatch(request))
+pub async fn control(request: Request, socket: tauri::State<'_, Socket>) -> Result<Response, ()> {
+    let socket = socket.0.clone();
+    let answer = tauri::async_runtime::spawn_blocking(move || {
+        weft_core::control::call(&socket, &request).unwrap_or_else(|e| error_response(&e))
+    })
+    .await;
+    Ok(answer.unwrap_or_else(|e| {
+        Response::error(
+            weft_proto::ErrorKind::Unavailable,
+            format!("the request failed: {e}"),
+        )
+    }))
 }

@@ -11,17 +11,20 @@ mod notices;
 mod shell;
 mod signals;
 mod tray;
+mod ui;
 mod window;
+mod window_process;
 
 use std::process::ExitCode;
 
 const HELP: &str = "\
 weft-app: Weft lives in the tray and switches between focus and coordination.
 
-Usage: weft-app [--open]
+Usage: weft-app [--open | --window]
 
 Options:
   --open       open the Weft window as soon as the app starts
+  --window     run only the window, for an already running Weft (the tray starts it so)
   -h, --help   print this help
   -V, --version
                print the version
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--open" => options.open_window = true,
+            "--window" => options.window_only = true,
             "-h" | "--help" => {
                 println!("{HELP}");
                 return ExitCode::SUCCESS;
@@ -57,7 +61,12 @@ fn main() -> ExitCode {
         }
     }
 
-    match app::run(options) {
+    let result = if options.window_only {
+        ui::run()
+    } else {
+        app::run(options)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let message = format!("{e:#}");

@@ -1,14 +1,16 @@
-//! The app side of the dispatcher's [`Shell`]: after a committed switch it re-renders the tray
-//! and tells open windows, always by posting to the UI thread, never by waiting on it.
+//! The tray process's side of the dispatcher's [`Shell`]: after a committed switch it re-renders
+//! the tray by posting to the UI thread (never waiting on it); windows live in the window
+//! process, which follows switches over the control socket.
 
-use crate::{tray, window};
+use crate::tray;
+use crate::window_process::WindowProcess;
 use std::sync::mpsc::Sender;
 use std::sync::Mutex;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use weft_core::service::Shell;
 use weft_proto::Status;
 
-/// The event open windows receive after every switch, with the new [`Status`].
+/// The event the window receives after every switch, with the new [`Status`].
 pub const STATUS_EVENT: &str = "weft://status";
 
 pub struct AppShell {
@@ -23,33 +25,21 @@ impl AppShell {
             ticker: Mutex::new(ticker),
         }
     }
-
-    fn on_ui_thread(
-        &self,
-        task: impl FnOnce(&AppHandle) -> tauri::Result<()> + Send + 'static,
-    ) -> Result<(), String> {
-        let app = self.app.clone();
-        self.app
-            .run_on_main_thread(move || {
-                if let Err(e) = task(&app) {
-                    log::error!("{e}");
-                }
-            })
-            .map_err(|e| format!("the app's UI thread is not available: {e}"))
-    }
 }
 
 impl Shell for AppShell {
     fn state_changed(&self, status: &Status) {
         let status = status.clone();
-        let posted = self.on_ui_thread(move |app| {
+        let app = self.app.clone();
+        let posted = self.app.run_on_main_thread(move || {
             if let Some(tray) = app.try_state::<tray::Tray>() {
-                tray.render(&status)?;
+                if let Err(e) = tray.render(&status) {
+                    log::error!("could not update the tray: {e}");
+                }
             }
-            app.emit(STATUS_EVENT, &status)
         });
         if let Err(e) = posted {
-            log::error!("{e}");
+            log::error!("the app's UI thread is not available: {e}");
         }
         let _ = self
             .ticker
@@ -59,13 +49,11 @@ impl Shell for AppShell {
     }
 
     fn open_window(&self) -> Result<(), String> {
-        self.on_ui_thread(window::open)
+        self.app.state::<WindowProcess>().open()
     }
 
     fn close_window(&self) -> Result<(), String> {
-        self.on_ui_thread(|app| {
-            window::close_all(app);
-            Ok(())
-        })
+        self.app.state::<WindowProcess>().close();
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! The tray icon and its menu: the first line shows the state and for how long, then exactly
 //! one switch item, "Open Weft" and "Quit". The icon shows the state.
 
-use crate::window;
+use crate::window_process::WindowProcess;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -149,8 +149,8 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             }
         }
         OPEN => {
-            if let Err(e) = window::open(app) {
-                log::error!("could not open the window: {e}");
+            if let Err(e) = app.state::<WindowProcess>().open() {
+                log::error!("{e}");
             }
         }
         QUIT => app.exit(0),

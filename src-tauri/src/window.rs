@@ -1,5 +1,4 @@
-//! The Weft window: created when opened, destroyed when closed, so no webview (and none of
-//! its memory) exists while Weft sits in the tray.
+//! The Weft window inside the window process: created once, raised when asked again.
 
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
@@ -18,13 +17,4 @@ pub fn open(app: &AppHandle) -> tauri::Result<()> {
         .min_inner_size(320.0, 380.0)
         .build()?;
     Ok(())
-}
-
-/// Destroys every window; Weft stays in the tray.
-pub fn close_all(app: &AppHandle) {
-    for (label, window) in app.webview_windows() {
-        if let Err(e) = window.destroy() {
-            log::warn!("could not close window {label}: {e}");
-        }
-    }
 }

@@ -511,8 +511,11 @@ fn without_a_tray_watcher_or_notification_daemon_weft_still_switches() -> anyhow
 fn the_window_shows_the_state_and_switches_over_webdriver() -> anyhow::Result<()> {
     let _serial = serial();
     let panel = Panel::start()?;
+    let tray_app = App::start(&panel.desktop, &[])?;
+    tray_app.wait_until_serving(START)?;
+    // The window runs in a process of its own; WebDriver starts that process directly.
     let app_path = weft_e2e::bin_dir().join("weft-app");
-    let session = weft_e2e::webdriver::Session::start(&panel.desktop, &app_path, &["--open"])?;
+    let session = weft_e2e::webdriver::Session::start(&panel.desktop, &app_path, &["--window"])?;
     wait_for("the window to show the state", START, || {
         session.text("#state").ok().filter(|t| t == "Coordination")
     })?;
@@ -532,5 +535,55 @@ fn the_window_shows_the_state_and_switches_over_webdriver() -> anyhow::Result<()
         session.text("#state").ok().filter(|t| t == "Coordination")
     })?;
     session.screenshot(&weft_e2e::artifacts_dir().join("window.png"))?;
+    Ok(())
+}
+
+#[test]
+fn the_window_has_a_process_of_its_own_that_ends_with_the_tray_app() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    let mut app = App::start(&panel.desktop, &[])?;
+    let tray = panel.tray(&app)?;
+    app.wait_until_serving(START)?;
+    let window_processes = |app: &App| -> Vec<u32> {
+        app.process_tree()
+            .into_iter()
+            .filter(|pid| *pid != app.pid() && weft_e2e::app::process_name(*pid) == "weft-app")
+            .collect()
+    };
+    tray.click("Open Weft")?;
+    let first = wait_for("the window process", START, || {
+        Some(window_processes(&app)).filter(|p| p.len() == 1)
+    })?;
+    wait_for("the window's web process", START, || {
+        app.process_tree()
+            .iter()
+            .any(|pid| weft_e2e::app::process_name(*pid).starts_with("WebKitWebProces"))
+            .then_some(())
+    })?;
+    tray.click("Open Weft")?;
+    assert_eq!(app.call(&Request::OpenWindow)?, Response::Done);
+    assert_eq!(
+        window_processes(&app),
+        first,
+        "opening again raises the same window"
+    );
+
+    assert_eq!(app.stop().and_then(|s| s.code()), Some(0), "{}", app.log());
+    wait_for("the window process to end with the tray app", SOON, || {
+        (!std::path::Path::new(&format!("/proc/{}", first[0])).exists()).then_some(())
+    })?;
+
+    let alone = panel
+        .desktop
+        .command(weft_e2e::bin_dir().join("weft-app"))
+        .arg("--window")
+        .output()?;
+    assert_eq!(alone.status.code(), Some(1));
+    assert!(
+        stderr(&alone).contains("Weft is not running"),
+        "{}",
+        stderr(&alone)
+    );
     Ok(())
 }

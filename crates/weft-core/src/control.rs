@@ -10,9 +10,10 @@ use std::io::{BufRead, BufReader, ErrorKind as IoKind, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Duration;
-use weft_proto::{ErrorKind, Request, Response};
+use weft_proto::{ErrorKind, Event, Request, Response};
 
 /// Longest request line accepted, in bytes.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -23,8 +24,13 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long the client waits for the app's answer.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Handles one request. The app passes its dispatcher here.
-pub type Handler = Arc<dyn Fn(Request) -> Response + Send + Sync>;
+/// What the socket serves: the app passes its dispatcher.
+pub trait Handler: Send + Sync {
+    /// Answers one request.
+    fn handle(&self, request: Request) -> Response;
+    /// Starts following events for a [`Request::Watch`] connection.
+    fn watch(&self) -> Receiver<Event>;
+}
 
 /// Binds the socket. The caller must hold the [instance lock](crate::instance): any socket
 /// file already there was left by a crashed instance and is removed.
@@ -49,7 +55,7 @@ pub fn bind(path: &Path) -> Result<UnixListener> {
 }
 
 /// Serves requests on a background thread until the process ends.
-pub fn serve(listener: UnixListener, handler: Handler) -> std::io::Result<()> {
+pub fn serve(listener: UnixListener, handler: Arc<dyn Handler>) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("weft-control".into())
         .spawn(move || {
@@ -71,7 +77,7 @@ pub fn serve(listener: UnixListener, handler: Handler) -> std::io::Result<()> {
         .map(drop)
 }
 
-fn serve_connection(stream: UnixStream, handler: &Handler) {
+fn serve_connection(stream: UnixStream, handler: &Arc<dyn Handler>) {
     if let Err(e) = stream.set_read_timeout(Some(IDLE_TIMEOUT)) {
         log::warn!("control socket: {e}");
     }
@@ -83,7 +89,11 @@ fn serve_connection(stream: UnixStream, handler: &Handler) {
         let response = match read_line(&mut reader) {
             Ok(Some(line)) if line.trim().is_empty() => continue,
             Ok(Some(line)) => match serde_json::from_str::<Request>(&line) {
-                Ok(request) => handler(request),
+                Ok(Request::Watch) => {
+                    stream_events(&mut writer, &handler.watch());
+                    return;
+                }
+                Ok(request) => handler.handle(request),
                 Err(e) => {
                     Response::error(ErrorKind::BadRequest, format!("not a Weft request: {e}"))
                 }
@@ -110,6 +120,25 @@ fn serve_connection(stream: UnixStream, handler: &Handler) {
             }
         };
         if send(&mut writer, &response).is_err() {
+            return;
+        }
+    }
+}
+
+/// Writes events until the app drops the watcher or the client goes away.
+fn stream_events(writer: &mut UnixStream, events: &Receiver<Event>) {
+    // A watcher may sit idle for hours; only the writes are bounded.
+    let _ = writer.set_write_timeout(Some(IDLE_TIMEOUT));
+    for event in events {
+        let Ok(mut line) = serde_json::to_vec(&event) else {
+            return;
+        };
+        line.push(b'\n');
+        if writer
+            .write_all(&line)
+            .and_then(|()| writer.flush())
+            .is_err()
+        {
             return;
         }
     }
@@ -147,23 +176,48 @@ fn send(writer: &mut impl Write, response: &Response) -> std::io::Result<()> {
     writer.flush()
 }
 
-/// Sends one request to the running app and waits for its answer.
-pub fn call(socket: &Path, request: &Request) -> Result<Response> {
-    let not_running = || Error::NotRunning {
-        socket: socket.to_owned(),
-    };
-    let stream = match UnixStream::connect(socket) {
-        Ok(stream) => stream,
+fn connect(socket: &Path) -> Result<UnixStream> {
+    match UnixStream::connect(socket) {
+        Ok(stream) => Ok(stream),
         Err(e)
             if matches!(
                 e.kind(),
                 IoKind::NotFound | IoKind::ConnectionRefused | IoKind::NotADirectory
             ) =>
         {
-            return Err(not_running())
+            Err(Error::NotRunning {
+                socket: socket.to_owned(),
+            })
         }
-        Err(e) => return Err(Error::io(socket, e)),
-    };
+        Err(e) => Err(Error::io(socket, e)),
+    }
+}
+
+/// Follows the running app: an iterator of its events, starting with the current status. It
+/// ends when the app closes the connection (e.g. because it quit).
+pub fn watch(socket: &Path) -> Result<impl Iterator<Item = Result<Event>>> {
+    let stream = connect(socket)?;
+    let mut line = serde_json::to_vec(&Request::Watch).map_err(|e| Error::Protocol {
+        socket: socket.to_owned(),
+        detail: e.to_string(),
+    })?;
+    line.push(b'\n');
+    (&stream)
+        .write_all(&line)
+        .map_err(|e| Error::io(socket, e))?;
+    let socket = socket.to_owned();
+    Ok(BufReader::new(stream).lines().map(move |line| {
+        let line = line.map_err(|e| Error::io(&socket, e))?;
+        serde_json::from_str(&line).map_err(|e| Error::Protocol {
+            socket: socket.clone(),
+            detail: format!("{e}: {line}"),
+        })
+    }))
+}
+
+/// Sends one request to the running app and waits for its answer.
+pub fn call(socket: &Path, request: &Request) -> Result<Response> {
+    let stream = connect(socket)?;
     let protocol = |detail: String| Error::Protocol {
         socket: socket.to_owned(),
         detail,
@@ -201,15 +255,34 @@ mod tests {
     use std::os::unix::fs::MetadataExt;
     use weft_proto::Status;
 
-    fn echo_status() -> Handler {
-        Arc::new(|request| match request {
-            Request::Status => Response::Status(Status {
-                state: weft_proto::State::Focus,
-                since: "2026-11-24T09:00:00.000Z".into(),
-                intent: None,
-            }),
-            _ => Response::Done,
-        })
+    struct EchoStatus;
+
+    fn focus() -> Status {
+        Status {
+            state: weft_proto::State::Focus,
+            since: "2026-11-24T09:00:00.000Z".into(),
+            intent: None,
+        }
+    }
+
+    impl Handler for EchoStatus {
+        fn handle(&self, request: Request) -> Response {
+            match request {
+                Request::Status => Response::Status(focus()),
+                _ => Response::Done,
+            }
+        }
+
+        fn watch(&self) -> Receiver<Event> {
+            let (tx, rx) = std::sync::mpsc::sync_channel(4);
+            let _ = tx.try_send(Event::Status(focus()));
+            let _ = tx.try_send(Event::Raise);
+            rx
+        }
+    }
+
+    fn echo_status() -> Arc<dyn Handler> {
+        Arc::new(EchoStatus)
     }
 
     type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -240,6 +313,8 @@ mod tests {
             Response::Status(_)
         ));
         assert_eq!(call(&socket, &Request::OpenWindow)?, Response::Done);
+        let events: Vec<Event> = watch(&socket)?.collect::<Result<_>>()?;
+        assert_eq!(events, vec![Event::Status(focus()), Event::Raise]);
         Ok(())
     }
 

@@ -11,8 +11,12 @@ use crate::store::{AppEvent, Store};
 use crate::time::parse_rfc3339;
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use weft_proto::{ErrorKind, Request, Response, Source, Status, SwitchOutcome, Target};
+use weft_proto::{ErrorKind, Event, Request, Response, Source, Status, SwitchOutcome, Target};
+
+/// Events a watcher may fall behind by before it is dropped (its connection then ends).
+const WATCH_BACKLOG: usize = 64;
 
 /// What the dispatcher asks of the app around it (the tray, windows). Tests record calls.
 pub trait Shell: Send + Sync {
@@ -37,6 +41,22 @@ pub struct Weft {
 struct Inner {
     store: Store,
     machine: Machine,
+    watchers: Vec<SyncSender<Event>>,
+}
+
+impl Inner {
+    /// Sends to every watcher without waiting; drops those that are gone or too far behind.
+    fn broadcast(&mut self, event: &Event) -> usize {
+        self.watchers.retain(|w| match w.try_send(event.clone()) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                log::warn!("a watcher fell {WATCH_BACKLOG} events behind; dropping it");
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        });
+        self.watchers.len()
+    }
 }
 
 impl std::fmt::Debug for Weft {
@@ -53,7 +73,11 @@ impl Weft {
         store.record_app_event(AppEvent::Start, now)?;
         let machine = Machine::restore(last.as_ref(), now);
         Ok(Weft {
-            inner: Mutex::new(Inner { store, machine }),
+            inner: Mutex::new(Inner {
+                store,
+                machine,
+                watchers: Vec::new(),
+            }),
             clock,
             shell: OnceLock::new(),
             stopped: AtomicBool::new(false),
@@ -93,6 +117,7 @@ impl Weft {
         inner.store.record_switch(&switch)?;
         inner.machine.apply(&switch);
         let status = inner.machine.status();
+        inner.broadcast(&Event::Status(status.clone()));
         if let Some(shell) = self.shell.get() {
             shell.state_changed(&status);
         }
@@ -134,7 +159,26 @@ impl Weft {
             }
             Request::OpenWindow => self.with_shell(|shell| shell.open_window()),
             Request::CloseWindow => self.with_shell(|shell| shell.close_window()),
+            Request::Watch => Response::error(
+                ErrorKind::BadRequest,
+                "watch needs a control-socket connection of its own",
+            ),
         }
+    }
+
+    /// Follows the app: the receiver gets the current status at once, then every event.
+    pub fn watch(&self) -> Receiver<Event> {
+        let (tx, rx) = mpsc::sync_channel(WATCH_BACKLOG);
+        let mut inner = self.lock();
+        // Cannot fail: the channel is new and has room.
+        let _ = tx.try_send(Event::Status(inner.machine.status()));
+        inner.watchers.push(tx);
+        rx
+    }
+
+    /// Sends an event (e.g. [`Event::Raise`]) to every watcher; returns how many there are.
+    pub fn broadcast(&self, event: &Event) -> usize {
+        self.lock().broadcast(event)
     }
 
     fn with_shell(
@@ -162,6 +206,16 @@ impl Weft {
     /// Runs a read against the store (for tests and the app's own diagnostics).
     pub fn with_store<T>(&self, read: impl FnOnce(&Store) -> T) -> T {
         read(&self.lock().store)
+    }
+}
+
+impl crate::control::Handler for Weft {
+    fn handle(&self, request: Request) -> Response {
+        self.dispatch(request)
+    }
+
+    fn watch(&self) -> Receiver<Event> {
+        Weft::watch(self)
     }
 }
 

@@ -180,6 +180,22 @@ pub enum Request {
     OpenWindow,
     /// Close every Weft window; the app stays in the tray.
     CloseWindow,
+    /// Follow the app: the connection stops answering requests and carries one [`Event`] per
+    /// line instead, starting with the current status, until either side closes it.
+    Watch,
+}
+
+/// What a watching connection receives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum Event {
+    /// The current status: sent first, then after every committed switch.
+    Status(Status),
+    /// The window should come to the front (someone asked to open it while it is open).
+    Raise,
+    /// The window should close.
+    Close,
 }
 
 /// The current state as reported to every surface.

@@ -26,7 +26,10 @@ fn main() -> anyhow::Result<()> {
     let desktop = Desktop::start()?;
     let _notifications = NotificationCapture::start(desktop.bus_address())?;
     let watcher = Watcher::start(desktop.bus_address())?;
-    println!("weft-bench: binaries from {}", weft_e2e::bin_dir().display());
+    println!(
+        "weft-bench: binaries from {}",
+        weft_e2e::bin_dir().display()
+    );
 
     tray_ready(&desktop, &watcher)?;
     let app = App::start(&desktop, &[])?;
@@ -97,12 +100,21 @@ fn memory(app: &App) -> anyhow::Result<()> {
     let (tray, parts) = settled_pss(app);
     println!("PSS tray-only: {tray:.1} MB ({parts})");
     for cycle in 1..=2 {
+        let asked = Instant::now();
         expect_done(app.call(&Request::OpenWindow)?)?;
-        wait_for("the web process", LIMIT, || has_web_process(app).then_some(()))?;
+        wait_for("the web process", LIMIT, || {
+            has_web_process(app).then_some(())
+        })?;
+        println!(
+            "open to web process running (cycle {cycle}): {:.0} ms",
+            asked.elapsed().as_secs_f64() * 1000.0
+        );
         let (open, parts) = settled_pss(app);
         println!("PSS window open (cycle {cycle}): {open:.1} MB ({parts})");
         expect_done(app.call(&Request::CloseWindow)?)?;
-        wait_for("the web process to exit", LIMIT, || (!has_web_process(app)).then_some(()))?;
+        wait_for("the web process to exit", LIMIT, || {
+            (!has_web_process(app)).then_some(())
+        })?;
         let (closed, parts) = settled_pss(app);
         println!("PSS after the window closed (cycle {cycle}): {closed:.1} MB ({parts})");
     }
@@ -132,7 +144,14 @@ fn hotkey_latency(desktop: &Desktop, app: &App) -> anyhow::Result<()> {
         .context("cannot start xdotool")?;
     let mut input = xdotool.stdin.take().context("xdotool stdin")?;
     let mut samples = Vec::new();
+    // global-hotkey polls X11 every 50 ms; presses sent in lock-step with that poll would all
+    // land at the same phase, so each press waits a varying 0-59 ms first (a fixed sequence).
+    let mut jitter: u64 = 0x2545_f491_4f6c_dd1d;
     for _ in 0..PRESSES {
+        jitter ^= jitter << 13;
+        jitter ^= jitter >> 7;
+        jitter ^= jitter << 17;
+        std::thread::sleep(Duration::from_millis(jitter % 60));
         let before = state(app).context("status")?;
         let pressed = Instant::now();
         input.write_all(b"key ctrl+alt+f\n")?;

@@ -153,3 +153,29 @@ fn dispatch_answers_every_request() -> TestResult {
     ));
     Ok(())
 }
+
+#[test]
+fn watchers_get_the_status_then_every_switch_in_order() -> TestResult {
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open_in_memory()?, clock)?;
+    let events = weft.watch();
+    let gone = weft.watch();
+    drop(gone);
+    weft.switch(Target::Focus, Source::Cli, None)?;
+    weft.switch(Target::Focus, Source::Cli, None)?; // a no-op sends nothing
+    weft.switch(Target::Coordination, Source::Hotkey, None)?;
+    assert_eq!(
+        weft.broadcast(&weft_proto::Event::Raise),
+        1,
+        "the dropped watcher is gone"
+    );
+    let states: Vec<String> = events
+        .try_iter()
+        .map(|e| match e {
+            weft_proto::Event::Status(s) => s.state.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(states, ["coordination", "focus", "coordination", "Raise"]);
+    Ok(())
+}

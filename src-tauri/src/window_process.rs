@@ -1,0 +1,66 @@
+//! The tray process's handle on the window process. Weft's window runs in a process of its own
+//! (`weft-app --window`) so that WebKit, its helpers and their heaps all go away when the window
+//! closes: the tray process never creates a webview and stays small all day.
+
+use std::process::Command;
+use std::sync::{Arc, Mutex, Weak};
+use weft_core::service::Weft;
+use weft_proto::Event;
+
+/// Starts the window process, or raises the window it already shows.
+pub struct WindowProcess {
+    weft: Weak<Weft>,
+    /// The pid of the running window process, if there is one.
+    running: Arc<Mutex<Option<u32>>>,
+}
+
+impl WindowProcess {
+    pub fn new(weft: Weak<Weft>) -> WindowProcess {
+        WindowProcess {
+            weft,
+            running: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Opens the window: raises it if its process runs, otherwise starts one.
+    pub fn open(&self) -> Result<(), String> {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if running.is_some() {
+            if let Some(weft) = self.weft.upgrade() {
+                weft.broadcast(&Event::Raise);
+            }
+            return Ok(());
+        }
+        let exe = std::env::current_exe()
+            .map_err(|e| format!("cannot find weft-app to start the window: {e}"))?;
+        let mut child = Command::new(&exe)
+            .arg("--window")
+            .spawn()
+            .map_err(|e| format!("cannot start the window process {}: {e}", exe.display()))?;
+        let pid = child.id();
+        *running = Some(pid);
+        log::info!("window process {pid} started");
+        let slot = self.running.clone();
+        let reaper = std::thread::Builder::new()
+            .name("weft-window-reaper".into())
+            .spawn(move || {
+                let status = child.wait();
+                log::info!("window process {pid} ended: {status:?}");
+                let mut running = slot.lock().unwrap_or_else(|p| p.into_inner());
+                if *running == Some(pid) {
+                    *running = None;
+                }
+            });
+        if let Err(e) = reaper {
+            log::warn!("cannot watch the window process: {e}");
+        }
+        Ok(())
+    }
+
+    /// Asks the window to close (its process then exits).
+    pub fn close(&self) {
+        if let Some(weft) = self.weft.upgrade() {
+            weft.broadcast(&Event::Close);
+        }
+    }
+}
