@@ -5,6 +5,7 @@
 //!   the harness's watcher, median of several runs;
 //! - PSS of the whole process tree (the app and its WebKit helpers), from
 //!   `/proc/PID/smaps_rollup`: tray-only, window open, and after the window closes;
+//! - a switch over the control socket, request to committed answer;
 //! - hotkey to committed switch: from xdotool sending Ctrl+Alt+F to the control socket
 //!   reporting the new state (the app reports a switch only after its commit), over many presses.
 
@@ -37,7 +38,33 @@ fn main() -> anyhow::Result<()> {
     app.wait_until_serving(LIMIT)?;
     app.wait_for_log("registered", LIMIT)?;
     memory(&app)?;
+    switch_round_trip(&app)?;
     hotkey_latency(&desktop, &app)?;
+    Ok(())
+}
+
+/// A switch request over the control socket until its committed answer: the cost of the
+/// commit itself (WAL, `synchronous = FULL`, so one fsync) plus the socket round trip.
+fn switch_round_trip(app: &App) -> anyhow::Result<()> {
+    let mut samples = Vec::new();
+    for _ in 0..PRESSES {
+        let asked = Instant::now();
+        let answer = app.call(&Request::Switch {
+            to: weft_proto::Target::Toggle,
+            source: weft_proto::Source::Cli,
+            intent: None,
+        })?;
+        samples.push(asked.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(
+            matches!(answer, Response::Switched(_)),
+            "unexpected answer {answer:?}"
+        );
+    }
+    println!(
+        "switch request to committed answer (socket): median {:.1} ms, p95 {:.1} ms over {PRESSES} switches",
+        percentile(&samples, 50.0),
+        percentile(&samples, 95.0)
+    );
     Ok(())
 }
 
