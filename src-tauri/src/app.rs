@@ -37,7 +37,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let notices = Notices::default();
     let loaded = config::load(&paths.config_file());
     for problem in &loaded.problems {
-        log::warn!("{problem}");
+        log::warn!("{problem} (in {})", paths.config_file().display());
         notices.add(problem);
     }
 
@@ -62,7 +62,6 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     control::serve(listener, weft.clone()).context("cannot start the control socket thread")?;
 
     let app = tauri::Builder::default()
-        .plugin(hotkey::plugin(weft.clone()))
         .manage(weft.clone())
         .manage(WindowProcess::new(Arc::downgrade(&weft)))
         .setup(move |app| {
@@ -72,7 +71,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             app.manage(tray);
             let ticker = tray::spawn_ticker(handle.clone(), weft.clone());
             weft.attach_shell(Arc::new(AppShell::new(handle.clone(), ticker)));
-            if let Some(problem) = hotkey::register(&handle, &loaded.config.hotkey) {
+            if let Some(problem) = hotkey::register(&handle, &loaded.config.hotkey, weft.clone()) {
                 log::warn!("{problem}");
                 notices.add(&problem);
                 tray::show_notices(&handle, &notices.lines());

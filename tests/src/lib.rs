@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod desktop;
+pub mod keys;
 pub mod notifications;
 pub mod proc;
 pub mod tray;

@@ -171,11 +171,12 @@ fn hotkey_switches_and_a_bad_hotkey_setting_is_reported() -> anyhow::Result<()> 
     })?;
     assert!(notice.body.contains("using Ctrl+Alt+F"), "{}", notice.body);
     let tray = panel.tray(&app)?;
+    let entries = tray.entries()?;
     assert!(
-        tray.entries()?
-            .iter()
-            .any(|e| e.label.starts_with("⚠ The hotkey \"Ctrl+Banana\"")),
-        "the tray menu lists the problem"
+        entries.iter().any(|e| e
+            .label
+            .starts_with("⚠ config.toml: the hotkey \"Ctrl+Banana\"")),
+        "the tray menu lists the problem: {entries:?}"
     );
     Ok(())
 }
@@ -191,6 +192,37 @@ fn a_configured_hotkey_replaces_the_default() -> anyhow::Result<()> {
     panel.desktop.press("ctrl+shift+k")?;
     wait_for_state(&app, State::Focus)?;
     Ok(())
+}
+
+#[test]
+fn a_hotkey_another_program_holds_is_reported() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    // Another X client grabs Ctrl+Alt+F first.
+    let _holder = weft_e2e::keys::grab(panel.desktop.display(), "ctrl+alt+f")?;
+    let app = App::start(&panel.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    let notice = wait_for("a notice about the taken hotkey", START, || {
+        panel
+            .notifications
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("could not be registered"))
+    })?;
+    assert!(
+        notice.body.contains("another program already uses it"),
+        "{}",
+        notice.body
+    );
+    assert!(
+        desktop_switch_works(&panel.desktop)?,
+        "switching still works"
+    );
+    Ok(())
+}
+
+fn desktop_switch_works(desktop: &Desktop) -> anyhow::Result<bool> {
+    Ok(desktop.weft(&["toggle"])?.status.success())
 }
 
 #[test]

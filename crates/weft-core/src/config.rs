@@ -2,6 +2,7 @@
 //! in [`Loaded::problems`] and the default is used for that setting, so a typo never keeps
 //! Weft from starting.
 
+use crate::hotkey::Combo;
 use std::path::Path;
 
 /// The hotkey used when the config names none, or names one that cannot be used.
@@ -12,8 +13,8 @@ pub const DEFAULT_HOTKEY: &str = "Ctrl+Alt+F";
 pub enum Hotkey {
     /// `hotkey = "off"`: no global hotkey is registered.
     Off,
-    /// A key combination such as `"Ctrl+Alt+F"`, checked by the app when it registers it.
-    Keys(String),
+    /// A key combination such as `"Ctrl+Alt+F"`.
+    Keys(Combo),
 }
 
 /// Weft's settings.
@@ -25,8 +26,16 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            hotkey: Hotkey::Keys(DEFAULT_HOTKEY.to_owned()),
+            hotkey: default_hotkey(),
         }
+    }
+}
+
+fn default_hotkey() -> Hotkey {
+    match DEFAULT_HOTKEY.parse() {
+        Ok(combo) => Hotkey::Keys(combo),
+        // Unreachable: the unit tests parse DEFAULT_HOTKEY.
+        Err(_) => Hotkey::Off,
     }
 }
 
@@ -38,10 +47,17 @@ pub struct Loaded {
     pub problems: Vec<String>,
 }
 
-/// Reads the config file. A missing file means all defaults.
+/// Reads the config file. A missing file means all defaults. Problems name the file by its
+/// name alone (they are shown in the tray menu); the caller logs the full path.
 pub fn load(path: &Path) -> Loaded {
     match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, &path.display().to_string()),
+        Ok(text) => {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string());
+            parse(&text, &name)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::default(),
         Err(e) => Loaded {
             config: Config::default(),
@@ -79,7 +95,12 @@ pub fn parse(text: &str, origin: &str) -> Loaded {
                 Some("") | None => loaded.problems.push(format!(
                     "{origin}: hotkey must be a key combination such as \"{DEFAULT_HOTKEY}\" or \"off\" (a string), not a value of type {}; using {DEFAULT_HOTKEY}", value.type_str()
                 )),
-                Some(keys) => loaded.config.hotkey = Hotkey::Keys(keys.to_owned()),
+                Some(keys) => match keys.parse::<Combo>() {
+                    Ok(combo) => loaded.config.hotkey = Hotkey::Keys(combo),
+                    Err(reason) => loaded.problems.push(format!(
+                        "{origin}: the hotkey \"{keys}\" is not a key combination ({reason}); using {DEFAULT_HOTKEY}"
+                    )),
+                },
             },
             other => loaded
                 .problems
@@ -108,7 +129,11 @@ mod tests {
         assert_eq!(parse("hotkey = \"OFF\"", "c").config.hotkey, Hotkey::Off);
         assert_eq!(
             parse("hotkey = \"Super+Shift+D\"", "c").config.hotkey,
-            Hotkey::Keys("Super+Shift+D".into())
+            Hotkey::Keys("Shift+Super+D".parse().unwrap())
+        );
+        assert_eq!(
+            Config::default().hotkey,
+            Hotkey::Keys("Ctrl+Alt+F".parse().unwrap())
         );
     }
 
@@ -129,6 +154,15 @@ mod tests {
             broken.problems[0].contains("line 2"),
             "{:?}",
             broken.problems
+        );
+
+        let banana = parse("hotkey = \"Ctrl+Banana\"", "config.toml");
+        assert_eq!(banana.config, Config::default());
+        assert!(
+            banana.problems[0]
+                .contains("the hotkey \"Ctrl+Banana\" is not a key combination (unknown key"),
+            "{:?}",
+            banana.problems
         );
 
         let unknown = parse("hotkee = \"x\"", "config.toml");

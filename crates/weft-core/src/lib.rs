@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 mod error;
+pub mod hotkey;
 pub mod instance;
 pub mod machine;
 pub mod paths;
