@@ -106,7 +106,7 @@ fn modifiers(combo: &Combo) -> ModMask {
         (combo.super_key, ModMask::M4),
     ] {
         if on {
-            mask = mask | bit;
+            mask |= bit;
         }
     }
     mask
