@@ -161,7 +161,8 @@ fn state(app: &App) -> Option<State> {
 }
 
 fn hotkey_latency(desktop: &Desktop, app: &App) -> anyhow::Result<()> {
-    // One long-lived xdotool reading commands from stdin, so no process start is timed.
+    // One long-lived xdotool reading commands from stdin, so no process start is timed, and
+    // `--delay 0`, so xdotool does not wait (12 ms by default) before it flushes the press.
     let mut xdotool = Command::new("xdotool")
         .arg("-")
         .envs(desktop.env())
@@ -181,7 +182,7 @@ fn hotkey_latency(desktop: &Desktop, app: &App) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(jitter % 60));
         let before = state(app).context("status")?;
         let pressed = Instant::now();
-        input.write_all(b"key ctrl+alt+f\n")?;
+        input.write_all(b"key --delay 0 ctrl+alt+f\n")?;
         input.flush()?;
         // Poll every millisecond: finer than wait_for, so the poll adds at most 1 ms.
         loop {
