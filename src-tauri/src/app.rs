@@ -16,7 +16,7 @@ use weft_core::instance::{Acquired, InstanceLock};
 use weft_core::paths::Paths;
 use weft_core::service::Weft;
 use weft_core::store;
-use weft_proto::{Request, Response};
+use weft_proto::{ErrorKind, ErrorReport, Request, Response};
 
 /// Command-line options of `weft-app`.
 #[derive(Debug, Default)]
@@ -27,12 +27,13 @@ pub struct Options {
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {
-    let termination = signals::Termination::catch();
     let paths = Paths::from_env()?;
     let _lock = match InstanceLock::acquire(&paths)? {
         Acquired::Owner(lock) => lock,
         Acquired::AlreadyRunning => return hand_over_to_running_instance(&paths),
     };
+    // From here on a signal must log the stop, so it waits until the event loop can exit.
+    let termination = signals::Termination::catch();
 
     let notices = Notices::default();
     let loaded = config::load(&paths.config_file());
@@ -66,18 +67,34 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .manage(WindowProcess::new(Arc::downgrade(&weft)))
         .setup(move |app| {
             let handle = app.handle().clone();
-            // The tray first: it is what a person sees, and the start-up figure we measure.
-            let tray = tray::Tray::build(&handle, &weft.status(), &notices.lines())?;
-            app.manage(tray);
+            termination.exit_app_on_signal(handle.clone());
+            // The shell first, so no switch between reading the status and showing the tray
+            // goes unrendered; the tray renders once more after it is managed.
             let ticker = tray::spawn_ticker(handle.clone(), weft.clone());
             weft.attach_shell(Arc::new(AppShell::new(handle.clone(), ticker)));
+            // The tray before anything else visible: it is what a person sees, and the
+            // start-up figure we measure.
+            match tray::Tray::build(&handle, &weft.status(), &notices.lines()) {
+                Ok(tray) => {
+                    app.manage(tray);
+                    if let Err(e) = app.state::<tray::Tray>().render(&weft.status()) {
+                        log::warn!("could not update the tray: {e}");
+                    }
+                }
+                Err(e) => {
+                    let message = format!("cannot show the tray icon: {e}");
+                    log::error!("{message}");
+                    crate::notices::fatal(&message);
+                    handle.exit(1);
+                    return Ok(());
+                }
+            }
             if let Some(problem) = hotkey::register(&handle, &loaded.config.hotkey, weft.clone()) {
                 log::warn!("{problem}");
                 notices.add(&problem);
                 tray::show_notices(&handle, &notices.lines());
             }
             notices.deliver_pending();
-            termination.exit_app_on_signal(handle.clone());
             if options.open_window {
                 if let Err(e) = handle.state::<WindowProcess>().open() {
                     log::error!("{e}");
@@ -90,7 +107,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 
     let socket = paths.socket();
     app.run(move |handle, event| match event {
-        // Closing the last window keeps Weft in the tray; only Quit (an explicit exit) ends it.
+        // The tray process has no windows; only Quit or a signal (an exit with a code) ends it.
         RunEvent::ExitRequested {
             code: None, api, ..
         } => api.prevent_exit(),
@@ -115,8 +132,12 @@ fn hand_over_to_running_instance(paths: &Paths) -> anyhow::Result<()> {
                 println!("Weft is already running; its window was opened. Use its tray menu (Quit) to stop it.");
                 return Ok(());
             }
-            // Still starting: the socket or the window system is not up yet.
-            Ok(Response::Error(_)) | Err(weft_core::Error::NotRunning { .. })
+            // Still starting: the socket or the tray is not up yet.
+            Ok(Response::Error(ErrorReport {
+                kind: ErrorKind::NotReady,
+                ..
+            }))
+            | Err(weft_core::Error::NotRunning { .. })
                 if Instant::now() < deadline =>
             {
                 std::thread::sleep(Duration::from_millis(100));

@@ -51,8 +51,8 @@ impl Notices {
     }
 }
 
-fn worker() -> Option<&'static Mutex<Sender<String>>> {
-    static WORKER: OnceLock<Option<Mutex<Sender<String>>>> = OnceLock::new();
+fn worker() -> Option<&'static Sender<String>> {
+    static WORKER: OnceLock<Option<Sender<String>>> = OnceLock::new();
     WORKER
         .get_or_init(|| {
             let (tx, rx) = mpsc::channel::<String>();
@@ -65,14 +65,14 @@ fn worker() -> Option<&'static Mutex<Sender<String>>> {
                 })
                 .map_err(|e| log::error!("cannot start the notice worker: {e}"))
                 .ok()
-                .map(|_| Mutex::new(tx))
+                .map(|_| tx)
         })
         .as_ref()
 }
 
 fn send_desktop_notification(body: String) {
     if let Some(tx) = worker() {
-        let _ = tx.lock().unwrap_or_else(|p| p.into_inner()).send(body);
+        let _ = tx.send(body);
     }
 }
 

@@ -1,11 +1,12 @@
 //! The tray process's side of the dispatcher's [`Shell`]: after a committed switch it re-renders
-//! the tray by posting to the UI thread (never waiting on it); windows live in the window
-//! process, which follows switches over the control socket.
+//! the tray on the UI thread. From another thread that is a post (never a wait); on the UI
+//! thread itself (a tray click) Tauri runs it at once, still inside the dispatcher's lock, so
+//! rendering must never call back into the dispatcher. Windows live in the window process,
+//! which follows switches over the control socket.
 
 use crate::tray;
 use crate::window_process::WindowProcess;
 use std::sync::mpsc::Sender;
-use std::sync::Mutex;
 use tauri::{AppHandle, Manager};
 use weft_core::service::Shell;
 use weft_proto::Status;
@@ -15,15 +16,12 @@ pub const STATUS_EVENT: &str = "weft://status";
 
 pub struct AppShell {
     app: AppHandle,
-    ticker: Mutex<Sender<()>>,
+    ticker: Sender<()>,
 }
 
 impl AppShell {
     pub fn new(app: AppHandle, ticker: Sender<()>) -> AppShell {
-        AppShell {
-            app,
-            ticker: Mutex::new(ticker),
-        }
+        AppShell { app, ticker }
     }
 }
 
@@ -41,11 +39,7 @@ impl Shell for AppShell {
         if let Err(e) = posted {
             log::error!("the app's UI thread is not available: {e}");
         }
-        let _ = self
-            .ticker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send(());
+        let _ = self.ticker.send(());
     }
 
     fn open_window(&self) -> Result<(), String> {

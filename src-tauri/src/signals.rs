@@ -29,9 +29,15 @@ impl Termination {
         let spawned = std::thread::Builder::new()
             .name("weft-signals".into())
             .spawn(move || {
-                if let Some(signal) = signals.forever().next() {
+                let mut signals = signals.forever();
+                if let Some(signal) = signals.next() {
                     log::info!("signal {signal}: quitting");
                     app.exit(0);
+                }
+                // A second signal means the orderly exit is stuck: leave now.
+                if let Some(signal) = signals.next() {
+                    log::warn!("signal {signal} again: quitting at once");
+                    std::process::exit(1);
                 }
             });
         if let Err(e) = spawned {

@@ -183,9 +183,10 @@ fn tick(app: &AppHandle, weft: &Weft, wake: &Receiver<()>) {
             Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {}
         }
-        let status = weft.status();
         let handle = app.clone();
         let posted = app.run_on_main_thread(move || {
+            // Read on the UI thread, so a switch that raced this tick is not overwritten.
+            let status = handle.state::<Arc<Weft>>().status();
             if let Some(tray) = handle.try_state::<Tray>() {
                 if let Err(e) = tray.header.set_text(header_text(&status)) {
                     log::warn!("could not update the tray menu: {e}");

@@ -94,8 +94,8 @@ async function onSubmit(event: Event): Promise<void> {
     }
     showError(null);
     input.value = "";
+    // The status event that follows a switch refreshes the log; a no-op sends none.
     if (answer.kind === "switched") render(answer.data.status);
-    await refresh();
   } catch (e) {
     showError(String(e));
   } finally {

@@ -9,8 +9,9 @@ use crate::{Error, Result};
 use std::io::{BufRead, BufReader, ErrorKind as IoKind, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::Receiver;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 use weft_proto::{ErrorKind, Event, Request, Response};
@@ -20,6 +21,12 @@ pub const MAX_LINE: usize = 64 * 1024;
 
 /// How long a connection may sit idle before the server closes it.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How often a watching connection checks that its client is still there.
+const WATCH_CHECK: Duration = Duration::from_secs(2);
+
+/// Connections served at once; more are refused (a local client gone haywire).
+const MAX_CONNECTIONS: usize = 64;
 
 /// How long the client waits for the app's answer.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,12 +43,7 @@ pub trait Handler: Send + Sync {
 /// file already there was left by a crashed instance and is removed.
 pub fn bind(path: &Path) -> Result<UnixListener> {
     if let Some(dir) = path.parent() {
-        crate::paths::Paths {
-            data_dir: PathBuf::new(),
-            config_dir: PathBuf::new(),
-            runtime_dir: dir.to_owned(),
-        }
-        .ensure_runtime_dir()?;
+        crate::paths::ensure_private_dir(dir)?;
     }
     match std::fs::remove_file(path) {
         Ok(()) => log::info!("removed a stale control socket at {}", path.display()),
@@ -59,18 +61,34 @@ pub fn serve(listener: UnixListener, handler: Arc<dyn Handler>) -> std::io::Resu
     std::thread::Builder::new()
         .name("weft-control".into())
         .spawn(move || {
+            let open = Arc::new(AtomicUsize::new(0));
             for stream in listener.incoming() {
                 match stream {
+                    Ok(mut stream) if open.load(Ordering::SeqCst) >= MAX_CONNECTIONS => {
+                        let _ = send(
+                            &mut stream,
+                            &Response::error(ErrorKind::Unavailable, "too many connections"),
+                        );
+                    }
                     Ok(stream) => {
                         let handler = handler.clone();
+                        let open = open.clone();
+                        open.fetch_add(1, Ordering::SeqCst);
                         let spawned = std::thread::Builder::new()
                             .name("weft-control-conn".into())
-                            .spawn(move || serve_connection(stream, &handler));
+                            .spawn(move || {
+                                serve_connection(stream, &handler);
+                                open.fetch_sub(1, Ordering::SeqCst);
+                            });
                         if let Err(e) = spawned {
                             log::error!("control socket: cannot start a connection thread: {e}");
                         }
                     }
-                    Err(e) => log::warn!("control socket: accept failed: {e}"),
+                    Err(e) => {
+                        log::warn!("control socket: accept failed: {e}");
+                        // E.g. out of file descriptors: do not spin.
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
                 }
             }
         })
@@ -78,7 +96,10 @@ pub fn serve(listener: UnixListener, handler: Arc<dyn Handler>) -> std::io::Resu
 }
 
 fn serve_connection(stream: UnixStream, handler: &Arc<dyn Handler>) {
-    if let Err(e) = stream.set_read_timeout(Some(IDLE_TIMEOUT)) {
+    let timeouts = stream
+        .set_read_timeout(Some(IDLE_TIMEOUT))
+        .and_then(|()| stream.set_write_timeout(Some(IDLE_TIMEOUT)));
+    if let Err(e) = timeouts {
         log::warn!("control socket: {e}");
     }
     let Ok(mut writer) = stream.try_clone() else {
@@ -125,11 +146,17 @@ fn serve_connection(stream: UnixStream, handler: &Arc<dyn Handler>) {
     }
 }
 
-/// Writes events until the app drops the watcher or the client goes away.
+/// Writes events until the app drops the watcher or the client goes away. Between events it
+/// checks every [`WATCH_CHECK`] whether the client has closed its end, so a window that
+/// closed while nothing happened does not keep this thread (and its watcher) alive.
 fn stream_events(writer: &mut UnixStream, events: &Receiver<Event>) {
-    // A watcher may sit idle for hours; only the writes are bounded.
-    let _ = writer.set_write_timeout(Some(IDLE_TIMEOUT));
-    for event in events {
+    loop {
+        let event = match events.recv_timeout(WATCH_CHECK) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) if client_left(writer) => return,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
         let Ok(mut line) = serde_json::to_vec(&event) else {
             return;
         };
@@ -142,6 +169,22 @@ fn stream_events(writer: &mut UnixStream, events: &Receiver<Event>) {
             return;
         }
     }
+}
+
+/// True when the peer has closed the connection. A watcher sends nothing after `watch`, so
+/// anything it does send is read and ignored.
+fn client_left(stream: &UnixStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut scratch = [0u8; 256];
+    let left = match (&*stream).read(&mut scratch) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != IoKind::WouldBlock,
+    };
+    let _ = stream.set_nonblocking(false);
+    left
 }
 
 enum LineError {
@@ -286,6 +329,25 @@ mod tests {
     }
 
     type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+    #[test]
+    fn a_watcher_that_hangs_up_is_let_go_without_any_event() -> TestResult {
+        let (mut server_end, client_end) = UnixStream::pair()?;
+        let (_tx, rx) = std::sync::mpsc::sync_channel::<Event>(4);
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            stream_events(&mut server_end, &rx);
+            let _ = done_tx.send(());
+        });
+        assert!(
+            done_rx.recv_timeout(WATCH_CHECK / 2).is_err(),
+            "a connected watcher is kept"
+        );
+        drop(client_end);
+        // No event is ever sent: the hang-up alone ends the stream.
+        assert!(done_rx.recv_timeout(WATCH_CHECK * 5).is_ok());
+        Ok(())
+    }
 
     #[test]
     fn serves_requests_over_a_private_socket() -> TestResult {

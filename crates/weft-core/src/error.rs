@@ -39,6 +39,8 @@ pub enum Error {
     NotRunning { socket: PathBuf },
     #[error("the control socket {socket} answered something unexpected: {detail}")]
     Protocol { socket: PathBuf, detail: String },
+    #[error("Weft is quitting; the switch was not made")]
+    ShuttingDown,
     #[error("the Weft app did not answer on {socket} within {seconds} s")]
     Timeout { socket: PathBuf, seconds: u64 },
 }

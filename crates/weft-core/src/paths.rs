@@ -69,13 +69,23 @@ impl Paths {
     }
 }
 
-fn ensure_private_dir(dir: &Path) -> Result<()> {
+/// Creates `dir` (mode 0700) if needed, and makes sure it is a real directory owned by this
+/// user and private to it: a directory in a shared place such as /tmp could otherwise have
+/// been planted by someone else.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| Error::io(dir, e))?;
-    let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| Error::io(dir, e))?;
+    if !meta.is_dir() || meta.uid() != current_uid() {
+        return Err(Error::Invalid(format!(
+            "{} is not a directory owned by you (uid {}); Weft will not put its socket there. Remove it, or set XDG_RUNTIME_DIR",
+            dir.display(),
+            current_uid()
+        )));
+    }
     if meta.permissions().mode() & 0o077 != 0 {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| Error::io(dir, e))?;
@@ -111,6 +121,24 @@ mod tests {
             paths.socket(),
             PathBuf::from("/run/user/1000/weft/weft.sock")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_planted_symlink_is_refused() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).map_err(|e| Error::io(&elsewhere, e))?;
+        let link = dir.path().join("weft");
+        std::os::unix::fs::symlink(&elsewhere, &link).map_err(|e| Error::io(&link, e))?;
+        let refused = ensure_private_dir(&link).err().map(|e| e.to_string());
+        assert!(refused
+            .unwrap_or_default()
+            .contains("not a directory owned by you"));
+        let fresh = dir.path().join("fresh/weft");
+        ensure_private_dir(&fresh)?;
+        let mode = std::fs::metadata(&fresh).map_err(|e| Error::io(&fresh, e))?;
+        assert_eq!(mode.permissions().mode() & 0o777, 0o700);
         Ok(())
     }
 

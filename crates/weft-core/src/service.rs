@@ -107,6 +107,9 @@ impl Weft {
         intent: Option<&str>,
     ) -> Result<SwitchOutcome> {
         let mut inner = self.lock();
+        if self.stopped.load(Ordering::SeqCst) {
+            return Err(Error::ShuttingDown);
+        }
         let now = self.clock.now();
         let Some(switch) = inner.machine.propose(to, source, intent, now)? else {
             return Ok(SwitchOutcome {
@@ -190,17 +193,19 @@ impl Weft {
                 Ok(()) => Response::Done,
                 Err(message) => Response::error(ErrorKind::Unavailable, message),
             },
-            None => Response::error(ErrorKind::Unavailable, "Weft has no windows yet; try again"),
+            None => Response::error(ErrorKind::NotReady, "Weft is still starting; try again"),
         }
     }
 
-    /// Logs the app's stop. Safe to call more than once; only the first call logs.
+    /// Logs the app's stop; from then on switches are refused, so none lands after the stop.
+    /// Safe to call more than once; only the first call logs.
     pub fn stop(&self) -> Result<()> {
+        let mut inner = self.lock();
         if self.stopped.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
         let now = self.clock.now();
-        self.lock().store.record_app_event(AppEvent::Stop, now)
+        inner.store.record_app_event(AppEvent::Stop, now)
     }
 
     /// Runs a read against the store (for tests and the app's own diagnostics).
@@ -223,7 +228,9 @@ impl crate::control::Handler for Weft {
 pub fn error_response(e: &Error) -> Response {
     let kind = match e {
         Error::Invalid(_) => ErrorKind::Invalid,
-        Error::NotRunning { .. } | Error::Timeout { .. } => ErrorKind::Unavailable,
+        Error::NotRunning { .. } | Error::Timeout { .. } | Error::ShuttingDown => {
+            ErrorKind::Unavailable
+        }
         Error::Protocol { .. } => ErrorKind::BadRequest,
         _ => ErrorKind::Storage,
     };

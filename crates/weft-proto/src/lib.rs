@@ -11,9 +11,6 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The protocol revision. Bumped when a request or response changes incompatibly.
-pub const PROTOCOL_VERSION: u32 = 1;
-
 /// Longest intent accepted, in characters. Longer intents are refused, not cut.
 pub const MAX_INTENT_CHARS: usize = 200;
 
@@ -242,8 +239,10 @@ pub enum ErrorKind {
     Invalid,
     /// The local store could not commit; nothing changed.
     Storage,
-    /// The app cannot do this right now (e.g. it is shutting down).
+    /// The app cannot do this (e.g. it is shutting down, or a window could not start).
     Unavailable,
+    /// The app is still starting; the same request will work in a moment.
+    NotReady,
 }
 
 /// A failed request.

@@ -24,23 +24,36 @@ pub fn listen(
         .map(|s| s.root)
         .ok_or("the X display has no such screen")?;
     let x = |e: &dyn std::fmt::Display| format!("X11 error: {e}");
+    // Known limits: the keycodes are looked up once (a keyboard-layout change needs a restart),
+    // and Alt, Super and Num Lock are taken to be Mod1, Mod4 and Mod2, as on nearly every X
+    // server.
 
-    // Without this, holding the keys sends release+press pairs and would toggle repeatedly.
-    conn.xkb_use_extension(1, 0)
-        .map_err(|e| x(&e))?
-        .reply()
-        .map_err(|e| x(&e))?;
-    conn.xkb_per_client_flags(
-        xkb::ID::USE_CORE_KBD.into(),
-        xkb::PerClientFlag::DETECTABLE_AUTO_REPEAT,
-        xkb::PerClientFlag::DETECTABLE_AUTO_REPEAT,
-        Default::default(),
-        Default::default(),
-        Default::default(),
-    )
-    .map_err(|e| x(&e))?
-    .reply()
-    .map_err(|e| x(&e))?;
+    // Holding the keys would otherwise send release+press pairs. Best effort: where the
+    // server lacks XKB, the event loop below recognises those pairs by their equal times.
+    let detectable = conn
+        .xkb_use_extension(1, 0)
+        .ok()
+        .and_then(|cookie| cookie.reply().ok())
+        .and_then(|_| {
+            conn.xkb_per_client_flags(
+                xkb::ID::USE_CORE_KBD.into(),
+                xkb::PerClientFlag::DETECTABLE_AUTO_REPEAT,
+                xkb::PerClientFlag::DETECTABLE_AUTO_REPEAT,
+                Default::default(),
+                Default::default(),
+                Default::default(),
+            )
+            .ok()
+        })
+        .and_then(|cookie| cookie.reply().ok())
+        .is_some_and(|reply| {
+            reply
+                .value
+                .contains(xkb::PerClientFlag::DETECTABLE_AUTO_REPEAT)
+        });
+    if !detectable {
+        log::debug!("X server without detectable auto-repeat; filtering repeats by time");
+    }
 
     let keycodes = keycodes_for(&conn, keysym(combo.key))?;
     let mods = modifiers(combo);
@@ -73,18 +86,24 @@ pub fn listen(
         .name("weft-hotkey".into())
         .spawn(move || {
             let mut held = false;
+            let mut released_at = None;
             loop {
                 match conn.wait_for_event() {
                     Ok(Event::KeyPress(e))
                         if keycodes.contains(&e.detail)
                             && u16::from(e.state) & relevant == wanted =>
                     {
-                        if !held {
-                            held = true;
+                        // An auto-repeat press comes with the time of the release before it.
+                        let repeat = released_at == Some(e.time);
+                        if !held && !repeat {
                             on_press();
                         }
+                        held = true;
                     }
-                    Ok(Event::KeyRelease(e)) if keycodes.contains(&e.detail) => held = false,
+                    Ok(Event::KeyRelease(e)) if keycodes.contains(&e.detail) => {
+                        held = false;
+                        released_at = Some(e.time);
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         log::error!("the global hotkey stopped: the X connection failed ({e})");

@@ -9,4 +9,4 @@ export type Request = { "cmd": "status" } | { "cmd": "switch", to: Target, sourc
 /**
  * Only switches at or after this RFC 3339 time.
  */
-since?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" };
+since?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" } | { "cmd": "watch" };

@@ -71,6 +71,13 @@ fn a_switch_is_committed_reported_and_restored() -> TestResult {
     assert_eq!(status.intent.as_deref(), Some("parser"));
     weft.stop()?;
     weft.stop()?;
+    assert!(
+        matches!(
+            weft.switch(Target::Toggle, Source::Cli, None),
+            Err(Error::ShuttingDown)
+        ),
+        "nothing is switched after the stop is logged"
+    );
     let events = weft.with_store(|s| s.app_events())?;
     let kinds: Vec<_> = events.iter().map(|(_, e)| *e).collect();
     assert_eq!(

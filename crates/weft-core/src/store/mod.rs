@@ -14,7 +14,7 @@ use crate::time::{from_ms, to_ms};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row};
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -74,6 +74,10 @@ impl Store {
                 })?;
         }
         let conn = Connection::open(path).map_err(|e| classify(path, e))?;
+        // The log is personal: owner-only, whatever the umask. SQLite gives the -wal and -shm
+        // files the database file's mode.
+        let private = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(path, private).map_err(|e| Error::io(path, e))?;
         Store::prepare(conn, path)
     }
 
@@ -118,7 +122,16 @@ impl Store {
     fn prepare(mut conn: Connection, path: &Path) -> Result<Store> {
         let fail = |e| classify(path, e);
         conn.busy_timeout(BUSY_TIMEOUT).map_err(fail)?;
-        // The first statement that reads the file: a non-database fails here.
+        // Read the version before anything writes: a file from a newer Weft must stay exactly
+        // as it is, and a file that is not a database fails here.
+        let found = migrations::version(&conn).map_err(fail)?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::NewerSchema {
+                path: path.to_owned(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(fail)?;
@@ -143,10 +156,6 @@ impl Store {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Appends a switch and commits it. When this returns `Ok`, the switch is durable.
     pub fn record_switch(&mut self, switch: &Switch) -> Result<i64> {
         self.conn
@@ -169,8 +178,10 @@ impl Store {
     pub fn last_switch(&self) -> Result<Option<Switch>> {
         self.conn
             .query_row(
+                // By id, not time: if the clock was stepped back, the last row written is
+                // still the state Weft was in.
                 "SELECT at_ms, from_state, to_state, source, intent FROM switches
-                 ORDER BY at_ms DESC, id DESC LIMIT 1",
+                 ORDER BY id DESC LIMIT 1",
                 [],
                 read_switch,
             )
@@ -178,14 +189,14 @@ impl Store {
             .map_err(|e| classify(&self.path, e))
     }
 
-    /// Switches at or after `since` (all when `None`), oldest first.
+    /// Switches at or after `since` (all when `None`), in the order they were made.
     pub fn switches(&self, since: Option<DateTime<Utc>>) -> Result<Vec<Switch>> {
         let fail = |e| classify(&self.path, e);
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT at_ms, from_state, to_state, source, intent FROM switches
-                 WHERE at_ms >= ?1 ORDER BY at_ms, id",
+                 WHERE at_ms >= ?1 ORDER BY id",
             )
             .map_err(fail)?;
         let since = since.map(to_ms).unwrap_or(i64::MIN);
@@ -209,7 +220,7 @@ impl Store {
         let fail = |e| classify(&self.path, e);
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT at_ms, kind FROM app_events ORDER BY at_ms, id")
+            .prepare_cached("SELECT at_ms, kind FROM app_events ORDER BY id")
             .map_err(fail)?;
         let rows = stmt
             .query_map([], |r| {
@@ -263,7 +274,8 @@ fn classify(path: &Path, e: rusqlite::Error) -> Error {
 /// and `-shm` companions) to `NAME.corrupt-TIMESTAMP` and starts a new one. Nothing is deleted
 /// and an existing file is never overwritten.
 pub fn open_or_set_aside(path: &Path, now: DateTime<Utc>) -> Result<Opened> {
-    match Store::open(path) {
+    // Reading the last switch is what start-up does next: damage there counts as unreadable.
+    match Store::open(path).and_then(|store| store.last_switch().map(|_| store)) {
         Ok(store) => Ok(Opened {
             store,
             set_aside: None,

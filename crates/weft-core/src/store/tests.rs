@@ -140,3 +140,36 @@ fn an_unwritable_data_dir_is_named() -> TestResult {
     assert!(message.contains("XDG_DATA_HOME"), "{message}");
     Ok(())
 }
+
+#[test]
+fn the_last_switch_is_the_last_written_even_if_the_clock_stepped_back() -> TestResult {
+    let mut store = Store::open_in_memory()?;
+    store.record_switch(&switch(t(10, 0), State::Focus, None))?;
+    // The clock was set back an hour before the next switch.
+    store.record_switch(&switch(t(9, 0), State::Coordination, None))?;
+    assert_eq!(
+        store.last_switch()?.map(|s| s.to),
+        Some(State::Coordination)
+    );
+    let order: Vec<State> = store.switches(None)?.iter().map(|s| s.to).collect();
+    assert_eq!(order, [State::Focus, State::Coordination]);
+    Ok(())
+}
+
+#[test]
+fn a_newer_schema_in_rollback_journal_mode_is_not_rewritten() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    {
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")?;
+    }
+    let before = std::fs::read(&path)?;
+    assert!(matches!(
+        Store::open(&path),
+        Err(Error::NewerSchema { found: 99, .. })
+    ));
+    assert_eq!(std::fs::read(&path)?, before, "not even switched to WAL");
+    assert!(!dir.path().join("weft.db-wal").exists());
+    Ok(())
+}
