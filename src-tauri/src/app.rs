@@ -27,6 +27,7 @@ pub struct Options {
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {
+    crate::display::ensure_available()?;
     let paths = Paths::from_env()?;
     let _lock = match InstanceLock::acquire(&paths)? {
         Acquired::Owner(lock) => lock,

@@ -6,6 +6,7 @@
 
 mod app;
 mod commands;
+mod display;
 mod hotkey;
 mod notices;
 mod shell;

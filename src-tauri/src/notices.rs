@@ -86,7 +86,7 @@ fn show(body: &str) -> bool {
         Ok(_) => true,
         Err(e) => {
             log::warn!(
-                "a desktop notice could not be shown ({e}); is a notification daemon running? It is in the log and the tray menu: {body}"
+                "a desktop notice could not be shown ({e}); is a notification daemon running? The notice: {body}"
             );
             false
         }

@@ -13,6 +13,7 @@ use weft_core::paths::Paths;
 use weft_proto::Event;
 
 pub fn run() -> anyhow::Result<()> {
+    crate::display::ensure_available()?;
     let paths = Paths::from_env()?;
     let socket = paths.socket();
     // Fails at once, with the "Weft is not running" sentence, when there is no tray process.

@@ -455,6 +455,24 @@ fn an_unwritable_data_dir_stops_with_a_clear_message() -> anyhow::Result<()> {
 }
 
 #[test]
+fn without_a_display_weft_says_so_instead_of_crashing() -> anyhow::Result<()> {
+    let _serial = serial();
+    let desktop = Desktop::start()?;
+    let output = desktop
+        .command(weft_e2e::bin_dir().join("weft-app"))
+        .env_remove("DISPLAY")
+        .output()?;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no graphical session"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stderr(&output).contains("panicked"));
+    Ok(())
+}
+
+#[test]
 fn a_database_from_a_newer_weft_is_refused_untouched() -> anyhow::Result<()> {
     let _serial = serial();
     let desktop = Desktop::start()?;
