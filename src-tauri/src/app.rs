@@ -72,7 +72,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             // The shell first, so no switch between reading the status and showing the tray
             // goes unrendered; the tray renders once more after it is managed.
             let ticker = tray::spawn_ticker(handle.clone(), weft.clone());
-            weft.attach_shell(Arc::new(AppShell::new(handle.clone(), ticker)));
+            let deliveries = crate::delivery::start(&weft);
+            weft.attach_shell(Arc::new(AppShell::new(handle.clone(), ticker, deliveries)));
             // The tray before anything else visible: it is what a person sees, and the
             // start-up figure we measure.
             match tray::Tray::build(&handle, &weft.status(), &notices.lines()) {
@@ -95,7 +96,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 notices.add(&problem);
                 tray::show_notices(&handle, &notices.lines());
             }
-            notices.deliver_pending();
+            notices.file_pending(&weft);
             if options.open_window {
                 if let Err(e) = handle.state::<WindowProcess>().open() {
                     log::error!("{e}");

@@ -6,6 +6,7 @@
 
 mod app;
 mod commands;
+mod delivery;
 mod display;
 mod hotkey;
 mod notices;

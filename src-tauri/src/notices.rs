@@ -1,11 +1,12 @@
 //! Weft's own notices (a config problem, a log that had to be set aside, a hotkey that is
-//! taken). Each one is logged, listed in the tray menu, and sent as a desktop notification
-//! from a worker thread: notify-rust blocks on D-Bus (25 s with a hung daemon), so it never
-//! runs on the path of a switch, and a missing daemon only costs a log line.
+//! taken). Each one is logged, listed in the tray menu, and filed as a notification through
+//! the hold policy like any other, so it is delivered, held or retried by the same rules.
 
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use weft_core::service::{Incoming, Weft};
+use weft_proto::Urgency;
 
 /// The notices of this run.
 #[derive(Default, Clone)]
@@ -16,15 +17,15 @@ pub struct Notices {
 #[derive(Default)]
 struct Inner {
     lines: Vec<String>,
-    undelivered: Vec<String>,
+    unfiled: Vec<String>,
 }
 
 impl Notices {
-    /// Records a notice; it is delivered by [`Notices::deliver_pending`].
+    /// Records a notice; it is filed by [`Notices::file_pending`].
     pub fn add(&self, text: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.lines.push(text.to_owned());
-        inner.undelivered.push(text.to_owned());
+        inner.unfiled.push(text.to_owned());
     }
 
     /// Every notice so far, for the tray menu.
@@ -36,72 +37,41 @@ impl Notices {
             .clone()
     }
 
-    /// Hands undelivered notices to the desktop-notification worker.
-    pub fn deliver_pending(&self) {
-        let pending = std::mem::take(
-            &mut self
-                .inner
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .undelivered,
-        );
+    /// Files the notices not yet filed as notifications.
+    pub fn file_pending(&self, weft: &Weft) {
+        let pending =
+            std::mem::take(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()).unfiled);
         for text in pending {
-            send_desktop_notification(text);
+            let incoming = Incoming {
+                title: "Weft",
+                body: Some(&text),
+                urgency: Urgency::Normal,
+                from: None,
+            };
+            if let Err(e) = weft.notify(&incoming) {
+                log::error!("could not file a notice ({e}): {text}");
+            }
         }
     }
 }
 
-fn worker() -> Option<&'static Sender<String>> {
-    static WORKER: OnceLock<Option<Sender<String>>> = OnceLock::new();
-    WORKER
-        .get_or_init(|| {
-            let (tx, rx) = mpsc::channel::<String>();
-            std::thread::Builder::new()
-                .name("weft-notices".into())
-                .spawn(move || {
-                    for body in rx {
-                        show(&body);
-                    }
-                })
-                .map_err(|e| log::error!("cannot start the notice worker: {e}"))
-                .ok()
-                .map(|_| tx)
-        })
-        .as_ref()
-}
-
-fn send_desktop_notification(body: String) {
-    if let Some(tx) = worker() {
-        let _ = tx.send(body);
-    }
-}
-
-fn show(body: &str) -> bool {
-    let result = notify_rust::Notification::new()
-        .appname("Weft")
-        .summary("Weft")
-        .body(body)
-        .show();
-    match result {
-        Ok(_) => true,
-        Err(e) => {
-            log::warn!(
-                "a desktop notice could not be shown ({e}); is a notification daemon running? The notice: {body}"
-            );
-            false
-        }
-    }
-}
-
-/// Best effort for an error that stops the app: a desktop notification, waited on for at
-/// most three seconds (the message is on stderr already).
+/// Best effort for an error that stops the app (there is no store to file it in): a desktop
+/// notification, waited on for at most three seconds. The message is on stderr already.
 pub fn fatal(message: &str) {
     let body = format!("Weft could not start: {message}");
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("weft-fatal-notice".into())
         .spawn(move || {
-            let _ = tx.send(show(&body));
+            let shown = notify_rust::Notification::new()
+                .appname("Weft")
+                .summary("Weft")
+                .body(&body)
+                .show();
+            if let Err(e) = &shown {
+                log::warn!("the error could not be shown on the desktop either ({e})");
+            }
+            let _ = tx.send(());
         });
     if spawned.is_ok() {
         let _ = rx.recv_timeout(Duration::from_secs(3));

@@ -17,11 +17,16 @@ pub const STATUS_EVENT: &str = "weft://status";
 pub struct AppShell {
     app: AppHandle,
     ticker: Sender<()>,
+    deliveries: Sender<()>,
 }
 
 impl AppShell {
-    pub fn new(app: AppHandle, ticker: Sender<()>) -> AppShell {
-        AppShell { app, ticker }
+    pub fn new(app: AppHandle, ticker: Sender<()>, deliveries: Sender<()>) -> AppShell {
+        AppShell {
+            app,
+            ticker,
+            deliveries,
+        }
     }
 }
 
@@ -49,5 +54,9 @@ impl Shell for AppShell {
     fn close_window(&self) -> Result<(), String> {
         self.app.state::<WindowProcess>().close();
         Ok(())
+    }
+
+    fn popups_owed(&self) {
+        let _ = self.deliveries.send(());
     }
 }

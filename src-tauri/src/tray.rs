@@ -1,5 +1,6 @@
-//! The tray icon and its menu: the first line shows the state and for how long, then exactly
-//! one switch item, "Open Weft" and "Quit". The icon shows the state.
+//! The tray icon and its menu: the first line shows the state and for how long, then (while
+//! notifications are held) "N held", which opens the window's Inbox, then exactly one switch
+//! item, "Open Weft" and "Quit". The icon shows the state.
 
 use crate::window_process::WindowProcess;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -15,6 +16,7 @@ use weft_proto::{Source, State, Status, Target};
 
 const TRAY_ID: &str = "weft";
 const SWITCH: &str = "switch";
+const HELD: &str = "held";
 const OPEN: &str = "open";
 const QUIT: &str = "quit";
 /// Notices are long sentences; the menu shows their start.
@@ -27,18 +29,32 @@ static COORDINATION_ICON: &[u8] = include_bytes!("../../icons/tray-coordination.
 pub struct Tray {
     icon: TrayIcon,
     header: MenuItem<Wry>,
+    held: MenuItem<Wry>,
     switch: MenuItem<Wry>,
     /// The state the switch item offers, as last rendered. Read and written on the UI thread
     /// only, so a click always does what its label said.
     offers: Mutex<State>,
+    /// What the menu lists besides the fixed items: the held line (when shown) and notices.
+    extras: Mutex<Extras>,
+}
+
+#[derive(Clone, Default)]
+struct Extras {
+    held_shown: bool,
+    notices: Vec<String>,
 }
 
 impl Tray {
     pub fn build(app: &AppHandle, status: &Status, notices: &[String]) -> tauri::Result<Tray> {
         let header = MenuItem::with_id(app, "header", header_text(status), false, None::<&str>)?;
+        let held = MenuItem::with_id(app, HELD, held_text(status.held), true, None::<&str>)?;
         let offers = status.state.other();
         let switch = MenuItem::with_id(app, SWITCH, switch_text(offers), true, None::<&str>)?;
-        let menu = menu(app, &header, &switch, notices)?;
+        let extras = Extras {
+            held_shown: status.held > 0,
+            notices: notices.to_vec(),
+        };
+        let menu = menu(app, &header, &held, &switch, &extras)?;
         let icon = TrayIconBuilder::with_id(TRAY_ID)
             .icon(icon_for(status.state)?)
             .tooltip("Weft")
@@ -49,27 +65,58 @@ impl Tray {
         Ok(Tray {
             icon,
             header,
+            held,
             switch,
             offers: Mutex::new(offers),
+            extras: Mutex::new(extras),
         })
     }
 
-    /// Shows a new status: icon, first line and switch item.
+    /// Shows a new status: icon, first line, held line and switch item.
     pub fn render(&self, status: &Status) -> tauri::Result<()> {
         let offers = status.state.other();
         *self.offers.lock().unwrap_or_else(|p| p.into_inner()) = offers;
         self.icon.set_icon(Some(icon_for(status.state)?))?;
         self.header.set_text(header_text(status))?;
+        self.held.set_text(held_text(status.held))?;
+        let show_held = status.held > 0;
+        let rebuild = {
+            let mut extras = self.extras.lock().unwrap_or_else(|p| p.into_inner());
+            (extras.held_shown != show_held).then(|| {
+                extras.held_shown = show_held;
+                extras.clone()
+            })
+        };
+        if let Some(extras) = rebuild {
+            self.rebuild(&extras)?;
+        }
         self.switch.set_text(switch_text(offers))
     }
+
+    fn rebuild(&self, extras: &Extras) -> tauri::Result<()> {
+        let menu = menu(
+            self.icon.app_handle(),
+            &self.header,
+            &self.held,
+            &self.switch,
+            extras,
+        )?;
+        self.icon.set_menu(Some(menu))
+    }
+}
+
+fn held_text(held: u32) -> String {
+    format!("{held} held")
 }
 
 fn menu(
     app: &AppHandle,
     header: &MenuItem<Wry>,
+    held: &MenuItem<Wry>,
     switch: &MenuItem<Wry>,
-    notices: &[String],
+    extras: &Extras,
 ) -> tauri::Result<Menu<Wry>> {
+    let notices = &extras.notices;
     let open = MenuItem::with_id(app, OPEN, "Open Weft", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
@@ -85,7 +132,11 @@ fn menu(
         )?);
     }
     let notice_separator = PredefinedMenuItem::separator(app)?;
-    let mut items: Vec<&dyn IsMenuItem<Wry>> = vec![header, switch, &open];
+    let mut items: Vec<&dyn IsMenuItem<Wry>> = vec![header];
+    if extras.held_shown {
+        items.push(held);
+    }
+    items.extend([switch as &dyn IsMenuItem<Wry>, &open]);
     if !notice_items.is_empty() {
         items.push(&notice_separator);
         items.extend(notice_items.iter().map(|i| i as &dyn IsMenuItem<Wry>));
@@ -100,9 +151,12 @@ pub fn show_notices(app: &AppHandle, notices: &[String]) {
     let Some(tray) = app.try_state::<Tray>() else {
         return;
     };
-    let rebuilt = menu(app, &tray.header, &tray.switch, notices)
-        .and_then(|menu| tray.icon.set_menu(Some(menu)));
-    if let Err(e) = rebuilt {
+    let extras = {
+        let mut extras = tray.extras.lock().unwrap_or_else(|p| p.into_inner());
+        extras.notices = notices.to_vec();
+        extras.clone()
+    };
+    if let Err(e) = tray.rebuild(&extras) {
         log::error!("could not list notices in the tray menu: {e}");
     }
 }
@@ -148,7 +202,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
                 log::error!("tray switch failed: {e}");
             }
         }
-        OPEN => {
+        OPEN | HELD => {
             if let Err(e) = app.state::<WindowProcess>().open() {
                 log::error!("{e}");
             }

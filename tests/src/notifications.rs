@@ -23,6 +23,8 @@ struct Log {
 
 struct Server {
     log: Log,
+    /// Never answer `Notify` (a hung notification daemon).
+    hang: bool,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
@@ -39,6 +41,10 @@ impl Server {
         hints: HashMap<String, OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
+        if self.hang {
+            // Blocks this connection's executor: the caller gets no answer.
+            std::thread::sleep(std::time::Duration::from_secs(120));
+        }
         let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
         let Ok(mut calls) = self.log.calls.lock() else {
             return 0;
@@ -77,11 +83,23 @@ pub struct NotificationCapture {
 
 impl NotificationCapture {
     pub fn start(bus_address: &str) -> anyhow::Result<NotificationCapture> {
+        NotificationCapture::serve(bus_address, false)
+    }
+
+    /// A server that takes the name but never answers `Notify`.
+    pub fn start_hanging(bus_address: &str) -> anyhow::Result<NotificationCapture> {
+        NotificationCapture::serve(bus_address, true)
+    }
+
+    fn serve(bus_address: &str, hang: bool) -> anyhow::Result<NotificationCapture> {
         let log = Log::default();
         let conn = zbus::blocking::connection::Builder::address(bus_address)?
             .serve_at(
                 "/org/freedesktop/Notifications",
-                Server { log: log.clone() },
+                Server {
+                    log: log.clone(),
+                    hang,
+                },
             )?
             .name("org.freedesktop.Notifications")?
             .build()?;

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use ts_rs::TS;
 use weft_proto::{
-    ErrorKind, ErrorReport, Request, Response, Source, State, Status, SwitchEntry, SwitchOutcome,
-    Target,
+    Disposition, ErrorKind, ErrorReport, InboxItem, InboxState, NotifyOutcome, Request, Response,
+    Source, State, Status, SwitchEntry, SwitchOutcome, Target, Urgency,
 };
 
 fn bindings_dir() -> PathBuf {
@@ -49,6 +49,11 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<SwitchOutcome>(&mut drifted);
     check::<ErrorKind>(&mut drifted);
     check::<ErrorReport>(&mut drifted);
+    check::<Urgency>(&mut drifted);
+    check::<Disposition>(&mut drifted);
+    check::<InboxState>(&mut drifted);
+    check::<InboxItem>(&mut drifted);
+    check::<NotifyOutcome>(&mut drifted);
     assert!(
         drifted.is_empty(),
         "TypeScript bindings are out of date; run `make bindings` and commit:\n{}",

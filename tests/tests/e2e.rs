@@ -154,14 +154,7 @@ fn hotkey_switches_and_a_bad_hotkey_setting_is_reported() -> anyhow::Result<()> 
     let app = App::start(&panel.desktop, &[])?;
     app.wait_until_serving(START)?;
     app.wait_for_log("global hotkey \"Ctrl+Alt+F\" registered", START)?;
-
-    panel.desktop.press("ctrl+alt+f")?;
-    wait_for_state(&app, State::Focus)?;
-    panel.desktop.press("ctrl+alt+f")?;
-    wait_for_state(&app, State::Coordination)?;
-    let sources: Vec<Source> = logged(&panel.desktop)?.iter().map(|s| s.source).collect();
-    assert_eq!(sources, [Source::Hotkey, Source::Hotkey]);
-
+    // In coordination the notice is shown at once (before a switch could hold it).
     let notice = wait_for("a notice about the bad hotkey", SOON, || {
         panel
             .notifications
@@ -170,6 +163,13 @@ fn hotkey_switches_and_a_bad_hotkey_setting_is_reported() -> anyhow::Result<()> 
             .find(|n| n.body.contains("Ctrl+Banana"))
     })?;
     assert!(notice.body.contains("using Ctrl+Alt+F"), "{}", notice.body);
+
+    panel.desktop.press("ctrl+alt+f")?;
+    wait_for_state(&app, State::Focus)?;
+    panel.desktop.press("ctrl+alt+f")?;
+    wait_for_state(&app, State::Coordination)?;
+    let sources: Vec<Source> = logged(&panel.desktop)?.iter().map(|s| s.source).collect();
+    assert_eq!(sources, [Source::Hotkey, Source::Hotkey]);
     let tray = panel.tray(&app)?;
     let entries = tray.entries()?;
     assert!(
@@ -549,10 +549,11 @@ fn without_a_tray_watcher_or_notification_daemon_weft_still_switches() -> anyhow
     std::fs::write(&db, b"garbage so that Weft has a notice to send")?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
+    // The notice about the set-aside log finds no daemon; the failure is logged, not fatal.
+    app.wait_for_log("is a notification daemon running?", START)?;
     let switched = desktop.weft(&["focus"])?;
     assert!(switched.status.success(), "{}", stderr(&switched));
     assert_eq!(status_of(&app)?, State::Focus);
-    app.wait_for_log("is a notification daemon running?", START)?;
     assert_eq!(logged(&desktop)?.len(), 1);
     Ok(())
 }

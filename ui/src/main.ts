@@ -2,6 +2,7 @@
 import { control, onStatus } from "./api.js";
 import type { Status } from "./api.js";
 import type { SwitchEntry } from "./bindings/SwitchEntry";
+import type { InboxItem } from "./bindings/InboxItem";
 import type { State } from "./bindings/State";
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -63,6 +64,41 @@ function renderLog(entries: SwitchEntry[]): void {
   $("log-empty").hidden = entries.length > 0;
 }
 
+const stateLabel: Record<InboxItem["state"], string> = {
+  held: "held",
+  released: "released",
+  delivered: "delivered",
+  break_through: "broke through",
+};
+
+function renderInbox(items: InboxItem[]): void {
+  const held = items.filter((item) => item.state === "held").length;
+  const badge = $("held-count");
+  badge.hidden = held === 0;
+  badge.textContent = `${held} held`;
+  $("inbox").replaceChildren(
+    ...items.slice(0, 12).map((item) => {
+      const row = document.createElement("li");
+      row.className = `${item.state} ${item.urgency}`;
+      const time = document.createElement("time");
+      time.dateTime = item.received;
+      time.textContent = clock(item.received);
+      const text = document.createElement("span");
+      text.textContent = item.from ? `${item.from}: ${item.title}` : item.title;
+      text.title = item.body;
+      const state = document.createElement("span");
+      state.className = "source";
+      state.textContent = stateLabel[item.state];
+      const urgency = document.createElement("span");
+      urgency.className = "urgency";
+      urgency.textContent = item.urgency === "normal" ? "" : item.urgency;
+      row.append(time, text, urgency, state);
+      return row;
+    }),
+  );
+  $("inbox-empty").hidden = items.length > 0;
+}
+
 function showError(message: string | null): void {
   const el = $("error");
   el.hidden = message === null;
@@ -76,6 +112,8 @@ async function refresh(): Promise<void> {
   midnight.setHours(0, 0, 0, 0);
   const log = await control({ cmd: "log", since: midnight.toISOString() });
   if (log.kind === "log") renderLog(log.data);
+  const inbox = await control({ cmd: "inbox" });
+  if (inbox.kind === "inbox") renderInbox(inbox.data);
 }
 
 async function onSubmit(event: Event): Promise<void> {

@@ -14,7 +14,10 @@ use weft_core::control;
 use weft_core::paths::Paths;
 use weft_core::store::Store;
 use weft_core::time::{elapsed_label, parse_rfc3339};
-use weft_proto::{Request, Response, Source, Status, SwitchEntry, Target};
+use weft_proto::{
+    Disposition, InboxState, Request, Response, Source, Status, SwitchEntry, Target, Urgency,
+    MAX_BODY_CHARS,
+};
 
 #[derive(Parser)]
 #[command(
@@ -54,8 +57,47 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
     },
+    /// Send a notification through Weft's hold policy: shown now in coordination, held for
+    /// the digest in focus, shown at once if critical.
+    Notify {
+        /// The notification's title (required, one line, at most 200 characters).
+        #[arg(long)]
+        title: String,
+        /// The text under the title; longer than 4000 characters is cut with a marker.
+        #[arg(long)]
+        body: Option<String>,
+        /// low (never a popup during focus), normal, or critical (breaks through focus).
+        #[arg(long, value_enum, default_value_t = UrgencyArg::Normal)]
+        urgency: UrgencyArg,
+        /// Who it is from, e.g. CI or a person's name; the digest groups by it.
+        #[arg(long, value_name = "NAME")]
+        from: Option<String>,
+    },
+    /// List held notifications and the most recent others.
+    Inbox {
+        /// Print a JSON array of {id, received, title, body, urgency, from, state}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Open the Weft window.
     Open,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum UrgencyArg {
+    Low,
+    Normal,
+    Critical,
+}
+
+impl From<UrgencyArg> for Urgency {
+    fn from(u: UrgencyArg) -> Urgency {
+        match u {
+            UrgencyArg::Low => Urgency::Low,
+            UrgencyArg::Normal => Urgency::Normal,
+            UrgencyArg::Critical => Urgency::Critical,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -95,6 +137,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Log { json, since } => log(&paths, json, since.as_deref()),
+        Command::Notify {
+            title,
+            body,
+            urgency,
+            from,
+        } => notify(&paths, title, body, urgency.into(), from),
+        Command::Inbox { json } => inbox(&paths, json),
         Command::Open => match call(&paths, &Request::OpenWindow)? {
             Response::Done => Ok(ExitCode::SUCCESS),
             other => unexpected(other),
@@ -131,7 +180,74 @@ fn switch(paths: &Paths, to: Target, intent: Option<String>) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-/// "Focus since 09:05 (25 min): refactor parser"
+fn notify(
+    paths: &Paths,
+    title: String,
+    body: Option<String>,
+    urgency: Urgency,
+    from: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let request = Request::Notify {
+        title,
+        body,
+        urgency,
+        from,
+    };
+    let outcome = match call(paths, &request)? {
+        Response::Notified(outcome) => outcome,
+        other => return unexpected(other),
+    };
+    println!(
+        "{}",
+        match outcome.disposition {
+            Disposition::Delivered => "Delivered.",
+            Disposition::Held => "Held: it comes with the digest when you switch to coordination.",
+            Disposition::BreakThrough => "Delivered during focus (critical breaks through).",
+        }
+    );
+    if outcome.truncated {
+        eprintln!("weft: the body was cut to {MAX_BODY_CHARS} characters");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inbox(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
+    let items = match call(paths, &Request::Inbox)? {
+        Response::Inbox(items) => items,
+        other => return unexpected(other),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&items)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if items.is_empty() {
+        println!("The Inbox is empty.");
+    }
+    for item in &items {
+        let at = parse_rfc3339(&item.received)
+            .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| item.received.clone());
+        let state = match item.state {
+            InboxState::Held => "held",
+            InboxState::Released => "released",
+            InboxState::Delivered => "delivered",
+            InboxState::BreakThrough => "broke through",
+        };
+        let from = item
+            .from
+            .as_deref()
+            .map(|f| format!("{f}: "))
+            .unwrap_or_default();
+        println!(
+            "{at}  {state:<13} {:<8} {from}{}",
+            item.urgency.as_str(),
+            item.title
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "Focus since 09:05 (25 min): refactor parser · 3 held"
 fn describe(status: &Status) -> String {
     let since = parse_rfc3339(&status.since);
     let local = since
@@ -144,6 +260,9 @@ fn describe(status: &Status) -> String {
     if let Some(intent) = &status.intent {
         line.push_str(": ");
         line.push_str(intent);
+    }
+    if status.held > 0 {
+        line.push_str(&format!(" · {} held", status.held));
     }
     line
 }

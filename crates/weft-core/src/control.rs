@@ -305,6 +305,7 @@ mod tests {
             state: weft_proto::State::Focus,
             since: "2026-11-24T09:00:00.000Z".into(),
             intent: None,
+            held: 0,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Weft's core: everything that decides and remembers, with no window and no Tauri.
 //!
 //! - [`machine`]: the pure focus/coordination state machine (a function of data and a clock);
+//! - [`hold`]: the pure hold policy (deliver, hold or break through) and the digest's text;
 //! - [`store`]: the durable SQLite switch log with versioned, atomic migrations;
 //! - [`service`]: the one dispatcher that answers every control [`Request`](weft_proto::Request);
 //! - [`control`]: the Unix control socket that carries those requests for the CLI and tests;
@@ -12,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 mod error;
+pub mod hold;
 pub mod hotkey;
 pub mod instance;
 pub mod machine;

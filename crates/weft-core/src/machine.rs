@@ -66,11 +66,13 @@ impl Machine {
         self.since
     }
 
-    pub fn status(&self) -> Status {
+    /// The status as every surface reports it, with `held` notifications waiting.
+    pub fn status(&self, held: u32) -> Status {
         Status {
             state: self.state,
             since: rfc3339(self.since),
             intent: self.intent.clone(),
+            held,
         }
     }
 
@@ -172,7 +174,7 @@ mod tests {
         m.apply(&s);
         assert_eq!(m.state(), State::Focus);
         assert_eq!(m.since(), t(9, 5));
-        assert_eq!(m.status().intent.as_deref(), Some("parser"));
+        assert_eq!(m.status(0).intent.as_deref(), Some("parser"));
     }
 
     #[test]

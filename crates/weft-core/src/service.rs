@@ -6,14 +6,21 @@
 //! and reported: nothing reports a switch that a crash could lose.
 
 use crate::clock::Clock;
+use crate::hold;
 use crate::machine::Machine;
-use crate::store::{AppEvent, Store};
+use crate::store::{AppEvent, NewNotification, Popup, PopupKey, ReleaseReason, Released, Store};
 use crate::time::parse_rfc3339;
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use weft_proto::{ErrorKind, Event, Request, Response, Source, Status, SwitchOutcome, Target};
+use weft_proto::{
+    Disposition, ErrorKind, Event, InboxItem, NotifyOutcome, Request, Response, Source, State,
+    Status, SwitchOutcome, Target, Urgency,
+};
+
+/// How many delivered or released notifications the Inbox lists besides the held ones.
+pub const INBOX_RECENT: u32 = 50;
 
 /// Events a watcher may fall behind by before it is dropped (its connection then ends).
 const WATCH_BACKLOG: usize = 64;
@@ -28,6 +35,18 @@ pub trait Shell: Send + Sync {
     fn open_window(&self) -> std::result::Result<(), String>;
     /// Closes every window (the app stays in the tray). Must not block on the UI thread.
     fn close_window(&self) -> std::result::Result<(), String>;
+    /// Popups are owed to the desktop (see [`Weft::owed_popups`]). Called with the lock held:
+    /// must return at once (wake a delivery worker).
+    fn popups_owed(&self);
+}
+
+/// A notification as it arrives, before the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming<'a> {
+    pub title: &'a str,
+    pub body: Option<&'a str>,
+    pub urgency: Urgency,
+    pub from: Option<&'a str>,
 }
 
 /// The running Weft: the state machine and its log, behind one lock.
@@ -42,9 +61,43 @@ struct Inner {
     store: Store,
     machine: Machine,
     watchers: Vec<SyncSender<Event>>,
+    /// Mirrors the store's held count, so a status costs no query.
+    held: u32,
 }
 
 impl Inner {
+    fn status(&self) -> Status {
+        self.machine.status(self.held)
+    }
+
+    /// Releases every held item, with a digest if any `normal` one was held.
+    fn release(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+        reason: ReleaseReason,
+    ) -> Result<Released> {
+        let held = self.store.held()?;
+        if held.is_empty() {
+            return Ok(Released {
+                items: 0,
+                digest: None,
+            });
+        }
+        let digest = hold::digest(&held);
+        let released = self.store.release_held(now, reason, digest.as_ref())?;
+        self.held = 0;
+        log::info!(
+            "released {} held notification(s){}",
+            released.items,
+            if released.digest.is_some() {
+                " with a digest"
+            } else {
+                ""
+            }
+        );
+        Ok(released)
+    }
+
     /// Sends to every watcher without waiting; drops those that are gone or too far behind.
     fn broadcast(&mut self, event: &Event) -> usize {
         self.watchers.retain(|w| match w.try_send(event.clone()) {
@@ -72,12 +125,19 @@ impl Weft {
         let last = store.last_switch()?;
         store.record_app_event(AppEvent::Start, now)?;
         let machine = Machine::restore(last.as_ref(), now);
+        let held = store.held_count()?;
+        let mut inner = Inner {
+            store,
+            machine,
+            watchers: Vec::new(),
+            held,
+        };
+        // Held items in coordination: a crash came between a switch and its digest.
+        if inner.machine.state() == State::Coordination && held > 0 {
+            inner.release(now, ReleaseReason::Coordination)?;
+        }
         Ok(Weft {
-            inner: Mutex::new(Inner {
-                store,
-                machine,
-                watchers: Vec::new(),
-            }),
+            inner: Mutex::new(inner),
             clock,
             shell: OnceLock::new(),
             stopped: AtomicBool::new(false),
@@ -96,7 +156,7 @@ impl Weft {
     }
 
     pub fn status(&self) -> Status {
-        self.lock().machine.status()
+        self.lock().status()
     }
 
     /// Switches state. Returns once the switch is committed (or was a no-op).
@@ -114,21 +174,101 @@ impl Weft {
         let Some(switch) = inner.machine.propose(to, source, intent, now)? else {
             return Ok(SwitchOutcome {
                 switched: false,
-                status: inner.machine.status(),
+                status: inner.status(),
             });
         };
         inner.store.record_switch(&switch)?;
         inner.machine.apply(&switch);
-        let status = inner.machine.status();
-        inner.broadcast(&Event::Status(status.clone()));
-        if let Some(shell) = self.shell.get() {
-            shell.state_changed(&status);
+        let mut digest = false;
+        if switch.to == State::Coordination {
+            // The switch stands even if this fails: the items stay held for the next digest.
+            match inner.release(now, ReleaseReason::Coordination) {
+                Ok(released) => digest = released.digest.is_some(),
+                Err(e) => log::error!("held notifications were not released: {e}"),
+            }
         }
+        let status = inner.status();
+        self.announce(&mut inner, &status, digest);
         log::info!("switched to {} ({})", switch.to, switch.source);
         Ok(SwitchOutcome {
             switched: true,
             status,
         })
+    }
+
+    /// Tells watchers and the shell about a new status (and owed popups). Lock held.
+    fn announce(&self, inner: &mut Inner, status: &Status, popups: bool) {
+        inner.broadcast(&Event::Status(status.clone()));
+        if let Some(shell) = self.shell.get() {
+            shell.state_changed(status);
+            if popups {
+                shell.popups_owed();
+            }
+        }
+    }
+
+    /// Files a notification by the hold policy. Returns once it is committed.
+    pub fn notify(&self, incoming: &Incoming<'_>) -> Result<NotifyOutcome> {
+        let prepared = hold::prepare(incoming.title, incoming.body, incoming.from)?;
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        let disposition = hold::decide(inner.machine.state(), incoming.urgency);
+        let id = inner.store.record_notification(&NewNotification {
+            received: now,
+            title: &prepared.title,
+            body: &prepared.body,
+            urgency: incoming.urgency,
+            from: prepared.from.as_deref(),
+            disposition,
+        })?;
+        if disposition == Disposition::Held {
+            inner.held += 1;
+            let status = inner.status();
+            self.announce(&mut inner, &status, false);
+        } else if let Some(shell) = self.shell.get() {
+            shell.popups_owed();
+        }
+        log::info!("notification {id}: {}", disposition.as_str());
+        Ok(NotifyOutcome {
+            id,
+            disposition,
+            truncated: prepared.truncated,
+        })
+    }
+
+    /// A configured release time came: during focus, the held items go out as a digest.
+    /// Returns how many were released.
+    pub fn release_held_now(&self) -> Result<usize> {
+        let mut inner = self.lock();
+        if inner.machine.state() != State::Focus || inner.held == 0 {
+            return Ok(0);
+        }
+        let now = self.clock.now();
+        let released = inner.release(now, ReleaseReason::ReleaseTime)?;
+        let status = inner.status();
+        self.announce(&mut inner, &status, released.digest.is_some());
+        Ok(released.items)
+    }
+
+    /// Popups the desktop has not taken yet.
+    pub fn owed_popups(&self) -> Result<Vec<Popup>> {
+        self.lock().store.owed_popups()
+    }
+
+    /// Records that the desktop took a popup.
+    pub fn popup_shown(&self, key: PopupKey) -> Result<()> {
+        let now = self.clock.now();
+        self.lock().store.popup_shown(key, now)
+    }
+
+    /// Records that the desktop did not take a popup; it stays owed.
+    pub fn popup_failed(&self, key: PopupKey, error: &str) -> Result<()> {
+        self.lock().store.popup_failed(key, error)
+    }
+
+    /// Held notifications, then the most recent others.
+    pub fn inbox(&self) -> Result<Vec<InboxItem>> {
+        self.lock().store.inbox(INBOX_RECENT)
     }
 
     /// Answers one control request. Never panics on bad input: errors become
@@ -160,6 +300,27 @@ impl Weft {
                     Err(e) => error_response(&e),
                 }
             }
+            Request::Notify {
+                title,
+                body,
+                urgency,
+                from,
+            } => {
+                let incoming = Incoming {
+                    title: &title,
+                    body: body.as_deref(),
+                    urgency,
+                    from: from.as_deref(),
+                };
+                match self.notify(&incoming) {
+                    Ok(outcome) => Response::Notified(outcome),
+                    Err(e) => error_response(&e),
+                }
+            }
+            Request::Inbox => match self.inbox() {
+                Ok(items) => Response::Inbox(items),
+                Err(e) => error_response(&e),
+            },
             Request::OpenWindow => self.with_shell(|shell| shell.open_window()),
             Request::CloseWindow => self.with_shell(|shell| shell.close_window()),
             Request::Watch => Response::error(
@@ -174,7 +335,7 @@ impl Weft {
         let (tx, rx) = mpsc::sync_channel(WATCH_BACKLOG);
         let mut inner = self.lock();
         // Cannot fail: the channel is new and has room.
-        let _ = tx.try_send(Event::Status(inner.machine.status()));
+        let _ = tx.try_send(Event::Status(inner.status()));
         inner.watchers.push(tx);
         rx
     }

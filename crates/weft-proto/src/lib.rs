@@ -14,6 +14,19 @@ use std::str::FromStr;
 /// Longest intent accepted, in characters. Longer intents are refused, not cut.
 pub const MAX_INTENT_CHARS: usize = 200;
 
+/// Longest notification title accepted, in characters. Longer titles are refused.
+pub const MAX_TITLE_CHARS: usize = 200;
+
+/// Longest notification body kept, in characters. A longer body is cut to this length and
+/// ends with [`TRUNCATION_MARKER`].
+pub const MAX_BODY_CHARS: usize = 4000;
+
+/// What ends a body that was cut to [`MAX_BODY_CHARS`].
+pub const TRUNCATION_MARKER: &str = " […truncated]";
+
+/// Longest sender name accepted, in characters.
+pub const MAX_FROM_CHARS: usize = 64;
+
 /// A person's attention state: exactly one at any moment while Weft runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -139,6 +152,107 @@ impl fmt::Display for UnknownName {
 
 impl std::error::Error for UnknownName {}
 
+/// How much a notification asks for attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum Urgency {
+    /// Never a popup while focused; listed in the Inbox and mentioned in the digest.
+    Low,
+    /// Held during focus, delivered in the digest.
+    #[default]
+    Normal,
+    /// Breaks through focus at once.
+    Critical,
+}
+
+impl Urgency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Low => "low",
+            Urgency::Normal => "normal",
+            Urgency::Critical => "critical",
+        }
+    }
+}
+
+impl FromStr for Urgency {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "low" => Ok(Urgency::Low),
+            "normal" => Ok(Urgency::Normal),
+            "critical" => Ok(Urgency::Critical),
+            other => Err(UnknownName {
+                what: "urgency",
+                name: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// What Weft did with a notification when it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// Shown at once (coordination).
+    Delivered,
+    /// Kept back until the next digest (focus).
+    Held,
+    /// A critical notification shown during focus.
+    BreakThrough,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Delivered => "delivered",
+            Disposition::Held => "held",
+            Disposition::BreakThrough => "break_through",
+        }
+    }
+}
+
+/// Where a notification is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum InboxState {
+    /// Waiting for the next digest.
+    Held,
+    /// Was held; went out with a digest.
+    Released,
+    /// Shown at once.
+    Delivered,
+    /// Shown at once during focus (critical).
+    BreakThrough,
+}
+
+/// One notification as the Inbox lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InboxItem {
+    pub id: i64,
+    /// When it arrived (RFC 3339, UTC).
+    pub received: String,
+    pub title: String,
+    pub body: String,
+    pub urgency: Urgency,
+    pub from: Option<String>,
+    pub state: InboxState,
+}
+
+/// What Weft did with a `notify` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NotifyOutcome {
+    pub id: i64,
+    pub disposition: Disposition,
+    /// True when the body was cut to [`MAX_BODY_CHARS`].
+    pub truncated: bool,
+}
+
 /// Which state a switch request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -177,6 +291,20 @@ pub enum Request {
     OpenWindow,
     /// Close every Weft window; the app stays in the tray.
     CloseWindow,
+    /// A notification for the hold policy: delivered, held or broken through by the state.
+    Notify {
+        title: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        body: Option<String>,
+        #[serde(default)]
+        urgency: Urgency,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        from: Option<String>,
+    },
+    /// Held notifications and the most recent others, newest first.
+    Inbox,
     /// Follow the app: the connection stops answering requests and carries one [`Event`] per
     /// line instead, starting with the current status, until either side closes it.
     Watch,
@@ -204,6 +332,8 @@ pub struct Status {
     pub since: String,
     /// The intent of the current focus block, if one was given.
     pub intent: Option<String>,
+    /// Notifications held for the next digest.
+    pub held: u32,
 }
 
 /// One logged switch.
@@ -261,6 +391,8 @@ pub enum Response {
     Status(Status),
     Switched(SwitchOutcome),
     Log(Vec<SwitchEntry>),
+    Notified(NotifyOutcome),
+    Inbox(Vec<InboxItem>),
     /// The request was carried out and has nothing to report.
     Done,
     Error(ErrorReport),
@@ -314,12 +446,31 @@ mod tests {
             state: State::Focus,
             since: "2026-11-24T09:00:00Z".into(),
             intent: None,
+            held: 2,
         });
         let json = serde_json::to_string(&resp).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null}}"#
+            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null,"held":2}}"#
         );
+    }
+
+    #[test]
+    fn notify_defaults_to_normal_urgency_and_refuses_unknown_ones() {
+        let req: Result<Request, _> = serde_json::from_str(r#"{"cmd":"notify","title":"CI red"}"#);
+        assert!(matches!(
+            req,
+            Ok(Request::Notify {
+                urgency: Urgency::Normal,
+                body: None,
+                from: None,
+                ..
+            })
+        ));
+        let bad =
+            serde_json::from_str::<Request>(r#"{"cmd":"notify","title":"x","urgency":"urgent"}"#);
+        assert!(bad.is_err());
+        assert_eq!("critical".parse::<Urgency>(), Ok(Urgency::Critical));
     }
 
     #[test]

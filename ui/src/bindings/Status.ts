@@ -12,4 +12,8 @@ since: string,
 /**
  * The intent of the current focus block, if one was given.
  */
-intent: string | null, };
+intent: string | null, 
+/**
+ * Notifications held for the next digest.
+ */
+held: number, };

@@ -3,12 +3,13 @@
 use super::*;
 use crate::clock::ManualClock;
 use chrono::{DateTime, TimeZone, Utc};
-use weft_proto::State;
+use weft_proto::{Disposition, State, Urgency};
 
 #[derive(Default)]
 struct RecordingShell {
     changes: Mutex<Vec<State>>,
     opened: Mutex<u32>,
+    owed: Mutex<u32>,
 }
 
 impl Shell for RecordingShell {
@@ -25,6 +26,11 @@ impl Shell for RecordingShell {
     }
     fn close_window(&self) -> std::result::Result<(), String> {
         Err("no window is open".into())
+    }
+    fn popups_owed(&self) {
+        if let Ok(mut owed) = self.owed.lock() {
+            *owed += 1;
+        }
     }
 }
 
@@ -184,5 +190,166 @@ fn watchers_get_the_status_then_every_switch_in_order() -> TestResult {
         })
         .collect();
     assert_eq!(states, ["coordination", "focus", "coordination", "Raise"]);
+    Ok(())
+}
+
+fn note<'a>(title: &'a str, urgency: Urgency, from: Option<&'a str>) -> Incoming<'a> {
+    Incoming {
+        title,
+        body: None,
+        urgency,
+        from,
+    }
+}
+
+#[test]
+fn focus_holds_and_coordination_releases_one_digest() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    let clock = Arc::new(ManualClock::new(nine()));
+    let shell = Arc::new(RecordingShell::default());
+    {
+        let weft = Weft::start(Store::open(&path)?, clock.clone())?;
+        weft.attach_shell(shell.clone());
+        let delivered = weft.notify(&note("lunch?", Urgency::Normal, Some("Ana")))?;
+        assert_eq!(
+            delivered.disposition,
+            Disposition::Delivered,
+            "coordination delivers"
+        );
+        weft.switch(Target::Focus, Source::Hotkey, None)?;
+        for (title, from) in [("a", Some("Ana")), ("b", Some("CI")), ("c", Some("Ana"))] {
+            let held = weft.notify(&note(title, Urgency::Normal, from))?;
+            assert_eq!(held.disposition, Disposition::Held);
+        }
+        weft.notify(&note("fyi", Urgency::Low, None))?;
+        let fire = weft.notify(&note("prod down", Urgency::Critical, Some("pager")))?;
+        assert_eq!(fire.disposition, Disposition::BreakThrough);
+        assert_eq!(weft.status().held, 4);
+        let owed: Vec<String> = weft.owed_popups()?.into_iter().map(|p| p.summary).collect();
+        assert_eq!(
+            owed,
+            ["Ana: lunch?", "pager: prod down"],
+            "held items owe no popup"
+        );
+        // kill -9 here: nothing of this is lost.
+    }
+    let weft = Weft::start(Store::open(&path)?, clock.clone())?;
+    weft.attach_shell(shell.clone());
+    assert_eq!(weft.status().state, State::Focus);
+    assert_eq!(weft.status().held, 4, "held items survive a restart");
+    let inbox = weft.inbox()?;
+    assert_eq!(inbox.len(), 6);
+    assert_eq!(inbox[0].title, "a", "held first, oldest first");
+    assert_eq!(inbox[4].title, "prod down", "then the others, newest first");
+
+    clock.advance(chrono::Duration::minutes(50));
+    weft.switch(Target::Coordination, Source::Tray, None)?;
+    assert_eq!(weft.status().held, 0);
+    let digests: Vec<(String, String)> = weft
+        .owed_popups()?
+        .into_iter()
+        .filter(|p| matches!(p.key, PopupKey::Digest(_)))
+        .map(|p| (p.summary, p.body))
+        .collect();
+    assert_eq!(
+        digests,
+        [(
+            "3 held while you focused".to_owned(),
+            "2 from Ana, 1 from CI\n+ 1 low-priority in the Inbox".to_owned()
+        )]
+    );
+    assert!(*shell.owed.lock().map_err(|_| "poisoned")? >= 1);
+    // A second switch into coordination releases nothing twice.
+    weft.switch(Target::Focus, Source::Tray, None)?;
+    weft.switch(Target::Coordination, Source::Tray, None)?;
+    let digest_count = weft
+        .owed_popups()?
+        .iter()
+        .filter(|p| matches!(p.key, PopupKey::Digest(_)))
+        .count();
+    assert_eq!(digest_count, 1);
+    Ok(())
+}
+
+#[test]
+fn popups_stay_owed_until_the_desktop_takes_them() -> TestResult {
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open_in_memory()?, clock)?;
+    weft.notify(&note("build done", Urgency::Normal, Some("CI")))?;
+    let owed = weft.owed_popups()?;
+    assert_eq!(owed.len(), 1);
+    weft.popup_failed(owed[0].key, "no notification daemon")?;
+    let again = weft.owed_popups()?;
+    assert_eq!(again[0].attempts, 1, "kept, with its attempts counted");
+    weft.popup_shown(again[0].key)?;
+    assert!(weft.owed_popups()?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn a_release_time_sends_the_digest_during_focus_only() -> TestResult {
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open_in_memory()?, clock)?;
+    assert_eq!(weft.release_held_now()?, 0, "nothing held in coordination");
+    weft.switch(Target::Focus, Source::Cli, None)?;
+    weft.notify(&note("x", Urgency::Normal, None))?;
+    weft.notify(&note("y", Urgency::Low, None))?;
+    assert_eq!(weft.release_held_now()?, 2);
+    assert_eq!(weft.status().held, 0);
+    assert_eq!(weft.status().state, State::Focus, "focus goes on");
+    assert_eq!(weft.owed_popups()?.len(), 1, "one digest");
+    Ok(())
+}
+
+#[test]
+fn restarting_in_coordination_releases_what_a_crash_left_held() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    let clock = Arc::new(ManualClock::new(nine()));
+    {
+        let mut store = Store::open(&path)?;
+        store.record_notification(&crate::store::NewNotification {
+            received: nine(),
+            title: "stuck",
+            body: "",
+            urgency: Urgency::Normal,
+            from: None,
+            disposition: Disposition::Held,
+        })?;
+    }
+    let weft = Weft::start(Store::open(&path)?, clock)?;
+    assert_eq!(weft.status().state, State::Coordination);
+    assert_eq!(weft.status().held, 0);
+    assert_eq!(weft.owed_popups()?.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn bad_notifications_get_clear_errors() -> TestResult {
+    let weft = Weft::start(Store::open_in_memory()?, Arc::new(ManualClock::new(nine())))?;
+    let empty = weft.dispatch(Request::Notify {
+        title: "  ".into(),
+        body: None,
+        urgency: Urgency::Normal,
+        from: None,
+    });
+    assert!(
+        matches!(&empty, Response::Error(e) if e.kind == ErrorKind::Invalid && e.message.contains("title")),
+        "{empty:?}"
+    );
+    let long = weft.dispatch(Request::Notify {
+        title: "log".into(),
+        body: Some("x".repeat(weft_proto::MAX_BODY_CHARS * 2)),
+        urgency: Urgency::Normal,
+        from: None,
+    });
+    assert!(matches!(
+        long,
+        Response::Notified(NotifyOutcome {
+            truncated: true,
+            ..
+        })
+    ));
     Ok(())
 }

@@ -23,6 +23,39 @@ const MIGRATIONS: &[&str] = &[
         version TEXT    NOT NULL
     );
     CREATE INDEX app_events_at ON app_events (at_ms);",
+    // 2: notifications through the hold policy, the digests that released them, and the
+    //    popups still owed to the desktop (retried until the desktop takes them).
+    "CREATE TABLE digests (
+        id          INTEGER PRIMARY KEY,
+        at_ms       INTEGER NOT NULL,
+        reason      TEXT    NOT NULL CHECK (reason IN ('coordination', 'release_time')),
+        count       INTEGER NOT NULL,
+        summary     TEXT    NOT NULL,
+        body        TEXT    NOT NULL,
+        owed        INTEGER NOT NULL CHECK (owed IN (0, 1)),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        last_error  TEXT,
+        shown_ms    INTEGER
+    );
+    CREATE TABLE notifications (
+        id          INTEGER PRIMARY KEY,
+        received_ms INTEGER NOT NULL,
+        title       TEXT    NOT NULL,
+        body        TEXT    NOT NULL,
+        urgency     TEXT    NOT NULL CHECK (urgency IN ('low', 'normal', 'critical')),
+        sender      TEXT,
+        state       TEXT    NOT NULL
+                    CHECK (state IN ('held', 'released', 'delivered', 'break_through')),
+        digest_id   INTEGER REFERENCES digests (id),
+        released_ms INTEGER,
+        owed        INTEGER NOT NULL CHECK (owed IN (0, 1)),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        last_error  TEXT,
+        shown_ms    INTEGER
+    );
+    CREATE INDEX notifications_held ON notifications (state) WHERE state = 'held';
+    CREATE INDEX notifications_owed ON notifications (owed) WHERE owed = 1;
+    CREATE INDEX digests_owed ON digests (owed) WHERE owed = 1;",
 ];
 
 /// The schema version this build writes.
@@ -74,11 +107,30 @@ mod tests {
             "a second run is a no-op"
         );
         let tables: i64 = conn.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('switches', 'app_events')",
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+             AND name IN ('switches', 'app_events', 'notifications', 'digests')",
             [],
             |r| r.get(0),
         )?;
-        assert_eq!(tables, 2);
+        assert_eq!(tables, 4);
+        Ok(())
+    }
+
+    #[test]
+    fn a_version_1_database_keeps_its_switches_through_migration_2() -> rusqlite::Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[0])?;
+        tx.pragma_update(None, "user_version", 1)?;
+        tx.commit()?;
+        conn.execute(
+            "INSERT INTO switches (at_ms, from_state, to_state, source) VALUES (1, 'coordination', 'focus', 'cli')",
+            [],
+        )?;
+        assert_eq!(migrate(&mut conn)?, Outcome::Migrated { from: 1 });
+        let kept: i64 = conn.query_row("SELECT count(*) FROM switches", [], |r| r.get(0))?;
+        assert_eq!(kept, 1);
+        assert_eq!(version(&conn)?, SCHEMA_VERSION);
         Ok(())
     }
 

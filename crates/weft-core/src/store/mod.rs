@@ -6,8 +6,10 @@
 //! never overwritten, by [`open_or_set_aside`]; a file from a newer Weft is refused untouched.
 
 mod migrations;
+mod notifications;
 
 pub use migrations::SCHEMA_VERSION;
+pub use notifications::{NewNotification, Popup, PopupKey, ReleaseReason, Released};
 
 use crate::machine::Switch;
 use crate::time::{from_ms, to_ms};

@@ -1,0 +1,281 @@
+//! The notification side of the store: notifications as the hold policy filed them, the
+//! digests that released held ones, and the popups still owed to the desktop.
+
+use super::{classify, Store};
+use crate::time::{from_ms, rfc3339, to_ms};
+use crate::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+use weft_proto::{Disposition, InboxItem, InboxState, Urgency};
+
+/// A notification to file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification<'a> {
+    pub received: DateTime<Utc>,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub urgency: Urgency,
+    pub from: Option<&'a str>,
+    pub disposition: Disposition,
+}
+
+/// What a digest is for, and why it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseReason {
+    /// Coordination began.
+    Coordination,
+    /// A configured release time came during focus.
+    ReleaseTime,
+}
+
+impl ReleaseReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReleaseReason::Coordination => "coordination",
+            ReleaseReason::ReleaseTime => "release_time",
+        }
+    }
+}
+
+/// A popup the desktop has not taken yet: a notification shown at once, or a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Popup {
+    pub key: PopupKey,
+    pub summary: String,
+    pub body: String,
+    pub urgency: Urgency,
+    pub attempts: u32,
+}
+
+/// Which row a popup comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PopupKey {
+    Notification(i64),
+    Digest(i64),
+}
+
+impl PopupKey {
+    fn table(self) -> (&'static str, i64) {
+        match self {
+            PopupKey::Notification(id) => ("notifications", id),
+            PopupKey::Digest(id) => ("digests", id),
+        }
+    }
+}
+
+/// The outcome of releasing the held items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    /// Items that left the held state (low and normal).
+    pub items: usize,
+    /// The digest that pops up, if any `normal` item was held.
+    pub digest: Option<i64>,
+}
+
+fn urgency(text: &str) -> Urgency {
+    text.parse().unwrap_or(Urgency::Normal)
+}
+
+impl Store {
+    /// Files a notification; held ones wait for a digest, the others are owed a popup.
+    pub fn record_notification(&mut self, n: &NewNotification<'_>) -> Result<i64> {
+        let owed = n.disposition != Disposition::Held;
+        self.conn
+            .execute(
+                "INSERT INTO notifications (received_ms, title, body, urgency, sender, state, owed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    to_ms(n.received),
+                    n.title,
+                    n.body,
+                    n.urgency.as_str(),
+                    n.from,
+                    n.disposition.as_str(),
+                    owed,
+                ],
+            )
+            .map_err(|e| classify(&self.path, e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// How many notifications are held.
+    pub fn held_count(&self) -> Result<u32> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM notifications WHERE state = 'held'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// The held items' urgency and sender, oldest first (what a digest is made of).
+    pub fn held(&self) -> Result<Vec<(Urgency, Option<String>)>> {
+        let fail = |e| classify(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT urgency, sender FROM notifications WHERE state = 'held' ORDER BY id",
+            )
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| Ok((urgency(&r.get::<_, String>(0)?), r.get(1)?)))
+            .map_err(fail)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(fail)
+    }
+
+    /// Releases every held item in one transaction: a digest row (when `digest` is given) and
+    /// the items marked released with it. Nothing is released twice.
+    pub fn release_held(
+        &mut self,
+        at: DateTime<Utc>,
+        reason: ReleaseReason,
+        digest: Option<&crate::hold::DigestText>,
+    ) -> Result<Released> {
+        let path = self.path.clone();
+        let fail = |e| classify(&path, e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        let digest_id = match digest {
+            Some(d) => {
+                tx.execute(
+                    "INSERT INTO digests (at_ms, reason, count, summary, body, owed)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                    params![
+                        to_ms(at),
+                        reason.as_str(),
+                        d.count as i64,
+                        d.summary,
+                        d.body
+                    ],
+                )
+                .map_err(fail)?;
+                Some(tx.last_insert_rowid())
+            }
+            None => None,
+        };
+        let items = tx
+            .execute(
+                "UPDATE notifications SET state = 'released', digest_id = ?1, released_ms = ?2
+                 WHERE state = 'held'",
+                params![digest_id, to_ms(at)],
+            )
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(Released {
+            items,
+            digest: digest_id,
+        })
+    }
+
+    /// Popups the desktop has not taken yet, oldest first.
+    pub fn owed_popups(&self) -> Result<Vec<Popup>> {
+        let fail = |e| classify(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT 'n', id,
+                        CASE WHEN sender IS NULL THEN title ELSE sender || ': ' || title END,
+                        body, urgency, attempts, received_ms FROM notifications
+                 WHERE owed = 1
+                 UNION ALL
+                 SELECT 'd', id, summary, body, 'normal', attempts, at_ms FROM digests
+                 WHERE owed = 1
+                 ORDER BY 7, 2",
+            )
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let kind: String = r.get(0)?;
+                let id: i64 = r.get(1)?;
+                Ok(Popup {
+                    key: if kind == "d" {
+                        PopupKey::Digest(id)
+                    } else {
+                        PopupKey::Notification(id)
+                    },
+                    summary: r.get(2)?,
+                    body: r.get(3)?,
+                    urgency: urgency(&r.get::<_, String>(4)?),
+                    attempts: r.get(5)?,
+                })
+            })
+            .map_err(fail)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(fail)
+    }
+
+    /// The desktop took the popup.
+    pub fn popup_shown(&mut self, key: PopupKey, at: DateTime<Utc>) -> Result<()> {
+        let (table, id) = key.table();
+        self.conn
+            .execute(
+                &format!(
+                    "UPDATE {table} SET owed = 0, shown_ms = ?1, last_error = NULL WHERE id = ?2"
+                ),
+                params![to_ms(at), id],
+            )
+            .map(drop)
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// The desktop did not take the popup; it stays owed.
+    pub fn popup_failed(&mut self, key: PopupKey, error: &str) -> Result<()> {
+        let (table, id) = key.table();
+        self.conn
+            .execute(
+                &format!(
+                    "UPDATE {table} SET attempts = attempts + 1, last_error = ?1 WHERE id = ?2"
+                ),
+                params![error, id],
+            )
+            .map(drop)
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Held items first (oldest first), then the `recent` newest others.
+    pub fn inbox(&self, recent: u32) -> Result<Vec<InboxItem>> {
+        let fail = |e| classify(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, received_ms, title, body, urgency, sender, state FROM (
+                     SELECT *, 0 AS part FROM notifications WHERE state = 'held'
+                     UNION ALL
+                     SELECT * FROM (
+                         SELECT *, 1 AS part FROM notifications WHERE state != 'held'
+                         ORDER BY id DESC LIMIT ?1)
+                 ) ORDER BY part, CASE part WHEN 0 THEN id ELSE -id END",
+            )
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([recent], |r| {
+                let state: String = r.get(6)?;
+                Ok(InboxItem {
+                    id: r.get(0)?,
+                    received: rfc3339(from_ms(r.get(1)?)),
+                    title: r.get(2)?,
+                    body: r.get(3)?,
+                    urgency: urgency(&r.get::<_, String>(4)?),
+                    from: r.get(5)?,
+                    state: match state.as_str() {
+                        "held" => InboxState::Held,
+                        "released" => InboxState::Released,
+                        "break_through" => InboxState::BreakThrough,
+                        _ => InboxState::Delivered,
+                    },
+                })
+            })
+            .map_err(fail)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(fail)
+    }
+
+    /// When the last digest was made, if ever.
+    pub fn last_digest_at(&self) -> Result<Option<DateTime<Utc>>> {
+        self.conn
+            .query_row("SELECT max(at_ms) FROM digests", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .optional()
+            .map(|t| t.flatten().map(from_ms))
+            .map_err(|e| classify(&self.path, e))
+    }
+}
