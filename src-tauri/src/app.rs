@@ -2,6 +2,7 @@
 //! socket, and then the Tauri event loop with the tray and the hotkey.
 
 use crate::notices::Notices;
+use crate::quiet::Quiet;
 use crate::shell::AppShell;
 use crate::window_process::WindowProcess;
 use crate::{hotkey, signals, tray};
@@ -97,6 +98,24 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 tray::show_notices(&handle, &notices.lines());
             }
             notices.file_pending(&weft);
+            crate::release::spawn(Arc::downgrade(&weft), loaded.config.release_at.clone());
+            if loaded.config.quiet_desktop {
+                let shown = notices.clone();
+                let tray_handle = handle.clone();
+                let unknown = Box::new(move |text: String| {
+                    shown.add_to_menu(&text);
+                    let lines = shown.lines();
+                    let app = tray_handle.clone();
+                    let _ =
+                        tray_handle.run_on_main_thread(move || tray::show_notices(&app, &lines));
+                });
+                let quiet = Quiet::start(Arc::downgrade(&weft), weft.status().state, unknown);
+                app.manage(quiet);
+                // A switch made while the worker was starting reached no Quiet: catch up.
+                app.state::<Quiet>().follow(weft.status().state);
+            } else {
+                log::info!("quiet_desktop is off (config): other apps' popups are left alone");
+            }
             if options.open_window {
                 if let Err(e) = handle.state::<WindowProcess>().open() {
                     log::error!("{e}");
@@ -114,6 +133,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             code: None, api, ..
         } => api.prevent_exit(),
         RunEvent::Exit => {
+            if let Some(quiet) = handle.try_state::<Quiet>() {
+                quiet.restore_for_quit();
+            }
             if let Err(e) = handle.state::<Arc<Weft>>().stop() {
                 log::error!("could not log the stop: {e}");
             }

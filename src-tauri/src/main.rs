@@ -10,6 +10,8 @@ mod delivery;
 mod display;
 mod hotkey;
 mod notices;
+mod quiet;
+mod release;
 mod shell;
 mod signals;
 mod tray;

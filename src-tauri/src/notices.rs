@@ -28,6 +28,14 @@ impl Notices {
         inner.unfiled.push(text.to_owned());
     }
 
+    /// Lists a line in the tray menu without filing it as a notification.
+    pub fn add_to_menu(&self, text: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if !inner.lines.iter().any(|l| l == text) {
+            inner.lines.push(text.to_owned());
+        }
+    }
+
     /// Every notice so far, for the tray menu.
     pub fn lines(&self) -> Vec<String> {
         self.inner

@@ -4,6 +4,7 @@
 //! rendering must never call back into the dispatcher. Windows live in the window process,
 //! which follows switches over the control socket.
 
+use crate::quiet::Quiet;
 use crate::tray;
 use crate::window_process::WindowProcess;
 use std::sync::mpsc::Sender;
@@ -32,6 +33,9 @@ impl AppShell {
 
 impl Shell for AppShell {
     fn state_changed(&self, status: &Status) {
+        if let Some(quiet) = self.app.try_state::<Quiet>() {
+            quiet.follow(status.state);
+        }
         let status = status.clone();
         let app = self.app.clone();
         let posted = self.app.run_on_main_thread(move || {

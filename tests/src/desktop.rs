@@ -128,6 +128,8 @@ impl Desktop {
                 "warn,weft_app=debug,weft_core=debug".into(),
             ),
             ("RUST_BACKTRACE".into(), "1".into()),
+            // GSettings in a file under XDG_CONFIG_HOME: no dconf service on the private bus.
+            ("GSETTINGS_BACKEND".into(), "keyfile".into()),
         ]
     }
 
@@ -197,6 +199,56 @@ impl Desktop {
             .context("cannot run import (imagemagick)")?;
         anyhow::ensure!(status.success(), "import failed: {status}");
         Ok(())
+    }
+
+    /// Starts a real dunst on this desktop and waits until it answers `dunstctl`.
+    pub fn start_dunst(&self) -> anyhow::Result<Proc> {
+        let log = std::fs::File::create(self.dir().join("dunst.log"))?;
+        let dunst = Proc::spawn(
+            "dunst",
+            self.command("dunst")
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log),
+        )?;
+        crate::wait_for("dunst to answer", Duration::from_secs(20), || {
+            self.dunst_paused().ok()
+        })?;
+        Ok(dunst)
+    }
+
+    /// `dunstctl is-paused`.
+    pub fn dunst_paused(&self) -> anyhow::Result<bool> {
+        let output = self.command("dunstctl").arg("is-paused").output()?;
+        anyhow::ensure!(output.status.success(), "dunstctl is-paused failed");
+        Ok(String::from_utf8_lossy(&output.stdout).trim() == "true")
+    }
+
+    /// `dunstctl set-paused true|false`.
+    pub fn set_dunst_paused(&self, paused: bool) -> anyhow::Result<()> {
+        let status = self
+            .command("dunstctl")
+            .args(["set-paused", if paused { "true" } else { "false" }])
+            .status()?;
+        anyhow::ensure!(status.success(), "dunstctl set-paused failed");
+        Ok(())
+    }
+
+    /// `gsettings get|set org.gnome.desktop.notifications show-banners`.
+    pub fn show_banners(&self, set: Option<bool>) -> anyhow::Result<bool> {
+        let schema = ["org.gnome.desktop.notifications", "show-banners"];
+        if let Some(value) = set {
+            let status = self
+                .command("gsettings")
+                .arg("set")
+                .args(schema)
+                .arg(if value { "true" } else { "false" })
+                .status()?;
+            anyhow::ensure!(status.success(), "gsettings set failed");
+        }
+        let output = self.command("gsettings").arg("get").args(schema).output()?;
+        anyhow::ensure!(output.status.success(), "gsettings get failed");
+        Ok(String::from_utf8_lossy(&output.stdout).trim() == "true")
     }
 
     pub fn xvfb_pid(&self) -> u32 {

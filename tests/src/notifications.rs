@@ -19,10 +19,20 @@ pub struct Captured {
 #[derive(Default, Clone)]
 struct Log {
     calls: Arc<Mutex<Vec<Captured>>>,
+    inhibitions: Arc<Mutex<Vec<Inhibition>>>,
+}
+
+/// A call to KDE's `Inhibit` (with the cookie handed out) or `UnInhibit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inhibition {
+    Inhibit(u32),
+    UnInhibit(u32),
 }
 
 struct Server {
     log: Log,
+    /// The name `GetServerInformation` reports ("dunst", "gnome-shell", "Plasma", ...).
+    name: String,
     /// Never answer `Notify` (a hung notification daemon).
     hang: bool,
 }
@@ -64,12 +74,28 @@ impl Server {
     }
 
     fn get_server_information(&self) -> (String, String, String, String) {
-        (
-            "weft-capture".into(),
-            "weft".into(),
-            "1.0".into(),
-            "1.2".into(),
-        )
+        (self.name.clone(), "weft".into(), "1.0".into(), "1.2".into())
+    }
+
+    /// KDE Plasma's do-not-disturb request.
+    fn inhibit(
+        &self,
+        _desktop_entry: &str,
+        _reason: &str,
+        _hints: HashMap<String, OwnedValue>,
+    ) -> u32 {
+        let Ok(mut inhibitions) = self.log.inhibitions.lock() else {
+            return 0;
+        };
+        let cookie = 41 + inhibitions.len() as u32;
+        inhibitions.push(Inhibition::Inhibit(cookie));
+        cookie
+    }
+
+    fn un_inhibit(&self, cookie: u32) {
+        if let Ok(mut inhibitions) = self.log.inhibitions.lock() {
+            inhibitions.push(Inhibition::UnInhibit(cookie));
+        }
     }
 
     fn close_notification(&self, _id: u32) {}
@@ -83,21 +109,36 @@ pub struct NotificationCapture {
 
 impl NotificationCapture {
     pub fn start(bus_address: &str) -> anyhow::Result<NotificationCapture> {
-        NotificationCapture::serve(bus_address, false)
+        NotificationCapture::serve(bus_address, false, "weft-capture")
     }
 
     /// A server that takes the name but never answers `Notify`.
     pub fn start_hanging(bus_address: &str) -> anyhow::Result<NotificationCapture> {
-        NotificationCapture::serve(bus_address, true)
+        NotificationCapture::serve(bus_address, true, "weft-capture")
     }
 
-    fn serve(bus_address: &str, hang: bool) -> anyhow::Result<NotificationCapture> {
+    /// A server that says it is `name` (e.g. "gnome-shell" or "Plasma").
+    pub fn start_as(bus_address: &str, name: &str) -> anyhow::Result<NotificationCapture> {
+        NotificationCapture::serve(bus_address, false, name)
+    }
+
+    /// KDE inhibitions asked for and released, in order.
+    pub fn inhibitions(&self) -> Vec<Inhibition> {
+        self.log
+            .inhibitions
+            .lock()
+            .map(|i| i.clone())
+            .unwrap_or_default()
+    }
+
+    fn serve(bus_address: &str, hang: bool, name: &str) -> anyhow::Result<NotificationCapture> {
         let log = Log::default();
         let conn = zbus::blocking::connection::Builder::address(bus_address)?
             .serve_at(
                 "/org/freedesktop/Notifications",
                 Server {
                     log: log.clone(),
+                    name: name.to_owned(),
                     hang,
                 },
             )?

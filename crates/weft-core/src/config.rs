@@ -21,12 +21,18 @@ pub enum Hotkey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub hotkey: Hotkey,
+    /// Local times at which held notifications go out as a digest even during focus.
+    pub release_at: Vec<chrono::NaiveTime>,
+    /// Silence other apps' popups during focus (dunst, GNOME, KDE).
+    pub quiet_desktop: bool,
 }
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             hotkey: default_hotkey(),
+            release_at: Vec::new(),
+            quiet_desktop: true,
         }
     }
 }
@@ -102,12 +108,42 @@ pub fn parse(text: &str, origin: &str) -> Loaded {
                     )),
                 },
             },
+            "release_at" => match release_times(value) {
+                Ok(times) => loaded.config.release_at = times,
+                Err(reason) => loaded.problems.push(format!(
+                    "{origin}: release_at {reason}; no release times are used"
+                )),
+            },
+            "quiet_desktop" => match value.as_bool() {
+                Some(on) => loaded.config.quiet_desktop = on,
+                None => loaded.problems.push(format!(
+                    "{origin}: quiet_desktop must be true or false; using true"
+                )),
+            },
             other => loaded
                 .problems
                 .push(format!("{origin}: unknown setting `{other}` is ignored")),
         }
     }
     loaded
+}
+
+/// `["12:00", "16:30"]`: a list of local times of day, sorted, without repeats.
+fn release_times(value: &toml::Value) -> Result<Vec<chrono::NaiveTime>, String> {
+    let list = value
+        .as_array()
+        .ok_or("must be a list of times such as [\"12:00\", \"16:00\"]")?;
+    let mut times = list
+        .iter()
+        .map(|item| {
+            let text = item.as_str().ok_or("must hold times as strings")?;
+            chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M")
+                .map_err(|_| format!("has {text:?}, which is not a time such as \"12:00\""))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    times.sort();
+    times.dedup();
+    Ok(times)
 }
 
 #[cfg(test)]
@@ -134,6 +170,37 @@ mod tests {
         assert_eq!(
             Config::default().hotkey,
             Hotkey::Keys("Ctrl+Alt+F".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn release_times_and_quiet_desktop() {
+        let loaded = parse(
+            "release_at = [\"16:00\", \"12:00\", \"12:00\"]\nquiet_desktop = false",
+            "c",
+        );
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let times: Vec<String> = loaded
+            .config
+            .release_at
+            .iter()
+            .map(|t| t.format("%H:%M").to_string())
+            .collect();
+        assert_eq!(times, ["12:00", "16:00"]);
+        assert!(!loaded.config.quiet_desktop);
+        assert!(Config::default().quiet_desktop);
+
+        let bad = parse(
+            "release_at = [\"noon\"]\nquiet_desktop = \"yes\"",
+            "config.toml",
+        );
+        assert_eq!(bad.config, Config::default());
+        let said = |text: &str| bad.problems.iter().any(|p| p.contains(text));
+        assert!(said("\"noon\", which is not a time"), "{:?}", bad.problems);
+        assert!(
+            said("quiet_desktop must be true or false"),
+            "{:?}",
+            bad.problems
         );
     }
 

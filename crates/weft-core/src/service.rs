@@ -266,6 +266,16 @@ impl Weft {
         self.lock().store.popup_failed(key, error)
     }
 
+    /// A fact remembered across crashes (e.g. a desktop setting to restore).
+    pub fn recall(&self, key: &str) -> Result<Option<String>> {
+        self.lock().store.recall(key)
+    }
+
+    /// Remembers (or, with `None`, forgets) a fact across crashes.
+    pub fn remember(&self, key: &str, value: Option<&str>) -> Result<()> {
+        self.lock().store.remember(key, value)
+    }
+
     /// Held notifications, then the most recent others.
     pub fn inbox(&self) -> Result<Vec<InboxItem>> {
         self.lock().store.inbox(INBOX_RECENT)

@@ -56,6 +56,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX notifications_held ON notifications (state) WHERE state = 'held';
     CREATE INDEX notifications_owed ON notifications (owed) WHERE owed = 1;
     CREATE INDEX digests_owed ON digests (owed) WHERE owed = 1;",
+    // 3: small facts the app must remember across a crash, e.g. a desktop setting it changed
+    //    and owes a restore.
+    "CREATE TABLE app_state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.
@@ -108,11 +114,11 @@ mod tests {
         );
         let tables: i64 = conn.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table'
-             AND name IN ('switches', 'app_events', 'notifications', 'digests')",
+             AND name IN ('switches', 'app_events', 'notifications', 'digests', 'app_state')",
             [],
             |r| r.get(0),
         )?;
-        assert_eq!(tables, 4);
+        assert_eq!(tables, 5);
         Ok(())
     }
 

@@ -206,6 +206,31 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
     }
 
+    /// A remembered fact, if any (see [`Store::remember`]).
+    pub fn recall(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM app_state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Remembers a fact across restarts and crashes; `None` forgets it.
+    pub fn remember(&mut self, key: &str, value: Option<&str>) -> Result<()> {
+        let result = match value {
+            Some(value) => self.conn.execute(
+                "INSERT INTO app_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            ),
+            None => self
+                .conn
+                .execute("DELETE FROM app_state WHERE key = ?1", [key]),
+        };
+        result.map(drop).map_err(|e| classify(&self.path, e))
+    }
+
     /// Logs the app's own start or stop.
     pub fn record_app_event(&mut self, event: AppEvent, at: DateTime<Utc>) -> Result<()> {
         self.conn

@@ -173,3 +173,20 @@ fn a_newer_schema_in_rollback_journal_mode_is_not_rewritten() -> TestResult {
     assert!(!dir.path().join("weft.db-wal").exists());
     Ok(())
 }
+
+#[test]
+fn facts_are_remembered_until_forgotten() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    {
+        let mut store = Store::open(&path)?;
+        assert_eq!(store.recall("quiet")?, None);
+        store.remember("quiet", Some("dunst:paused"))?;
+        store.remember("quiet", Some("dunst:resumed"))?;
+    }
+    let mut store = Store::open(&path)?;
+    assert_eq!(store.recall("quiet")?.as_deref(), Some("dunst:resumed"));
+    store.remember("quiet", None)?;
+    assert_eq!(store.recall("quiet")?, None);
+    Ok(())
+}
