@@ -23,7 +23,7 @@ fn paused() -> Result<bool, String> {
             )
             .await?;
         let value: OwnedVariant = reply.body().deserialize()?;
-        bool::try_from(value).map_err(zbus::Error::from)
+        bool::try_from(value)
     })
     .map_err(|e| e.to_string())
 }
