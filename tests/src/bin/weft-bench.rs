@@ -7,7 +7,9 @@
 //!   `/proc/PID/smaps_rollup`: tray-only, window open, and after the window closes;
 //! - a switch over the control socket, request to committed answer;
 //! - hotkey to committed switch: from xdotool sending Ctrl+Alt+F to the control socket
-//!   reporting the new state (the app reports a switch only after its commit), over many presses.
+//!   reporting the new state (the app reports a switch only after its commit), over many presses;
+//! - a notification: to its committed answer when held, and to the notification server when
+//!   delivered at once.
 
 use anyhow::Context;
 use std::io::Write;
@@ -25,7 +27,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 fn main() -> anyhow::Result<()> {
     let desktop = Desktop::start()?;
-    let _notifications = NotificationCapture::start(desktop.bus_address())?;
+    let notifications = NotificationCapture::start(desktop.bus_address())?;
     let watcher = Watcher::start(desktop.bus_address())?;
     println!(
         "weft-bench: binaries from {}",
@@ -40,6 +42,67 @@ fn main() -> anyhow::Result<()> {
     memory(&app)?;
     switch_round_trip(&app)?;
     hotkey_latency(&desktop, &app)?;
+    notify_latency(&app, &notifications)?;
+    Ok(())
+}
+
+fn switch_to(app: &App, to: weft_proto::Target) -> anyhow::Result<()> {
+    let answer = app.call(&Request::Switch {
+        to,
+        source: weft_proto::Source::Cli,
+        intent: None,
+    })?;
+    anyhow::ensure!(matches!(answer, Response::Switched(_)), "{answer:?}");
+    Ok(())
+}
+
+fn notify(app: &App, title: &str) -> anyhow::Result<weft_proto::NotifyOutcome> {
+    match app.call(&Request::Notify {
+        title: title.to_owned(),
+        body: Some("bench".into()),
+        urgency: weft_proto::Urgency::Normal,
+        from: Some("bench".into()),
+    })? {
+        Response::Notified(outcome) => Ok(outcome),
+        other => anyhow::bail!("unexpected answer {other:?}"),
+    }
+}
+
+/// A notification over the control socket: to its committed answer when held (focus), and to
+/// the notification server receiving it (coordination).
+fn notify_latency(app: &App, capture: &NotificationCapture) -> anyhow::Result<()> {
+    switch_to(app, weft_proto::Target::Focus)?;
+    let mut held = Vec::new();
+    for n in 0..PRESSES {
+        let asked = Instant::now();
+        let outcome = notify(app, &format!("held {n}"))?;
+        held.push(asked.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(outcome.disposition == weft_proto::Disposition::Held);
+    }
+    println!(
+        "notify to held item committed (socket): median {:.1} ms, p95 {:.1} ms over {PRESSES}",
+        percentile(&held, 50.0),
+        percentile(&held, 95.0)
+    );
+    switch_to(app, weft_proto::Target::Coordination)?;
+    let mut delivered = Vec::new();
+    for n in 0..PRESSES {
+        let summary = format!("bench: direct {n}");
+        let asked = Instant::now();
+        notify(app, &format!("direct {n}"))?;
+        let popup = wait_for("the popup", LIMIT, || {
+            capture
+                .received()
+                .into_iter()
+                .find(|p| p.summary == summary)
+        })?;
+        delivered.push(popup.at.duration_since(asked).as_secs_f64() * 1000.0);
+    }
+    println!(
+        "notify to popup at the notification server (coordination): median {:.1} ms, p95 {:.1} ms over {PRESSES}",
+        percentile(&delivered, 50.0),
+        percentile(&delivered, 95.0)
+    );
     Ok(())
 }
 
