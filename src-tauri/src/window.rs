@@ -13,7 +13,7 @@ pub fn open(app: &AppHandle) -> tauri::Result<()> {
     }
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Weft")
-        .inner_size(380.0, 460.0)
+        .inner_size(400.0, 600.0)
         .min_inner_size(320.0, 380.0)
         .build()?;
     Ok(())

@@ -53,6 +53,7 @@ function renderLog(entries: SwitchEntry[]): void {
         const dot = document.createElement("span");
         dot.className = "dot";
         const text = document.createElement("span");
+        text.className = "text";
         text.textContent = entry.intent ? `${label[entry.to]}: ${entry.intent}` : label[entry.to];
         const source = document.createElement("span");
         source.className = "source";
@@ -84,6 +85,7 @@ function renderInbox(items: InboxItem[]): void {
       time.dateTime = item.received;
       time.textContent = clock(item.received);
       const text = document.createElement("span");
+      text.className = "text";
       text.textContent = item.from ? `${item.from}: ${item.title}` : item.title;
       text.title = item.body;
       const state = document.createElement("span");

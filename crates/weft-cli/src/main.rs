@@ -15,8 +15,8 @@ use weft_core::paths::Paths;
 use weft_core::store::Store;
 use weft_core::time::{elapsed_label, parse_rfc3339};
 use weft_proto::{
-    Disposition, InboxState, Request, Response, Source, Status, SwitchEntry, Target, Urgency,
-    MAX_BODY_CHARS,
+    Disposition, ErrorKind, InboxState, Request, Response, Source, Status, SwitchEntry, Target,
+    Urgency, MAX_BODY_CHARS,
 };
 
 #[derive(Parser)]
@@ -152,9 +152,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn call(paths: &Paths, request: &Request) -> anyhow::Result<Response> {
-    match control::call(&paths.socket(), request)? {
-        Response::Error(e) => anyhow::bail!("{}", e.message),
-        response => Ok(response),
+    // Right after the app starts, a request that needs its tray or windows may come too early:
+    // wait for it a little, as a person would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match control::call(&paths.socket(), request)? {
+            Response::Error(e)
+                if e.kind == ErrorKind::NotReady && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Response::Error(e) => anyhow::bail!("{}", e.message),
+            response => return Ok(response),
+        }
     }
 }
 
