@@ -72,9 +72,32 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             termination.exit_app_on_signal(handle.clone());
             // The shell first, so no switch between reading the status and showing the tray
             // goes unrendered; the tray renders once more after it is managed.
-            let ticker = tray::spawn_ticker(handle.clone(), weft.clone());
-            let deliveries = crate::delivery::start(&weft);
+            let ticker = tray::spawn_ticker(handle.clone(), Arc::downgrade(&weft));
+            let (deliveries, quiet_slot) = crate::delivery::start(&weft);
+            // Quiet runs even when off: it restores what a crashed run left silenced.
+            let shown = notices.clone();
+            let tray_handle = handle.clone();
+            let unknown = Box::new(move |text: String| {
+                shown.add_to_menu(&text);
+                let lines = shown.lines();
+                let app = tray_handle.clone();
+                let _ = tray_handle.run_on_main_thread(move || tray::show_notices(&app, &lines));
+            });
+            if !loaded.config.quiet_desktop {
+                log::info!("quiet_desktop is off (config): other apps' popups are left alone");
+            }
+            let quiet = Quiet::start(
+                Arc::downgrade(&weft),
+                weft.status().state,
+                loaded.config.quiet_desktop,
+                deliveries.clone(),
+                unknown,
+            );
+            let _ = quiet_slot.set(quiet.clone());
+            app.manage(quiet);
             weft.attach_shell(Arc::new(AppShell::new(handle.clone(), ticker, deliveries)));
+            // A switch made before the shell was attached reached no Quiet: catch up.
+            app.state::<Quiet>().follow(weft.status().state);
             // The tray before anything else visible: it is what a person sees, and the
             // start-up figure we measure.
             match tray::Tray::build(&handle, &weft.status(), &notices.lines()) {
@@ -99,23 +122,6 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             }
             notices.file_pending(&weft);
             crate::release::spawn(Arc::downgrade(&weft), loaded.config.release_at.clone());
-            if loaded.config.quiet_desktop {
-                let shown = notices.clone();
-                let tray_handle = handle.clone();
-                let unknown = Box::new(move |text: String| {
-                    shown.add_to_menu(&text);
-                    let lines = shown.lines();
-                    let app = tray_handle.clone();
-                    let _ =
-                        tray_handle.run_on_main_thread(move || tray::show_notices(&app, &lines));
-                });
-                let quiet = Quiet::start(Arc::downgrade(&weft), weft.status().state, unknown);
-                app.manage(quiet);
-                // A switch made while the worker was starting reached no Quiet: catch up.
-                app.state::<Quiet>().follow(weft.status().state);
-            } else {
-                log::info!("quiet_desktop is off (config): other apps' popups are left alone");
-            }
             if options.open_window {
                 if let Err(e) = handle.state::<WindowProcess>().open() {
                     log::error!("{e}");

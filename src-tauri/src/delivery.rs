@@ -3,11 +3,14 @@
 //!
 //! A popup stays owed in the store until the desktop takes it. Each attempt is bounded by
 //! [`SHOW_TIMEOUT`]; a failed one is retried with backoff (at most [`MAX_BACKOFF`] apart), so
-//! items reach a notification daemon soon after one appears. Nothing is dropped.
+//! items reach a notification daemon soon after one appears. An attempt that timed out but
+//! then succeeded is recorded as shown (never shown twice). A popup still owed after
+//! [`GIVE_UP_AFTER`] is no longer pushed; it stays in the Inbox.
 
+use crate::quiet::Quiet;
 use std::collections::HashMap;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Weak};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use weft_core::service::Weft;
 use weft_core::store::{Popup, PopupKey};
@@ -16,78 +19,161 @@ use weft_proto::Urgency;
 /// How long one popup may take before the server counts as hung (the item stays owed).
 pub const SHOW_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest wait between two attempts at one popup.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// A popup owed longer than this is left to the Inbox.
+pub const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(24);
 
-/// Starts the worker; a message on the returned sender says "popups are owed".
-pub fn spawn(weft: Weak<Weft>) -> Sender<()> {
+/// The quiet worker, once it runs: lifted around popups that must show during focus.
+pub type QuietSlot = Arc<OnceLock<Quiet>>;
+
+/// Starts the worker and wakes it once, for popups owed from an earlier run. A message on the
+/// returned sender says "popups are owed".
+pub fn start(weft: &Arc<Weft>) -> (Sender<()>, QuietSlot) {
     let (tx, rx) = mpsc::channel();
+    let quiet: QuietSlot = Arc::new(OnceLock::new());
+    let worker = Worker {
+        weft: Arc::downgrade(weft),
+        quiet: quiet.clone(),
+        retry_at: HashMap::new(),
+        in_flight: None,
+    };
     let spawned = std::thread::Builder::new()
         .name("weft-delivery".into())
-        .spawn(move || run(&weft, &rx));
+        .spawn(move || worker.run(&rx));
     if let Err(e) = spawned {
         log::error!("cannot start the notification delivery thread: {e}");
     }
-    tx
+    let _ = tx.send(());
+    (tx, quiet)
 }
 
-fn run(weft: &Weak<Weft>, wake: &Receiver<()>) {
-    let mut retry_at: HashMap<PopupKey, Instant> = HashMap::new();
-    // A show() that timed out may still be blocked inside D-Bus; one at a time.
-    let mut in_flight: Option<Receiver<Result<(), String>>> = None;
-    loop {
-        let Some(weft) = weft.upgrade() else { return };
+/// An attempt that timed out and may still answer.
+struct InFlight {
+    key: PopupKey,
+    answer: Receiver<Result<(), String>>,
+}
+
+struct Worker {
+    weft: Weak<Weft>,
+    quiet: QuietSlot,
+    retry_at: HashMap<PopupKey, Instant>,
+    in_flight: Option<InFlight>,
+}
+
+impl Worker {
+    fn run(mut self, wake: &Receiver<()>) {
+        loop {
+            let Some(weft) = self.weft.upgrade() else {
+                return;
+            };
+            self.pass(&weft);
+            drop(weft);
+            let next = self.retry_at.values().min().copied();
+            let woke = match next {
+                Some(at) => wake.recv_timeout(at.saturating_duration_since(Instant::now())),
+                None => wake.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            if let Err(RecvTimeoutError::Disconnected) = woke {
+                return;
+            }
+            // Coalesce a burst of wake-ups into one pass.
+            while wake.try_recv().is_ok() {}
+        }
+    }
+
+    /// One pass over the owed popups.
+    fn pass(&mut self, weft: &Weft) {
+        // A timed-out attempt: one at a time, and its late answer counts.
+        if let Some(flight) = &self.in_flight {
+            match flight.answer.try_recv() {
+                Err(TryRecvError::Empty) => {
+                    self.retry_at
+                        .insert(flight.key, Instant::now() + Duration::from_secs(1));
+                    return;
+                }
+                Ok(Ok(())) => {
+                    log::info!("a popup that timed out was shown after all");
+                    if let Err(e) = weft.popup_shown(flight.key) {
+                        log::error!("a popup was shown but not recorded: {e}");
+                    }
+                }
+                Ok(Err(_)) | Err(TryRecvError::Disconnected) => {}
+            }
+            self.in_flight = None;
+        }
         let owed = match weft.owed_popups() {
             Ok(owed) => owed,
             Err(e) => {
-                log::error!("cannot read owed popups: {e}");
-                Vec::new()
+                log::error!("cannot read owed popups: {e}; trying again shortly");
+                self.retry_at.clear();
+                self.retry_at.insert(
+                    PopupKey::Notification(i64::MIN),
+                    Instant::now() + Duration::from_secs(5),
+                );
+                return;
             }
         };
-        retry_at.retain(|key, _| owed.iter().any(|p| p.key == *key));
+        self.retry_at
+            .retain(|key, _| owed.iter().any(|p| p.key == *key));
         let now = Instant::now();
+        let oldest_kept = chrono::Utc::now() - GIVE_UP_AFTER;
         for popup in &owed {
-            if retry_at.get(&popup.key).is_some_and(|at| *at > now) {
+            if self.retry_at.get(&popup.key).is_some_and(|at| *at > now) {
                 continue;
             }
-            if let Some(stuck) = &in_flight {
-                if let Err(mpsc::TryRecvError::Empty) = stuck.try_recv() {
-                    retry_at.insert(popup.key, now + Duration::from_secs(1));
-                    continue;
+            if popup.created < oldest_kept {
+                log::warn!(
+                    "gave up showing a popup owed for more than a day: {}",
+                    popup.summary
+                );
+                if let Err(e) = weft.popup_given_up(popup.key, "owed for more than a day") {
+                    log::error!("{e}");
                 }
-                in_flight = None;
+                continue;
             }
-            match show_bounded(popup) {
+            match self.show(popup) {
                 Ok(()) => {
-                    retry_at.remove(&popup.key);
+                    self.retry_at.remove(&popup.key);
                     if let Err(e) = weft.popup_shown(popup.key) {
                         log::error!("a popup was shown but not recorded: {e}");
                     }
                 }
                 Err(Failure { message, pending }) => {
-                    in_flight = pending;
-                    log::warn!(
-                        "a notification could not be shown ({message}); is a notification daemon running? It stays owed and is retried."
-                    );
+                    if popup.attempts % 10 == 0 {
+                        log::warn!(
+                            "a notification could not be shown ({message}); is a notification daemon running? It stays owed and is retried."
+                        );
+                    } else {
+                        log::debug!("popup attempt {} failed: {message}", popup.attempts + 1);
+                    }
                     if let Err(e) = weft.popup_failed(popup.key, &message) {
                         log::error!("cannot record the failed popup: {e}");
                     }
                     let backoff = Duration::from_millis(500 * 2u64.pow(popup.attempts.min(8)))
                         .min(MAX_BACKOFF);
-                    retry_at.insert(popup.key, Instant::now() + backoff);
+                    self.retry_at.insert(popup.key, Instant::now() + backoff);
+                    if let Some(answer) = pending {
+                        self.in_flight = Some(InFlight {
+                            key: popup.key,
+                            answer,
+                        });
+                        return;
+                    }
                 }
             }
         }
-        drop(weft);
-        let next = retry_at.values().min().copied();
-        let woke = match next {
-            Some(at) => wake.recv_timeout(at.saturating_duration_since(Instant::now())),
-            None => wake.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        if let Err(RecvTimeoutError::Disconnected) = woke {
-            return;
+    }
+
+    fn show(&self, popup: &Popup) -> Result<(), Failure> {
+        let quiet = self.quiet.get().filter(|_| popup.breaks_focus);
+        if let Some(quiet) = quiet {
+            quiet.lift();
         }
-        // Coalesce a burst of wake-ups into one pass.
-        while wake.try_recv().is_ok() {}
+        let shown = show_bounded(popup);
+        if let Some(quiet) = quiet {
+            quiet.relift();
+        }
+        shown
     }
 }
 
@@ -139,11 +225,4 @@ fn show_bounded(popup: &Popup) -> Result<(), Failure> {
             pending: Some(rx),
         }),
     }
-}
-
-/// Starts the worker and wakes it once, for popups owed from an earlier run.
-pub fn start(weft: &Arc<Weft>) -> Sender<()> {
-    let wake = spawn(Arc::downgrade(weft));
-    let _ = wake.send(());
-    wake
 }

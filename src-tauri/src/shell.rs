@@ -61,6 +61,13 @@ impl Shell for AppShell {
     }
 
     fn popups_owed(&self) {
-        let _ = self.deliveries.send(());
+        // Through the quiet worker, so a popup waits for a restore that was asked for first
+        // (the coordination digest must not land on a still-silenced desktop).
+        match self.app.try_state::<Quiet>() {
+            Some(quiet) => quiet.popups_owed(),
+            None => {
+                let _ = self.deliveries.send(());
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::window_process::WindowProcess;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
@@ -214,7 +214,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
 
 /// Keeps the first line's "for how long" current: wakes when the shown minute count changes,
 /// or at once after a switch (a message on the returned sender).
-pub fn spawn_ticker(app: AppHandle, weft: Arc<Weft>) -> Sender<()> {
+pub fn spawn_ticker(app: AppHandle, weft: Weak<Weft>) -> Sender<()> {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("weft-tray-ticker".into())
@@ -225,9 +225,11 @@ pub fn spawn_ticker(app: AppHandle, weft: Arc<Weft>) -> Sender<()> {
     tx
 }
 
-fn tick(app: &AppHandle, weft: &Weft, wake: &Receiver<()>) {
+fn tick(app: &AppHandle, weft: &Weak<Weft>, wake: &Receiver<()>) {
     loop {
-        let status = weft.status();
+        let Some(status) = weft.upgrade().map(|weft| weft.status()) else {
+            return;
+        };
         let elapsed_ms = parse_rfc3339(&status.since)
             .map(|since| (chrono::Utc::now() - since).num_milliseconds().max(0))
             .unwrap_or(0);

@@ -224,6 +224,13 @@ impl Desktop {
         Ok(String::from_utf8_lossy(&output.stdout).trim() == "true")
     }
 
+    /// `dunstctl count displayed|waiting|history`.
+    pub fn dunst_count(&self, which: &str) -> anyhow::Result<u32> {
+        let output = self.command("dunstctl").args(["count", which]).output()?;
+        anyhow::ensure!(output.status.success(), "dunstctl count failed");
+        Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
+    }
+
     /// `dunstctl set-paused true|false`.
     pub fn set_dunst_paused(&self, paused: bool) -> anyhow::Result<()> {
         let status = self

@@ -98,7 +98,33 @@ fn quiet_desktop_off_leaves_dunst_alone() -> anyhow::Result<()> {
     app.wait_until_serving(START)?;
     app.wait_for_log("quiet_desktop is off", START)?;
     weft(&desktop, &["focus"])?;
+    app.wait_for_log("quiet: off; focus leaves the desktop alone", START)?;
     assert!(!desktop.dunst_paused()?);
+    Ok(())
+}
+
+#[test]
+fn a_break_through_shows_through_a_paused_dunst() -> anyhow::Result<()> {
+    let _serial = serial();
+    let desktop = Desktop::start()?;
+    let _dunst = desktop.start_dunst()?;
+    let app = App::start(&desktop, &[])?;
+    app.wait_until_serving(START)?;
+    weft(&desktop, &["focus"])?;
+    dunst_becomes(&desktop, true)?;
+    weft(
+        &desktop,
+        &["notify", "--title", "prod is down", "--urgency", "critical"],
+    )?;
+    wait_for("dunst to display the break-through", SOON, || {
+        (desktop.dunst_count("displayed").ok()? >= 1).then_some(())
+    })?;
+    assert!(
+        !desktop.dunst_paused()?,
+        "lifted while the popup is on screen"
+    );
+    // Paused again once the popup has had its moment.
+    dunst_becomes(&desktop, true)?;
     Ok(())
 }
 

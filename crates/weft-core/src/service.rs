@@ -261,6 +261,11 @@ impl Weft {
         self.lock().store.popup_shown(key, now)
     }
 
+    /// Stops trying to show a popup that waited too long; it stays in the Inbox.
+    pub fn popup_given_up(&self, key: PopupKey, why: &str) -> Result<()> {
+        self.lock().store.popup_given_up(key, why)
+    }
+
     /// Records that the desktop did not take a popup; it stays owed.
     pub fn popup_failed(&self, key: PopupKey, error: &str) -> Result<()> {
         self.lock().store.popup_failed(key, error)

@@ -1,7 +1,7 @@
 //! dunst: the `paused` property of `org.dunstproject.cmd0`. While paused, dunst keeps new
 //! notifications and shows them on resume. A dunst the user paused is left paused.
 
-use super::Desktop;
+use super::{bounded, Desktop};
 use zbus::wire::{OwnedVariant, Variant};
 
 pub struct Dunst;
@@ -11,46 +11,50 @@ const PATH: &str = "/org/freedesktop/Notifications";
 const IFACE: &str = "org.dunstproject.cmd0";
 
 fn paused() -> Result<bool, String> {
-    zbus::block_on(async {
-        let conn = zbus::Connection::session().await?;
-        let reply = conn
-            .call_method(
-                Some(DEST),
-                PATH,
-                Some("org.freedesktop.DBus.Properties"),
-                "Get",
-                &(IFACE, "paused"),
-            )
-            .await?;
-        let value: OwnedVariant = reply.body().deserialize()?;
-        bool::try_from(value)
+    bounded(|| {
+        zbus::block_on(async {
+            let conn = zbus::Connection::session().await?;
+            let reply = conn
+                .call_method(
+                    Some(DEST),
+                    PATH,
+                    Some("org.freedesktop.DBus.Properties"),
+                    "Get",
+                    &(IFACE, "paused"),
+                )
+                .await?;
+            let value: OwnedVariant = reply.body().deserialize()?;
+            bool::try_from(value)
+        })
+        .map_err(|e| e.to_string())
     })
-    .map_err(|e| e.to_string())
 }
 
 fn set_paused(paused: bool) -> Result<(), String> {
-    zbus::block_on(async {
-        let conn = zbus::Connection::session().await?;
-        conn.call_method(
-            Some(DEST),
-            PATH,
-            Some("org.freedesktop.DBus.Properties"),
-            "Set",
-            &(IFACE, "paused", Variant::from(paused)),
-        )
-        .await?;
-        Ok::<_, zbus::Error>(())
+    bounded(move || {
+        zbus::block_on(async {
+            let conn = zbus::Connection::session().await?;
+            conn.call_method(
+                Some(DEST),
+                PATH,
+                Some("org.freedesktop.DBus.Properties"),
+                "Set",
+                &(IFACE, "paused", Variant::from(paused)),
+            )
+            .await?;
+            Ok::<_, zbus::Error>(())
+        })
+        .map_err(|e| e.to_string())
     })
-    .map_err(|e| e.to_string())
 }
 
 impl Desktop for Dunst {
-    fn silence(&mut self) -> Result<Option<String>, String> {
-        if paused()? {
-            return Ok(None);
-        }
-        set_paused(true)?;
-        Ok(Some("paused-by-weft".into()))
+    fn probe(&mut self) -> Result<Option<String>, String> {
+        Ok((!paused()?).then(|| "paused-by-weft".to_owned()))
+    }
+
+    fn silence(&mut self) -> Result<(), String> {
+        set_paused(true)
     }
 
     fn restore(&mut self, _saved: &str) -> Result<(), String> {

@@ -282,8 +282,14 @@ fn popups_stay_owed_until_the_desktop_takes_them() -> TestResult {
     weft.popup_failed(owed[0].key, "no notification daemon")?;
     let again = weft.owed_popups()?;
     assert_eq!(again[0].attempts, 1, "kept, with its attempts counted");
+    assert!(!again[0].breaks_focus);
     weft.popup_shown(again[0].key)?;
     assert!(weft.owed_popups()?.is_empty());
+    weft.notify(&note("stale", Urgency::Normal, None))?;
+    let stale = weft.owed_popups()?;
+    weft.popup_given_up(stale[0].key, "waited more than a day")?;
+    assert!(weft.owed_popups()?.is_empty());
+    assert_eq!(weft.inbox()?.len(), 2, "given up, still in the Inbox");
     Ok(())
 }
 
@@ -298,7 +304,9 @@ fn a_release_time_sends_the_digest_during_focus_only() -> TestResult {
     assert_eq!(weft.release_held_now()?, 2);
     assert_eq!(weft.status().held, 0);
     assert_eq!(weft.status().state, State::Focus, "focus goes on");
-    assert_eq!(weft.owed_popups()?.len(), 1, "one digest");
+    let owed = weft.owed_popups()?;
+    assert_eq!(owed.len(), 1, "one digest");
+    assert!(owed[0].breaks_focus, "shown through a quiet desktop");
     Ok(())
 }
 

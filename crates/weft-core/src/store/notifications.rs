@@ -45,6 +45,11 @@ pub struct Popup {
     pub body: String,
     pub urgency: Urgency,
     pub attempts: u32,
+    /// When it was filed (the notification arrived, or the digest was made).
+    pub created: DateTime<Utc>,
+    /// It must show during focus (a break-through, or a digest at a release time), so a
+    /// silenced desktop is lifted for it.
+    pub breaks_focus: bool,
 }
 
 /// Which row a popup comes from.
@@ -175,11 +180,12 @@ impl Store {
             .prepare_cached(
                 "SELECT 'n', id,
                         CASE WHEN sender IS NULL THEN title ELSE sender || ': ' || title END,
-                        body, urgency, attempts, received_ms FROM notifications
-                 WHERE owed = 1
+                        body, urgency, attempts, received_ms, state = 'break_through'
+                 FROM notifications WHERE owed = 1
                  UNION ALL
-                 SELECT 'd', id, summary, body, 'normal', attempts, at_ms FROM digests
-                 WHERE owed = 1
+                 SELECT 'd', id, summary, body, 'normal', attempts, at_ms,
+                        reason = 'release_time'
+                 FROM digests WHERE owed = 1
                  ORDER BY 7, 2",
             )
             .map_err(fail)?;
@@ -197,6 +203,8 @@ impl Store {
                     body: r.get(3)?,
                     urgency: urgency(&r.get::<_, String>(4)?),
                     attempts: r.get(5)?,
+                    created: from_ms(r.get(6)?),
+                    breaks_focus: r.get(7)?,
                 })
             })
             .map_err(fail)?;
@@ -212,6 +220,18 @@ impl Store {
                     "UPDATE {table} SET owed = 0, shown_ms = ?1, last_error = NULL WHERE id = ?2"
                 ),
                 params![to_ms(at), id],
+            )
+            .map(drop)
+            .map_err(|e| classify(&self.path, e))
+    }
+
+    /// Stops trying to show a popup (it stays in the Inbox); `why` is recorded.
+    pub fn popup_given_up(&mut self, key: PopupKey, why: &str) -> Result<()> {
+        let (table, id) = key.table();
+        self.conn
+            .execute(
+                &format!("UPDATE {table} SET owed = 0, last_error = ?1 WHERE id = ?2"),
+                params![why, id],
             )
             .map(drop)
             .map_err(|e| classify(&self.path, e))
