@@ -122,6 +122,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             }
             notices.file_pending(&weft);
             crate::release::spawn(Arc::downgrade(&weft), loaded.config.release_at.clone());
+            crate::planned::spawn(&weft, loaded.config.planned_end);
             if options.open_window {
                 if let Err(e) = handle.state::<WindowProcess>().open() {
                     log::error!("{e}");

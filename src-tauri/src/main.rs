@@ -10,6 +10,7 @@ mod delivery;
 mod display;
 mod hotkey;
 mod notices;
+mod planned;
 mod quiet;
 mod release;
 mod shell;

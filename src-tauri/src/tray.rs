@@ -1,6 +1,7 @@
 //! The tray icon and its menu: the first line shows the state and for how long, then (while
 //! notifications are held) "N held", which opens the window's Inbox, then exactly one switch
-//! item, "Open Weft" and "Quit". The icon shows the state.
+//! item, in coordination "Focus for 25 / 50 / 90 min", then "Open Weft" and "Quit". The icon
+//! shows the state.
 
 use crate::window_process::WindowProcess;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -10,6 +11,7 @@ use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
+use weft_core::machine::Plan;
 use weft_core::service::Weft;
 use weft_core::time::{elapsed_label, parse_rfc3339};
 use weft_proto::{Source, State, Status, Target};
@@ -17,6 +19,8 @@ use weft_proto::{Source, State, Status, Target};
 const TRAY_ID: &str = "weft";
 const SWITCH: &str = "switch";
 const HELD: &str = "held";
+/// Planned focus lengths offered in coordination, in minutes.
+const PLANS: [u32; 3] = [25, 50, 90];
 const OPEN: &str = "open";
 const QUIT: &str = "quit";
 /// Notices are long sentences; the menu shows their start.
@@ -41,6 +45,8 @@ pub struct Tray {
 #[derive(Clone, Default)]
 struct Extras {
     held_shown: bool,
+    /// In coordination, the "Focus for N min" items are offered.
+    plans_shown: bool,
     notices: Vec<String>,
 }
 
@@ -52,6 +58,7 @@ impl Tray {
         let switch = MenuItem::with_id(app, SWITCH, switch_text(offers), true, None::<&str>)?;
         let extras = Extras {
             held_shown: status.held > 0,
+            plans_shown: status.state == State::Coordination,
             notices: notices.to_vec(),
         };
         let menu = menu(app, &header, &held, &switch, &extras)?;
@@ -80,10 +87,12 @@ impl Tray {
         self.header.set_text(header_text(status))?;
         self.held.set_text(held_text(status.held))?;
         let show_held = status.held > 0;
+        let show_plans = status.state == State::Coordination;
         let rebuild = {
             let mut extras = self.extras.lock().unwrap_or_else(|p| p.into_inner());
-            (extras.held_shown != show_held).then(|| {
+            (extras.held_shown != show_held || extras.plans_shown != show_plans).then(|| {
                 extras.held_shown = show_held;
+                extras.plans_shown = show_plans;
                 extras.clone()
             })
         };
@@ -132,11 +141,25 @@ fn menu(
         )?);
     }
     let notice_separator = PredefinedMenuItem::separator(app)?;
+    let mut plan_items = Vec::new();
+    if extras.plans_shown {
+        for minutes in PLANS {
+            plan_items.push(MenuItem::with_id(
+                app,
+                format!("plan-{minutes}"),
+                format!("Focus for {minutes} min"),
+                true,
+                None::<&str>,
+            )?);
+        }
+    }
     let mut items: Vec<&dyn IsMenuItem<Wry>> = vec![header];
     if extras.held_shown {
         items.push(held);
     }
-    items.extend([switch as &dyn IsMenuItem<Wry>, &open]);
+    items.push(switch);
+    items.extend(plan_items.iter().map(|i| i as &dyn IsMenuItem<Wry>));
+    items.push(&open);
     if !notice_items.is_empty() {
         items.push(&notice_separator);
         items.extend(notice_items.iter().map(|i| i as &dyn IsMenuItem<Wry>));
@@ -208,7 +231,18 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             }
         }
         QUIT => app.exit(0),
-        _ => {}
+        id => {
+            let Some(minutes) = id.strip_prefix("plan-").and_then(|m| m.parse().ok()) else {
+                return;
+            };
+            let plan = Plan {
+                minutes: Some(minutes),
+                ..Plan::to(Target::Focus, Source::Tray)
+            };
+            if let Err(e) = app.state::<Arc<Weft>>().switch_with(&plan) {
+                log::error!("tray switch failed: {e}");
+            }
+        }
     }
 }
 

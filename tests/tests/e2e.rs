@@ -97,6 +97,9 @@ fn tray_menu_switches_logs_and_changes_the_icon() -> anyhow::Result<()> {
         [
             "Coordination · just now",
             "Switch to Focus",
+            "Focus for 25 min",
+            "Focus for 50 min",
+            "Focus for 90 min",
             "Open Weft",
             "Quit"
         ],

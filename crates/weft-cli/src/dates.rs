@@ -1,5 +1,5 @@
-//! The `--since DATE` argument: a local day (`2026-11-24`, `today`, `yesterday`) or an exact
-//! RFC 3339 time.
+//! Dates and lengths on the command line: `--since DATE` (a local day such as `2026-11-24`,
+//! `today`, `yesterday`, or an exact RFC 3339 time) and `--for LENGTH` (`50m`, `1h30m`).
 
 use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeZone, Utc};
 
@@ -34,8 +34,57 @@ fn start_of_day<Tz: TimeZone>(zone: &Tz, day: NaiveDate) -> Option<DateTime<Utc>
     })
 }
 
+/// A planned length in minutes: `50m`, `2h`, `1h30m`, or a bare number of minutes.
+pub fn parse_length(text: &str) -> Result<u32, String> {
+    let bad = || format!("{text:?} is not a length; use e.g. 25m, 50m, 1h30m or 90");
+    let t = text.trim().to_ascii_lowercase();
+    if t.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(minutes) = t.parse::<u32>() {
+        return check_minutes(minutes, text);
+    }
+    let (hours, rest) = match t.split_once('h') {
+        Some((h, rest)) => (h.parse::<u32>().map_err(|_| bad())?, rest),
+        None => (0, t.as_str()),
+    };
+    let minutes = match rest.strip_suffix('m') {
+        Some(m) if !m.is_empty() => m.parse::<u32>().map_err(|_| bad())?,
+        Some(_) => return Err(bad()),
+        None if rest.is_empty() => 0,
+        None => return Err(bad()),
+    };
+    let total = hours
+        .checked_mul(60)
+        .and_then(|h| h.checked_add(minutes))
+        .ok_or_else(bad)?;
+    check_minutes(total, text)
+}
+
+fn check_minutes(minutes: u32, text: &str) -> Result<u32, String> {
+    let max = weft_proto::MAX_PLANNED_MINUTES;
+    if minutes == 0 || minutes > max {
+        return Err(format!(
+            "{text:?}: a focus block is planned for 1 minute to {max} minutes"
+        ));
+    }
+    Ok(minutes)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lengths() {
+        use super::parse_length;
+        assert_eq!(parse_length("50m"), Ok(50));
+        assert_eq!(parse_length("1h30m"), Ok(90));
+        assert_eq!(parse_length("2H"), Ok(120));
+        assert_eq!(parse_length("25"), Ok(25));
+        for bad in ["", "m", "h", "1h30", "5 min", "-5m", "0m", "25h", "1.5h"] {
+            assert!(parse_length(bad).is_err(), "{bad:?}");
+        }
+    }
+
     use super::*;
     use chrono::FixedOffset;
 

@@ -16,7 +16,7 @@ use weft_core::store::Store;
 use weft_core::time::{elapsed_label, parse_rfc3339};
 use weft_proto::{
     Disposition, ErrorKind, InboxState, Request, Response, Source, Status, SwitchEntry, Target,
-    Urgency, MAX_BODY_CHARS,
+    Urgency, MAX_BODY_CHARS, MAX_STASH_CHARS,
 };
 
 #[derive(Parser)]
@@ -35,13 +35,21 @@ struct Cli {
 enum Command {
     /// Switch to the other state.
     Toggle,
-    /// Switch to focus, optionally saying what you will work on.
+    /// Switch to focus, optionally saying what you will work on and for how long.
     Focus {
         /// What this focus block is for, e.g. "refactor parser".
         intent: Vec<String>,
+        /// The planned length: 50m, 1h, 1h30m, or minutes. When it ends, Weft switches to
+        /// coordination (or reminds you, if configured).
+        #[arg(long = "for", value_name = "LENGTH", value_parser = dates::parse_length)]
+        length: Option<u32>,
     },
-    /// Switch to coordination.
-    Coordinate,
+    /// Switch to coordination, optionally noting where you left off.
+    Coordinate {
+        /// Where you left off; shown again when focus resumes (at most 500 characters).
+        #[arg(long, value_name = "TEXT", value_parser = parse_stash)]
+        stash: Option<String>,
+    },
     /// Show the current state.
     Status {
         /// Print JSON: {"state": "focus"|"coordination", "since": RFC 3339, "intent": ...}.
@@ -114,16 +122,13 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     let paths = Paths::from_env()?;
     match command {
-        Command::Toggle => switch(&paths, Target::Toggle, None),
-        Command::Focus { intent } => {
+        Command::Toggle => switch(&paths, Target::Toggle, None, None, None),
+        Command::Focus { intent, length } => {
             let intent = intent.join(" ");
-            switch(
-                &paths,
-                Target::Focus,
-                Some(intent).filter(|i| !i.trim().is_empty()),
-            )
+            let intent = Some(intent).filter(|i| !i.trim().is_empty());
+            switch(&paths, Target::Focus, intent, length, None)
         }
-        Command::Coordinate => switch(&paths, Target::Coordination, None),
+        Command::Coordinate { stash } => switch(&paths, Target::Coordination, None, None, stash),
         Command::Status { json } => {
             let status = match call(&paths, &Request::Status)? {
                 Response::Status(status) => status,
@@ -172,11 +177,19 @@ fn unexpected(response: Response) -> anyhow::Result<ExitCode> {
     anyhow::bail!("the app gave an unexpected answer: {response:?}")
 }
 
-fn switch(paths: &Paths, to: Target, intent: Option<String>) -> anyhow::Result<ExitCode> {
+fn switch(
+    paths: &Paths,
+    to: Target,
+    intent: Option<String>,
+    minutes: Option<u32>,
+    stash: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let request = Request::Switch {
         to,
         source: Source::Cli,
         intent,
+        minutes,
+        stash,
     };
     let outcome = match call(paths, &request)? {
         Response::Switched(outcome) => outcome,
@@ -257,6 +270,17 @@ fn inbox(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Checks a stash note's length before anything is sent (exit 2 when too long).
+fn parse_stash(text: &str) -> Result<String, String> {
+    let chars = text.chars().count();
+    if chars > MAX_STASH_CHARS {
+        return Err(format!(
+            "the stash note is {chars} characters long; the limit is {MAX_STASH_CHARS}"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 /// "Focus since 09:05 (25 min): refactor parser · 3 held"
 fn describe(status: &Status) -> String {
     let since = parse_rfc3339(&status.since);
@@ -271,8 +295,17 @@ fn describe(status: &Status) -> String {
         line.push_str(": ");
         line.push_str(intent);
     }
+    if let Some(until) = status.until.as_deref().and_then(parse_rfc3339) {
+        let local = until.with_timezone(&Local).format("%H:%M");
+        line.push_str(&format!(" · until {local}"));
+    }
     if status.held > 0 {
         line.push_str(&format!(" · {} held", status.held));
+    }
+    if status.state == weft_proto::State::Focus {
+        if let Some(stash) = &status.stash {
+            line.push_str(&format!("\nWhere you left off: {stash}"));
+        }
     }
     line
 }

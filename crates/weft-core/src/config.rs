@@ -25,6 +25,17 @@ pub struct Config {
     pub release_at: Vec<chrono::NaiveTime>,
     /// Silence other apps' popups during focus (dunst, GNOME, KDE).
     pub quiet_desktop: bool,
+    /// What happens when a planned focus block ends.
+    pub planned_end: PlannedEnd,
+}
+
+/// What happens when a planned focus block (`weft focus --for 50m`) ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlannedEnd {
+    /// Weft switches to coordination (source `timer`).
+    Switch,
+    /// Weft only reminds; focus goes on until you switch.
+    Remind,
 }
 
 impl Default for Config {
@@ -33,6 +44,7 @@ impl Default for Config {
             hotkey: default_hotkey(),
             release_at: Vec::new(),
             quiet_desktop: true,
+            planned_end: PlannedEnd::Switch,
         }
     }
 }
@@ -120,6 +132,13 @@ pub fn parse(text: &str, origin: &str) -> Loaded {
                     "{origin}: quiet_desktop must be true or false; using true"
                 )),
             },
+            "planned_end" => match value.as_str() {
+                Some("switch") => loaded.config.planned_end = PlannedEnd::Switch,
+                Some("remind") => loaded.config.planned_end = PlannedEnd::Remind,
+                _ => loaded.problems.push(format!(
+                    "{origin}: planned_end must be \"switch\" or \"remind\"; using \"switch\""
+                )),
+            },
             other => loaded
                 .problems
                 .push(format!("{origin}: unknown setting `{other}` is ignored")),
@@ -189,6 +208,11 @@ mod tests {
         assert_eq!(times, ["12:00", "16:00"]);
         assert!(!loaded.config.quiet_desktop);
         assert!(Config::default().quiet_desktop);
+        assert_eq!(
+            parse("planned_end = \"remind\"", "c").config.planned_end,
+            PlannedEnd::Remind
+        );
+        assert!(!parse("planned_end = \"explode\"", "c").problems.is_empty());
 
         let bad = parse(
             "release_at = [\"noon\"]\nquiet_desktop = \"yes\"",

@@ -305,6 +305,8 @@ mod tests {
             state: weft_proto::State::Focus,
             since: "2026-11-24T09:00:00.000Z".into(),
             intent: None,
+            until: None,
+            stash: None,
             held: 0,
         }
     }

@@ -7,7 +7,7 @@
 
 use crate::clock::Clock;
 use crate::hold;
-use crate::machine::Machine;
+use crate::machine::{Machine, Plan};
 use crate::store::{AppEvent, NewNotification, Popup, PopupKey, ReleaseReason, Released, Store};
 use crate::time::parse_rfc3339;
 use crate::{Error, Result};
@@ -70,6 +70,27 @@ impl Inner {
         self.machine.status(self.held)
     }
 
+    /// Files one of Weft's own notes, shown at once even on a silenced desktop (it is what the
+    /// person asked for, not an interruption).
+    fn file_note(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+        title: &str,
+        body: &str,
+    ) -> Result<()> {
+        self.store
+            .record_notification(&NewNotification {
+                received: now,
+                title,
+                body,
+                urgency: Urgency::Normal,
+                from: None,
+                disposition: Disposition::Delivered,
+                shows_in_focus: true,
+            })
+            .map(drop)
+    }
+
     /// Releases every held item, with a digest if any `normal` one was held.
     fn release(
         &mut self,
@@ -124,7 +145,7 @@ impl Weft {
         let now = clock.now();
         let last = store.last_switch()?;
         store.record_app_event(AppEvent::Start, now)?;
-        let machine = Machine::restore(last.as_ref(), now);
+        let machine = Machine::restore(last.as_ref(), store.last_stash()?, now);
         let held = store.held_count()?;
         let mut inner = Inner {
             store,
@@ -166,12 +187,21 @@ impl Weft {
         source: Source,
         intent: Option<&str>,
     ) -> Result<SwitchOutcome> {
+        self.switch_with(&Plan {
+            intent,
+            ..Plan::to(to, source)
+        })
+    }
+
+    /// Switches state as planned (intent, planned length, stash). Returns once the switch is
+    /// committed (or was a no-op).
+    pub fn switch_with(&self, plan: &Plan<'_>) -> Result<SwitchOutcome> {
         let mut inner = self.lock();
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Error::ShuttingDown);
         }
         let now = self.clock.now();
-        let Some(switch) = inner.machine.propose(to, source, intent, now)? else {
+        let Some(switch) = inner.machine.propose(plan, now)? else {
             return Ok(SwitchOutcome {
                 switched: false,
                 status: inner.status(),
@@ -179,16 +209,25 @@ impl Weft {
         };
         inner.store.record_switch(&switch)?;
         inner.machine.apply(&switch);
-        let mut digest = false;
+        let mut popups = false;
+        if switch.to == State::Focus {
+            // Where you left off last time, shown as focus resumes.
+            if let Some(stash) = inner.machine.status(0).stash {
+                match inner.file_note(now, "Where you left off", &stash) {
+                    Ok(()) => popups = true,
+                    Err(e) => log::error!("the stash note was not filed: {e}"),
+                }
+            }
+        }
         if switch.to == State::Coordination {
             // The switch stands even if this fails: the items stay held for the next digest.
             match inner.release(now, ReleaseReason::Coordination) {
-                Ok(released) => digest = released.digest.is_some(),
+                Ok(released) => popups = released.digest.is_some(),
                 Err(e) => log::error!("held notifications were not released: {e}"),
             }
         }
         let status = inner.status();
-        self.announce(&mut inner, &status, digest);
+        self.announce(&mut inner, &status, popups);
         log::info!("switched to {} ({})", switch.to, switch.source);
         Ok(SwitchOutcome {
             switched: true,
@@ -220,6 +259,7 @@ impl Weft {
             urgency: incoming.urgency,
             from: prepared.from.as_deref(),
             disposition,
+            shows_in_focus: false,
         })?;
         if disposition == Disposition::Held {
             inner.held += 1;
@@ -248,6 +288,18 @@ impl Weft {
         let status = inner.status();
         self.announce(&mut inner, &status, released.digest.is_some());
         Ok(released.items)
+    }
+
+    /// Shows one of Weft's own notes at once, whatever the state (e.g. "the planned focus
+    /// block is over").
+    pub fn note(&self, title: &str, body: &str) -> Result<()> {
+        let mut inner = self.lock();
+        let now = self.clock.now();
+        inner.file_note(now, title, body)?;
+        if let Some(shell) = self.shell.get() {
+            shell.popups_owed();
+        }
+        Ok(())
     }
 
     /// Popups the desktop has not taken yet.
@@ -291,8 +343,21 @@ impl Weft {
     pub fn dispatch(&self, request: Request) -> Response {
         match request {
             Request::Status => Response::Status(self.status()),
-            Request::Switch { to, source, intent } => {
-                match self.switch(to, source, intent.as_deref()) {
+            Request::Switch {
+                to,
+                source,
+                intent,
+                minutes,
+                stash,
+            } => {
+                let plan = Plan {
+                    to,
+                    source,
+                    intent: intent.as_deref(),
+                    minutes,
+                    stash: stash.as_deref(),
+                };
+                match self.switch_with(&plan) {
                     Ok(outcome) => Response::Switched(outcome),
                     Err(e) => error_response(&e),
                 }

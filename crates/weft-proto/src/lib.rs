@@ -14,6 +14,12 @@ use std::str::FromStr;
 /// Longest intent accepted, in characters. Longer intents are refused, not cut.
 pub const MAX_INTENT_CHARS: usize = 200;
 
+/// Longest stash note accepted, in characters. Longer notes are refused, not cut.
+pub const MAX_STASH_CHARS: usize = 500;
+
+/// Longest planned focus block, in minutes (a day).
+pub const MAX_PLANNED_MINUTES: u32 = 24 * 60;
+
 /// Longest notification title accepted, in characters. Longer titles are refused.
 pub const MAX_TITLE_CHARS: usize = 200;
 
@@ -276,9 +282,18 @@ pub enum Request {
     Switch {
         to: Target,
         source: Source,
+        /// What the focus block is for (focus only).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(feature = "ts", ts(optional))]
         intent: Option<String>,
+        /// The planned length of the focus block, in minutes (focus only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        minutes: Option<u32>,
+        /// Where you left off (only when leaving focus); shown again when focus resumes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        stash: Option<String>,
     },
     /// Logged switches, oldest first.
     Log {
@@ -332,6 +347,10 @@ pub struct Status {
     pub since: String,
     /// The intent of the current focus block, if one was given.
     pub intent: Option<String>,
+    /// The planned end of the current focus block (RFC 3339, UTC), if one was given.
+    pub until: Option<String>,
+    /// The last stash note written when leaving focus, if any.
+    pub stash: Option<String>,
     /// Notifications held for the next digest.
     pub held: u32,
 }
@@ -347,6 +366,10 @@ pub struct SwitchEntry {
     pub to: State,
     pub source: Source,
     pub intent: Option<String>,
+    /// The stash note written with this switch (when it left focus).
+    pub stash: Option<String>,
+    /// The planned end of the focus block this switch began (RFC 3339, UTC).
+    pub until: Option<String>,
 }
 
 /// What a switch request did.
@@ -418,6 +441,8 @@ mod tests {
             to: Target::Focus,
             source: Source::Cli,
             intent: Some("refactor parser".into()),
+            minutes: None,
+            stash: None,
         };
         let json = serde_json::to_string(&req).unwrap_or_default();
         assert_eq!(
@@ -446,12 +471,14 @@ mod tests {
             state: State::Focus,
             since: "2026-11-24T09:00:00Z".into(),
             intent: None,
+            until: None,
+            stash: None,
             held: 2,
         });
         let json = serde_json::to_string(&resp).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null,"held":2}}"#
+            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null,"until":null,"stash":null,"held":2}}"#
         );
     }
 

@@ -51,6 +51,8 @@ fn switch_to(app: &App, to: weft_proto::Target) -> anyhow::Result<()> {
         to,
         source: weft_proto::Source::Cli,
         intent: None,
+        minutes: None,
+        stash: None,
     })?;
     anyhow::ensure!(matches!(answer, Response::Switched(_)), "{answer:?}");
     Ok(())
@@ -116,6 +118,8 @@ fn switch_round_trip(app: &App) -> anyhow::Result<()> {
             to: weft_proto::Target::Toggle,
             source: weft_proto::Source::Cli,
             intent: None,
+            minutes: None,
+            stash: None,
         })?;
         samples.push(asked.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(

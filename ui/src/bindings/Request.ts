@@ -6,7 +6,19 @@ import type { Urgency } from "./Urgency";
 /**
  * A request to the running app.
  */
-export type Request = { "cmd": "status" } | { "cmd": "switch", to: Target, source: Source, intent?: string, } | { "cmd": "log", 
+export type Request = { "cmd": "status" } | { "cmd": "switch", to: Target, source: Source, 
+/**
+ * What the focus block is for (focus only).
+ */
+intent?: string, 
+/**
+ * The planned length of the focus block, in minutes (focus only).
+ */
+minutes?: number, 
+/**
+ * Where you left off (only when leaving focus); shown again when focus resumes.
+ */
+stash?: string, } | { "cmd": "log", 
 /**
  * Only switches at or after this RFC 3339 time.
  */

@@ -14,6 +14,14 @@ since: string,
  */
 intent: string | null, 
 /**
+ * The planned end of the current focus block (RFC 3339, UTC), if one was given.
+ */
+until: string | null, 
+/**
+ * The last stash note written when leaving focus, if any.
+ */
+stash: string | null, 
+/**
  * Notifications held for the next digest.
  */
 held: number, };

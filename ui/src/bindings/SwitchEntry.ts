@@ -13,4 +13,12 @@ at: string,
 /**
  * The state before the switch.
  */
-from: State, to: State, source: Source, intent: string | null, };
+from: State, to: State, source: Source, intent: string | null, 
+/**
+ * The stash note written with this switch (when it left focus).
+ */
+stash: string | null, 
+/**
+ * The planned end of the focus block this switch began (RFC 3339, UTC).
+ */
+until: string | null, };

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::clock::ManualClock;
+use crate::machine::Plan;
 use chrono::{DateTime, TimeZone, Utc};
 use weft_proto::{Disposition, State, Urgency};
 
@@ -114,6 +115,8 @@ fn dispatch_answers_every_request() -> TestResult {
         to: Target::Toggle,
         source: Source::Cli,
         intent: None,
+        minutes: None,
+        stash: None,
     });
     assert!(matches!(
         toggled,
@@ -148,7 +151,9 @@ fn dispatch_answers_every_request() -> TestResult {
         weft.dispatch(Request::Switch {
             to: Target::Coordination,
             source: Source::Ui,
-            intent: Some("x".into())
+            intent: Some("x".into()),
+            minutes: None,
+            stash: None,
         }),
         Response::Error(weft_proto::ErrorReport {
             kind: ErrorKind::Invalid,
@@ -324,6 +329,7 @@ fn restarting_in_coordination_releases_what_a_crash_left_held() -> TestResult {
             urgency: Urgency::Normal,
             from: None,
             disposition: Disposition::Held,
+            shows_in_focus: false,
         })?;
     }
     let weft = Weft::start(Store::open(&path)?, clock)?;
@@ -359,5 +365,25 @@ fn bad_notifications_get_clear_errors() -> TestResult {
             ..
         })
     ));
+    Ok(())
+}
+
+#[test]
+fn the_stash_is_shown_again_when_focus_resumes() -> TestResult {
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open_in_memory()?, clock)?;
+    weft.switch(Target::Focus, Source::Cli, None)?;
+    weft.switch_with(&Plan {
+        stash: Some("was bisecting at abc"),
+        ..Plan::to(Target::Coordination, Source::Cli)
+    })?;
+    assert!(weft.owed_popups()?.is_empty());
+    weft.switch(Target::Focus, Source::Hotkey, None)?;
+    let owed = weft.owed_popups()?;
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].summary, "Where you left off");
+    assert_eq!(owed[0].body, "was bisecting at abc");
+    assert!(owed[0].breaks_focus, "shown even on a silenced desktop");
+    assert_eq!(weft.status().stash.as_deref(), Some("was bisecting at abc"));
     Ok(())
 }

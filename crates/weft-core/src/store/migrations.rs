@@ -62,6 +62,11 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // 4: a stash note on the switch that left focus, the planned end of a focus block, and
+    //    Weft's own notes that show during focus (the stash shown again when focus resumes).
+    "ALTER TABLE switches ADD COLUMN stash TEXT;
+     ALTER TABLE switches ADD COLUMN planned_until_ms INTEGER;
+     ALTER TABLE notifications ADD COLUMN shows_in_focus INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.

@@ -162,14 +162,17 @@ impl Store {
     pub fn record_switch(&mut self, switch: &Switch) -> Result<i64> {
         self.conn
             .execute(
-                "INSERT INTO switches (at_ms, from_state, to_state, source, intent)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO switches
+                     (at_ms, from_state, to_state, source, intent, stash, planned_until_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     to_ms(switch.at),
                     switch.from.as_str(),
                     switch.to.as_str(),
                     switch.source.as_str(),
                     switch.intent,
+                    switch.stash,
+                    switch.planned_until.map(to_ms),
                 ],
             )
             .map_err(|e| classify(&self.path, e))?;
@@ -182,8 +185,7 @@ impl Store {
             .query_row(
                 // By id, not time: if the clock was stepped back, the last row written is
                 // still the state Weft was in.
-                "SELECT at_ms, from_state, to_state, source, intent FROM switches
-                 ORDER BY id DESC LIMIT 1",
+                &format!("SELECT {SWITCH_COLUMNS} FROM switches ORDER BY id DESC LIMIT 1"),
                 [],
                 read_switch,
             )
@@ -196,14 +198,25 @@ impl Store {
         let fail = |e| classify(&self.path, e);
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT at_ms, from_state, to_state, source, intent FROM switches
-                 WHERE at_ms >= ?1 ORDER BY id",
-            )
+            .prepare_cached(&format!(
+                "SELECT {SWITCH_COLUMNS} FROM switches WHERE at_ms >= ?1 ORDER BY id"
+            ))
             .map_err(fail)?;
         let since = since.map(to_ms).unwrap_or(i64::MIN);
         let rows = stmt.query_map([since], read_switch).map_err(fail)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
+    }
+
+    /// The most recent stash note, if any was ever written.
+    pub fn last_stash(&self) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT stash FROM switches WHERE stash IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| classify(&self.path, e))
     }
 
     /// A remembered fact, if any (see [`Store::remember`]).
@@ -280,8 +293,13 @@ fn read_switch(row: &Row<'_>) -> rusqlite::Result<Switch> {
         to: parse(row, 2)?,
         source: parse(row, 3)?,
         intent: row.get(4)?,
+        stash: row.get(5)?,
+        planned_until: row.get::<_, Option<i64>>(6)?.map(from_ms),
     })
 }
+
+/// The columns [`read_switch`] reads, in its order.
+const SWITCH_COLUMNS: &str = "at_ms, from_state, to_state, source, intent, stash, planned_until_ms";
 
 /// Turns SQLite's "this is not a database" family into [`Error::Corrupt`].
 fn classify(path: &Path, e: rusqlite::Error) -> Error {

@@ -17,6 +17,8 @@ pub struct NewNotification<'a> {
     pub urgency: Urgency,
     pub from: Option<&'a str>,
     pub disposition: Disposition,
+    /// Weft's own note that must show even on a silenced desktop (not an interruption).
+    pub shows_in_focus: bool,
 }
 
 /// What a digest is for, and why it was made.
@@ -87,8 +89,9 @@ impl Store {
         let owed = n.disposition != Disposition::Held;
         self.conn
             .execute(
-                "INSERT INTO notifications (received_ms, title, body, urgency, sender, state, owed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO notifications
+                     (received_ms, title, body, urgency, sender, state, owed, shows_in_focus)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     to_ms(n.received),
                     n.title,
@@ -97,6 +100,7 @@ impl Store {
                     n.from,
                     n.disposition.as_str(),
                     owed,
+                    n.shows_in_focus,
                 ],
             )
             .map_err(|e| classify(&self.path, e))?;
@@ -180,7 +184,8 @@ impl Store {
             .prepare_cached(
                 "SELECT 'n', id,
                         CASE WHEN sender IS NULL THEN title ELSE sender || ': ' || title END,
-                        body, urgency, attempts, received_ms, state = 'break_through'
+                        body, urgency, attempts, received_ms,
+                        state = 'break_through' OR shows_in_focus = 1
                  FROM notifications WHERE owed = 1
                  UNION ALL
                  SELECT 'd', id, summary, body, 'normal', attempts, at_ms,

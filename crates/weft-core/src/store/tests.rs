@@ -17,6 +17,8 @@ fn switch(at: DateTime<Utc>, to: State, intent: Option<&str>) -> Switch {
         to,
         source: Source::Cli,
         intent: intent.map(str::to_owned),
+        stash: None,
+        planned_until: None,
     }
 }
 

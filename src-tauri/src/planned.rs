@@ -1,0 +1,73 @@
+//! The end of a planned focus block (`weft focus --for 50m`, "Focus for 25 min" in the tray):
+//! Weft switches to coordination (source `timer`), or with `planned_end = "remind"` only says
+//! so. Follows the dispatcher's status events, so a new plan or a switch resets the timer.
+
+use chrono::Utc;
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use weft_core::config::PlannedEnd;
+use weft_core::service::Weft;
+use weft_core::time::parse_rfc3339;
+use weft_proto::{Event, Source, State, Target};
+
+pub fn spawn(weft: &Arc<Weft>, on_end: PlannedEnd) {
+    let events = weft.watch();
+    let weft = Arc::downgrade(weft);
+    let spawned = std::thread::Builder::new()
+        .name("weft-planned".into())
+        .spawn(move || run(&weft, &events, on_end));
+    if let Err(e) = spawned {
+        log::error!("planned focus blocks will not end by themselves: {e}");
+    }
+}
+
+fn run(weft: &Weak<Weft>, events: &std::sync::mpsc::Receiver<Event>, on_end: PlannedEnd) {
+    // The planned end of the focus block now running, and whether it has been acted on.
+    let mut due: Option<(chrono::DateTime<Utc>, String)> = None;
+    let mut handled: Option<String> = None;
+    loop {
+        let event = match &due {
+            Some((at, _)) => {
+                let wait = (*at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                events.recv_timeout(wait.min(Duration::from_secs(60)))
+            }
+            None => events.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match event {
+            Ok(Event::Status(status)) => {
+                due = match (status.state, status.until) {
+                    (State::Focus, Some(until)) => {
+                        parse_rfc3339(&until).map(|at| (at, status.since.clone()))
+                    }
+                    _ => None,
+                };
+            }
+            Ok(_) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {
+                let Some((at, block)) = due.clone() else {
+                    continue;
+                };
+                if Utc::now() < at || handled.as_ref() == Some(&block) {
+                    continue;
+                }
+                handled = Some(block);
+                due = None;
+                let Some(weft) = weft.upgrade() else { return };
+                let result = match on_end {
+                    PlannedEnd::Switch => weft
+                        .switch(Target::Coordination, Source::Timer, None)
+                        .map(drop),
+                    PlannedEnd::Remind => weft.note(
+                        "Planned focus is over",
+                        "Switch to coordination when you reach a good place to stop.",
+                    ),
+                };
+                if let Err(e) = result {
+                    log::error!("the planned end of focus: {e}");
+                }
+            }
+        }
+    }
+}
