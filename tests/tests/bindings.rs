@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use ts_rs::TS;
 use weft_proto::{
-    Disposition, ErrorKind, ErrorReport, InboxItem, InboxState, NotifyOutcome, Request, Response,
-    Source, State, Status, SwitchEntry, SwitchOutcome, Target, Urgency,
+    DaySummary, Disposition, ErrorKind, ErrorReport, FocusBlock, InboxItem, InboxState,
+    NotifyOutcome, Request, Response, Source, State, Status, SwitchEntry, SwitchOutcome, Target,
+    Urgency,
 };
 
 fn bindings_dir() -> PathBuf {
@@ -54,6 +55,8 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<InboxState>(&mut drifted);
     check::<InboxItem>(&mut drifted);
     check::<NotifyOutcome>(&mut drifted);
+    check::<FocusBlock>(&mut drifted);
+    check::<DaySummary>(&mut drifted);
     assert!(
         drifted.is_empty(),
         "TypeScript bindings are out of date; run `make bindings` and commit:\n{}",

@@ -5,6 +5,7 @@
 //! Exit codes: 0 success, 1 failure (e.g. the app is not running), 2 bad usage.
 
 mod dates;
+mod summary;
 
 use anyhow::Context;
 use chrono::{DateTime, Local, Utc};
@@ -87,8 +88,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What you did on a day (or a week): focus, coordination, blocks, interruptions. Works
+    /// without the app.
+    Summary {
+        /// The day: YYYY-MM-DD, today or yesterday.
+        #[arg(long, default_value = "today", value_parser = parse_day)]
+        date: chrono::NaiveDate,
+        /// The seven days ending with that date.
+        #[arg(long)]
+        week: bool,
+        /// text, md (to paste into a stand-up), json, or csv.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Open the Weft window.
     Open,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Md,
+    Json,
+    Csv,
+}
+
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    weft_core::summary::parse_date(text, Local::now().date_naive())
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -149,6 +175,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             from,
         } => notify(&paths, title, body, urgency.into(), from),
         Command::Inbox { json } => inbox(&paths, json),
+        Command::Summary { date, week, format } => summary::print(&paths, date, week, format),
         Command::Open => match call(&paths, &Request::OpenWindow)? {
             Response::Done => Ok(ExitCode::SUCCESS),
             other => unexpected(other),

@@ -3,6 +3,7 @@
 //! - [`machine`]: the pure focus/coordination state machine (a function of data and a clock);
 //! - [`hold`]: the pure hold policy (deliver, hold or break through) and the digest's text;
 //! - [`store`]: the durable SQLite switch log with versioned, atomic migrations;
+//! - [`summary`]: the pure end-of-day summary (a function of the log, a time zone and now);
 //! - [`service`]: the one dispatcher that answers every control [`Request`](weft_proto::Request);
 //! - [`control`]: the Unix control socket that carries those requests for the CLI and tests;
 //! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given.
@@ -20,6 +21,7 @@ pub mod machine;
 pub mod paths;
 pub mod service;
 pub mod store;
+pub mod summary;
 pub mod time;
 
 pub use error::{Error, Result};

@@ -397,6 +397,31 @@ impl Weft {
                     Err(e) => error_response(&e),
                 }
             }
+            Request::Summary { date, week } => {
+                let today = chrono::Local::now().date_naive();
+                let date = match date
+                    .as_deref()
+                    .map(|d| crate::summary::parse_date(d, today))
+                {
+                    None => today,
+                    Some(Ok(date)) => date,
+                    Some(Err(message)) => return Response::error(ErrorKind::Invalid, message),
+                };
+                let now = self.clock.now();
+                let fragment = chrono::Duration::minutes(crate::summary::DEFAULT_FRAGMENT_MINUTES);
+                let inner = self.lock();
+                match crate::summary::from_store(
+                    &inner.store,
+                    date,
+                    week,
+                    &chrono::Local,
+                    now,
+                    fragment,
+                ) {
+                    Ok(days) => Response::Summary(days),
+                    Err(e) => error_response(&e),
+                }
+            }
             Request::Inbox => match self.inbox() {
                 Ok(items) => Response::Inbox(items),
                 Err(e) => error_response(&e),

@@ -259,6 +259,47 @@ pub struct NotifyOutcome {
     pub truncated: bool,
 }
 
+/// One focus block of a day: a maximal stretch of tracked focus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FocusBlock {
+    /// RFC 3339, UTC; clipped to the day.
+    pub start: String,
+    /// RFC 3339, UTC; clipped to the day, or "now" for an open block.
+    pub end: String,
+    pub seconds: i64,
+    pub intent: Option<String>,
+    /// The stash note written when the block ended.
+    pub stash: Option<String>,
+    /// The block is still running.
+    pub open: bool,
+}
+
+/// What one local day held. The field names are a stable interface (`weft summary --format
+/// json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DaySummary {
+    /// The local date, YYYY-MM-DD.
+    pub date: String,
+    pub focus_seconds: i64,
+    pub coordination_seconds: i64,
+    /// Time of the day (up to now) when Weft was not running.
+    pub untracked_seconds: i64,
+    /// Switches made during the day.
+    pub switches: u32,
+    pub focus_blocks: Vec<FocusBlock>,
+    pub longest_focus_seconds: i64,
+    /// Finished focus blocks shorter than the fragment threshold.
+    pub fragmented_blocks: u32,
+    /// Notifications held during the day.
+    pub held: u32,
+    /// Digests delivered during the day.
+    pub digests: u32,
+    /// Critical notifications that broke through focus.
+    pub break_throughs: u32,
+}
+
 /// Which state a switch request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -320,6 +361,15 @@ pub enum Request {
     },
     /// Held notifications and the most recent others, newest first.
     Inbox,
+    /// The summary of a local day, or of the seven days ending with it.
+    Summary {
+        /// YYYY-MM-DD; today when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        date: Option<String>,
+        #[serde(default)]
+        week: bool,
+    },
     /// Follow the app: the connection stops answering requests and carries one [`Event`] per
     /// line instead, starting with the current status, until either side closes it.
     Watch,
@@ -416,6 +466,8 @@ pub enum Response {
     Log(Vec<SwitchEntry>),
     Notified(NotifyOutcome),
     Inbox(Vec<InboxItem>),
+    /// One day, or seven (oldest first).
+    Summary(Vec<DaySummary>),
     /// The request was carried out and has nothing to report.
     Done,
     Error(ErrorReport),

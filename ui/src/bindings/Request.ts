@@ -22,4 +22,8 @@ stash?: string, } | { "cmd": "log",
 /**
  * Only switches at or after this RFC 3339 time.
  */
-since?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" } | { "cmd": "notify", title: string, body?: string, urgency: Urgency, from?: string, } | { "cmd": "inbox" } | { "cmd": "watch" };
+since?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" } | { "cmd": "notify", title: string, body?: string, urgency: Urgency, from?: string, } | { "cmd": "inbox" } | { "cmd": "summary", 
+/**
+ * YYYY-MM-DD; today when absent.
+ */
+date?: string, week: boolean, } | { "cmd": "watch" };

@@ -66,7 +66,9 @@ const MIGRATIONS: &[&str] = &[
     //    Weft's own notes that show during focus (the stash shown again when focus resumes).
     "ALTER TABLE switches ADD COLUMN stash TEXT;
      ALTER TABLE switches ADD COLUMN planned_until_ms INTEGER;
-     ALTER TABLE notifications ADD COLUMN shows_in_focus INTEGER NOT NULL DEFAULT 0;",
+     ALTER TABLE notifications ADD COLUMN shows_in_focus INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX notifications_received ON notifications (received_ms);
+     CREATE INDEX digests_at ON digests (at_ms);",
 ];
 
 /// The schema version this build writes.

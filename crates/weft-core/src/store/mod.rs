@@ -207,6 +207,99 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
     }
 
+    /// What a summary of `[from, to)` reads: the switches and start/stop events in it (with
+    /// the last of each before it), and when notifications were held, digests made and
+    /// break-throughs shown. Uses the time indexes: a day reads only its own rows.
+    pub fn history(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<crate::summary::History> {
+        let fail = |e| classify(&self.path, e);
+        let (lo, hi) = (to_ms(from), to_ms(to));
+        let mut switches: Vec<Switch> = Vec::new();
+        {
+            let mut before = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {SWITCH_COLUMNS} FROM switches WHERE at_ms < ?1
+                     ORDER BY at_ms DESC, id DESC LIMIT 1"
+                ))
+                .map_err(fail)?;
+            if let Some(s) = before
+                .query_row([lo], read_switch)
+                .optional()
+                .map_err(fail)?
+            {
+                switches.push(s);
+            }
+            let mut within = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {SWITCH_COLUMNS} FROM switches WHERE at_ms >= ?1 AND at_ms < ?2
+                     ORDER BY at_ms, id"
+                ))
+                .map_err(fail)?;
+            let rows = within.query_map([lo, hi], read_switch).map_err(fail)?;
+            for row in rows {
+                switches.push(row.map_err(fail)?);
+            }
+        }
+        let event = |r: &Row<'_>| -> rusqlite::Result<(DateTime<Utc>, AppEvent)> {
+            let kind: String = r.get(1)?;
+            let event = if kind == "stop" {
+                AppEvent::Stop
+            } else {
+                AppEvent::Start
+            };
+            Ok((from_ms(r.get(0)?), event))
+        };
+        let mut events = Vec::new();
+        {
+            let mut before = self
+                .conn
+                .prepare_cached(
+                    "SELECT at_ms, kind FROM app_events WHERE at_ms < ?1
+                     ORDER BY at_ms DESC, id DESC LIMIT 1",
+                )
+                .map_err(fail)?;
+            if let Some(e) = before.query_row([lo], event).optional().map_err(fail)? {
+                events.push(e);
+            }
+            let mut within = self
+                .conn
+                .prepare_cached(
+                    "SELECT at_ms, kind FROM app_events WHERE at_ms >= ?1 AND at_ms < ?2
+                     ORDER BY at_ms, id",
+                )
+                .map_err(fail)?;
+            let rows = within.query_map([lo, hi], event).map_err(fail)?;
+            for row in rows {
+                events.push(row.map_err(fail)?);
+            }
+        }
+        let times = |sql: &str| -> Result<Vec<DateTime<Utc>>> {
+            let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
+            let rows = stmt
+                .query_map([lo, hi], |r| Ok(from_ms(r.get(0)?)))
+                .map_err(fail)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(fail)
+        };
+        Ok(crate::summary::History {
+            switches,
+            events,
+            held: times(
+                "SELECT received_ms FROM notifications WHERE received_ms >= ?1 AND received_ms < ?2
+                 AND state IN ('held', 'released')",
+            )?,
+            digests: times("SELECT at_ms FROM digests WHERE at_ms >= ?1 AND at_ms < ?2")?,
+            break_throughs: times(
+                "SELECT received_ms FROM notifications WHERE received_ms >= ?1 AND received_ms < ?2
+                 AND state = 'break_through'",
+            )?,
+        })
+    }
+
     /// The most recent stash note, if any was ever written.
     pub fn last_stash(&self) -> Result<Option<String>> {
         self.conn

@@ -1,0 +1,131 @@
+//! `weft summary`: the day (or week) from the log, read-only, in text, Markdown, JSON or CSV.
+
+use crate::Format;
+use anyhow::Context;
+use chrono::{Local, NaiveDate, Utc};
+use std::process::ExitCode;
+use weft_core::paths::Paths;
+use weft_core::store::Store;
+use weft_core::summary::{self, duration_label, DEFAULT_FRAGMENT_MINUTES};
+use weft_proto::DaySummary;
+
+pub fn print(
+    paths: &Paths,
+    date: NaiveDate,
+    week: bool,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let fragment = chrono::Duration::minutes(DEFAULT_FRAGMENT_MINUTES);
+    let days = match Store::open_read_only(&paths.database()) {
+        Ok(store) => summary::from_store(&store, date, week, &Local, Utc::now(), fragment)
+            .context("cannot read the log")?,
+        Err(weft_core::Error::NoDatabase { .. }) => {
+            let empty = weft_core::summary::History::default();
+            if week {
+                summary::week(&empty, date, &Local, Utc::now(), fragment)
+            } else {
+                vec![summary::day(&empty, date, &Local, Utc::now(), fragment)]
+            }
+        }
+        Err(e) => return Err(e).context("cannot read the log"),
+    };
+    match format {
+        Format::Json if week => println!("{}", serde_json::to_string_pretty(&days)?),
+        Format::Json => {
+            if let Some(day) = days.first() {
+                println!("{}", serde_json::to_string_pretty(day)?);
+            }
+        }
+        Format::Csv => {
+            println!("{}", summary::CSV_HEADER);
+            for day in &days {
+                println!("{}", summary::csv_row(day));
+            }
+        }
+        Format::Md => {
+            for day in &days {
+                println!("{}", summary::markdown(day, &Local));
+            }
+        }
+        Format::Text if week => print_week(&days),
+        Format::Text => {
+            if let Some(day) = days.first() {
+                print_day(day);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn local_time(t: &str) -> String {
+    weft_core::time::parse_rfc3339(t)
+        .map(|t| t.with_timezone(&Local).format("%H:%M").to_string())
+        .unwrap_or_else(|| t.to_owned())
+}
+
+fn print_day(day: &DaySummary) {
+    println!("{}", day.date);
+    println!(
+        "  Focus          {} in {} block{} (longest {}, {} fragmented)",
+        duration_label(day.focus_seconds),
+        day.focus_blocks.len(),
+        if day.focus_blocks.len() == 1 { "" } else { "s" },
+        duration_label(day.longest_focus_seconds),
+        day.fragmented_blocks
+    );
+    println!(
+        "  Coordination   {}",
+        duration_label(day.coordination_seconds)
+    );
+    println!("  Untracked      {}", duration_label(day.untracked_seconds));
+    println!("  Switches       {}", day.switches);
+    println!(
+        "  Notifications  {} held, {} digests, {} break-throughs",
+        day.held, day.digests, day.break_throughs
+    );
+    for block in &day.focus_blocks {
+        let end = if block.open {
+            "now".to_owned()
+        } else {
+            local_time(&block.end)
+        };
+        let mut line = format!(
+            "  {}–{:<5}  {:>11}  {}",
+            local_time(&block.start),
+            end,
+            duration_label(block.seconds),
+            block.intent.as_deref().unwrap_or("(no intent)")
+        );
+        if let Some(stash) = &block.stash {
+            line.push_str(&format!("  · left off: {}", stash.replace('\n', " ")));
+        }
+        println!("{line}");
+    }
+}
+
+fn print_week(days: &[DaySummary]) {
+    let most = days
+        .iter()
+        .map(|d| d.focus_seconds)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    for day in days {
+        let width = (day.focus_seconds * 30 / most) as usize;
+        println!(
+            "{}  {:<30}  focus {:>11}  coordination {:>11}  {} switches",
+            day.date,
+            "█".repeat(width),
+            duration_label(day.focus_seconds),
+            duration_label(day.coordination_seconds),
+            day.switches
+        );
+    }
+    let focus: i64 = days.iter().map(|d| d.focus_seconds).sum();
+    let coordination: i64 = days.iter().map(|d| d.coordination_seconds).sum();
+    println!(
+        "week        focus {}, coordination {}",
+        duration_label(focus),
+        duration_label(coordination)
+    );
+}

@@ -1,0 +1,348 @@
+//! Summary tests: ordinary days and the tricky ones (a block across midnight, a crash gap,
+//! daylight-saving changes in a named zone, an open block), with the Markdown and CSV exports
+//! checked as snapshots.
+
+use super::*;
+use chrono::TimeZone;
+use chrono_tz::Europe::Berlin;
+use weft_proto::Source;
+
+fn utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A log built like the app writes it.
+#[derive(Default)]
+struct Log {
+    history: History,
+    state: Option<State>,
+}
+
+impl Log {
+    fn start(mut self, at: DateTime<Utc>) -> Log {
+        self.history.events.push((at, AppEvent::Start));
+        self
+    }
+    fn stop(mut self, at: DateTime<Utc>) -> Log {
+        self.history.events.push((at, AppEvent::Stop));
+        self
+    }
+    fn switch(
+        mut self,
+        at: DateTime<Utc>,
+        to: State,
+        intent: Option<&str>,
+        stash: Option<&str>,
+    ) -> Log {
+        let from = self.state.unwrap_or(INITIAL_STATE);
+        self.state = Some(to);
+        self.history.switches.push(Switch {
+            at,
+            from,
+            to,
+            source: Source::Cli,
+            intent: intent.map(str::to_owned),
+            stash: stash.map(str::to_owned),
+            planned_until: None,
+        });
+        self
+    }
+    fn focus(self, at: DateTime<Utc>, intent: &str) -> Log {
+        self.switch(at, State::Focus, Some(intent), None)
+    }
+    fn coordinate(self, at: DateTime<Utc>) -> Log {
+        self.switch(at, State::Coordination, None, None)
+    }
+}
+
+fn minutes(n: i64) -> i64 {
+    n * 60
+}
+
+fn fifteen() -> chrono::Duration {
+    chrono::Duration::minutes(DEFAULT_FRAGMENT_MINUTES)
+}
+
+#[test]
+fn an_ordinary_day() {
+    let mut log = Log::default()
+        .start(utc(24, 9, 0))
+        .focus(utc(24, 9, 10), "refactor parser")
+        .switch(
+            utc(24, 10, 0),
+            State::Coordination,
+            None,
+            Some("was bisecting at abc"),
+        )
+        .focus(utc(24, 10, 5), "review")
+        .coordinate(utc(24, 10, 12))
+        .stop(utc(24, 17, 0));
+    log.history.held = vec![utc(24, 9, 20), utc(24, 9, 30), utc(23, 9, 0)];
+    log.history.digests = vec![utc(24, 10, 0)];
+    log.history.break_throughs = vec![utc(24, 9, 40)];
+    let d = day(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(25, 8, 0),
+        fifteen(),
+    );
+    assert_eq!(d.date, "2026-11-24");
+    assert_eq!(d.focus_seconds, minutes(50 + 7));
+    assert_eq!(d.coordination_seconds, minutes(10 + 5 + 408));
+    assert_eq!(d.untracked_seconds, minutes(24 * 60 - 480));
+    assert_eq!(d.switches, 4);
+    assert_eq!(d.focus_blocks.len(), 2);
+    assert_eq!(d.longest_focus_seconds, minutes(50));
+    assert_eq!(d.fragmented_blocks, 1);
+    assert_eq!((d.held, d.digests, d.break_throughs), (2, 1, 1));
+    let first = &d.focus_blocks[0];
+    assert_eq!(first.intent.as_deref(), Some("refactor parser"));
+    assert_eq!(first.stash.as_deref(), Some("was bisecting at abc"));
+    assert_eq!(
+        (first.start.as_str(), first.end.as_str()),
+        ("2026-11-24T09:10:00.000Z", "2026-11-24T10:00:00.000Z")
+    );
+    assert!(!first.open);
+
+    assert_eq!(
+        markdown(&d, &Utc),
+        "## 2026-11-24\n\n\
+         - Focus: 57 min in 2 blocks (longest 50 min, 1 fragmented)\n\
+         - Coordination: 7 h 03 min\n\
+         - Untracked: 16 h 00 min\n\
+         - Switches: 4\n\
+         - Notifications: 2 held, 1 digest, 1 break-through\n\
+         \n### Focus blocks\n\n\
+         - 09:10–10:00 (50 min): refactor parser — left off: was bisecting at abc\n\
+         - 10:05–10:12 (7 min): review\n"
+    );
+    assert_eq!(csv_row(&d), "2026-11-24,3420,25380,57600,4,2,3000,1,2,1,1");
+    let json = serde_json::to_value(&d).unwrap();
+    for field in [
+        "date",
+        "focus_seconds",
+        "coordination_seconds",
+        "untracked_seconds",
+        "switches",
+        "focus_blocks",
+        "longest_focus_seconds",
+        "fragmented_blocks",
+        "held",
+        "digests",
+        "break_throughs",
+    ] {
+        assert!(json.get(field).is_some(), "{field} in {json}");
+    }
+    for field in ["start", "end", "seconds", "intent", "stash"] {
+        assert!(json["focus_blocks"][0].get(field).is_some(), "{field}");
+    }
+}
+
+#[test]
+fn a_block_across_midnight_is_split_between_the_days() {
+    let log = Log::default()
+        .start(utc(23, 22, 0))
+        .focus(utc(23, 23, 0), "release")
+        .coordinate(utc(24, 1, 0))
+        .stop(utc(24, 1, 30));
+    let before = day(
+        &log.history,
+        date(2026, 11, 23),
+        &Utc,
+        utc(25, 0, 0),
+        fifteen(),
+    );
+    let after = day(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(25, 0, 0),
+        fifteen(),
+    );
+    assert_eq!(before.focus_seconds, minutes(60));
+    assert_eq!(after.focus_seconds, minutes(60));
+    assert_eq!(before.focus_blocks[0].end, "2026-11-24T00:00:00.000Z");
+    assert_eq!(after.focus_blocks[0].start, "2026-11-24T00:00:00.000Z");
+    assert_eq!(
+        after.focus_blocks[0].intent.as_deref(),
+        Some("release"),
+        "the intent carries over"
+    );
+    assert_eq!(after.coordination_seconds, minutes(30));
+    assert_eq!((before.switches, after.switches), (1, 1));
+}
+
+#[test]
+fn a_crash_gap_is_untracked_and_focus_resumes_after_it() {
+    let log = Log::default()
+        .start(utc(24, 9, 0))
+        .focus(utc(24, 9, 30), "parser")
+        // crash: no stop; the app comes back at 11:00, still in focus
+        .start(utc(24, 11, 0))
+        .coordinate(utc(24, 11, 30))
+        .stop(utc(24, 12, 0));
+    let d = day(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(25, 0, 0),
+        fifteen(),
+    );
+    assert_eq!(d.coordination_seconds, minutes(30 + 30));
+    assert_eq!(
+        d.focus_seconds,
+        minutes(30),
+        "09:30 (last sign of life) to 11:00 is untracked"
+    );
+    assert_eq!(d.untracked_seconds, minutes(24 * 60 - 90));
+    assert_eq!(d.focus_blocks.len(), 1);
+    assert_eq!(d.focus_blocks[0].start, "2026-11-24T11:00:00.000Z");
+    assert_eq!(d.focus_blocks[0].intent.as_deref(), Some("parser"));
+}
+
+#[test]
+fn an_open_block_counts_up_to_now_and_is_not_fragmented() {
+    let log = Log::default()
+        .start(utc(24, 13, 0))
+        .focus(utc(24, 14, 50), "writing");
+    let d = day(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(24, 15, 0),
+        fifteen(),
+    );
+    assert_eq!(d.focus_seconds, minutes(10));
+    assert_eq!(d.coordination_seconds, minutes(110));
+    assert_eq!(d.untracked_seconds, minutes(13 * 60), "only up to now");
+    assert!(d.focus_blocks[0].open);
+    assert_eq!(d.fragmented_blocks, 0);
+    let later = day(
+        &log.history,
+        date(2026, 11, 25),
+        &Utc,
+        utc(24, 15, 0),
+        fifteen(),
+    );
+    assert_eq!(
+        later.focus_seconds + later.coordination_seconds + later.untracked_seconds,
+        0,
+        "the future is empty"
+    );
+}
+
+#[test]
+fn spring_forward_makes_a_23_hour_day() {
+    let (start, end) = day_bounds(date(2026, 3, 29), &Berlin);
+    assert_eq!(rfc3339(start), "2026-03-28T23:00:00.000Z");
+    assert_eq!(rfc3339(end), "2026-03-29T22:00:00.000Z");
+    let log = Log::default()
+        .start(start - chrono::Duration::hours(1))
+        .focus(
+            Utc.with_ymd_and_hms(2026, 3, 29, 0, 30, 0).unwrap(),
+            "night shift",
+        ) // 01:30 CET
+        .coordinate(Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap()) // 03:30 CEST
+        .stop(end + chrono::Duration::hours(1));
+    let d = day(
+        &log.history,
+        date(2026, 3, 29),
+        &Berlin,
+        end + chrono::Duration::days(1),
+        fifteen(),
+    );
+    assert_eq!(
+        d.focus_seconds,
+        minutes(60),
+        "01:30 to 03:30 local is one real hour"
+    );
+    assert_eq!(d.focus_seconds + d.coordination_seconds, 23 * 3600);
+    assert_eq!(d.untracked_seconds, 0);
+    let md = markdown(&d, &Berlin);
+    assert!(
+        md.contains("- 01:30–03:30 (1 h 00 min): night shift"),
+        "{md}"
+    );
+}
+
+#[test]
+fn fall_back_makes_a_25_hour_day() {
+    let (start, end) = day_bounds(date(2026, 10, 25), &Berlin);
+    assert_eq!((end - start).num_hours(), 25);
+    let log = Log::default()
+        .start(start)
+        // 02:30 CEST, then the clock goes back and 02:30 CET comes an hour later.
+        .focus(
+            Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap(),
+            "migration",
+        )
+        .coordinate(Utc.with_ymd_and_hms(2026, 10, 25, 1, 30, 0).unwrap())
+        .stop(end);
+    let d = day(
+        &log.history,
+        date(2026, 10, 25),
+        &Berlin,
+        end + chrono::Duration::days(1),
+        fifteen(),
+    );
+    assert_eq!(
+        d.focus_seconds,
+        minutes(60),
+        "02:30 to 02:30 local is one real hour"
+    );
+    assert_eq!(d.focus_seconds + d.coordination_seconds, 25 * 3600);
+    let md = markdown(&d, &Berlin);
+    assert!(md.contains("- 02:30–02:30 (1 h 00 min): migration"), "{md}");
+}
+
+#[test]
+fn a_week_is_seven_days_oldest_first() {
+    let log = Log::default()
+        .start(utc(20, 9, 0))
+        .focus(utc(20, 9, 0), "x")
+        .stop(utc(20, 10, 0));
+    let w = week(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(25, 0, 0),
+        fifteen(),
+    );
+    let dates: Vec<&str> = w.iter().map(|d| d.date.as_str()).collect();
+    assert_eq!(
+        dates,
+        [
+            "2026-11-18",
+            "2026-11-19",
+            "2026-11-20",
+            "2026-11-21",
+            "2026-11-22",
+            "2026-11-23",
+            "2026-11-24"
+        ]
+    );
+    assert_eq!(w[2].focus_seconds, minutes(60));
+    assert_eq!(w.iter().map(|d| d.focus_seconds).sum::<i64>(), minutes(60));
+}
+
+#[test]
+fn an_old_log_without_start_events_is_tracked_from_its_first_switch() {
+    let mut log = Log::default()
+        .focus(utc(24, 9, 0), "x")
+        .coordinate(utc(24, 10, 0));
+    log.history.events.clear();
+    let d = day(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(24, 12, 0),
+        fifteen(),
+    );
+    assert_eq!(d.focus_seconds, minutes(60));
+    assert_eq!(d.coordination_seconds, minutes(120));
+}
