@@ -11,6 +11,7 @@ pub mod desktop;
 pub mod keys;
 pub mod notifications;
 pub mod proc;
+pub mod seed;
 pub mod tray;
 pub mod wait;
 pub mod watcher;

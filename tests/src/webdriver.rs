@@ -48,6 +48,16 @@ fn free_port() -> anyhow::Result<u16> {
 impl Session {
     /// Starts tauri-driver on the desktop and opens a session that launches `app` with `args`.
     pub fn start(desktop: &Desktop, app: &Path, args: &[&str]) -> anyhow::Result<Session> {
+        Session::start_with(desktop, app, args, &[])
+    }
+
+    /// As [`Session::start`], with `env` on top of the desktop's environment.
+    pub fn start_with(
+        desktop: &Desktop,
+        app: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Session> {
         let driver = tauri_driver_path().context(
             "tauri-driver is not installed: run `cargo install tauri-driver --version '^2' --locked` (make test does)",
         )?;
@@ -58,6 +68,7 @@ impl Session {
             "tauri-driver",
             desktop
                 .command(&driver)
+                .envs(env.iter().copied())
                 .args([
                     "--port",
                     &port.to_string(),
@@ -145,6 +156,11 @@ impl Session {
         let id = self.find(css)?;
         self.post(&format!("/element/{id}/click"), json!({}))?;
         Ok(())
+    }
+
+    /// Runs a script in the page.
+    pub fn execute(&self, script: &str) -> anyhow::Result<Value> {
+        self.post("/execute/sync", json!({ "script": script, "args": [] }))
     }
 
     /// Saves a PNG screenshot of the window.

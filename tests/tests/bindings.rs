@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use ts_rs::TS;
 use weft_proto::{
     DaySummary, Disposition, ErrorKind, ErrorReport, FocusBlock, InboxItem, InboxState,
-    NotifyOutcome, Request, Response, Source, State, Status, SwitchEntry, SwitchOutcome, Target,
-    Urgency,
+    NotifyOutcome, Request, Response, Segment, Source, State, Status, SwitchEntry, SwitchOutcome,
+    Target, Urgency,
 };
 
 fn bindings_dir() -> PathBuf {
@@ -57,6 +57,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<NotifyOutcome>(&mut drifted);
     check::<FocusBlock>(&mut drifted);
     check::<DaySummary>(&mut drifted);
+    check::<Segment>(&mut drifted);
     assert!(
         drifted.is_empty(),
         "TypeScript bindings are out of date; run `make bindings` and commit:\n{}",

@@ -641,3 +641,39 @@ fn the_window_has_a_process_of_its_own_that_ends_with_the_tray_app() -> anyhow::
     );
     Ok(())
 }
+
+#[test]
+fn the_today_view_shows_a_seeded_day() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    weft_e2e::seed::berlin_day(&panel.desktop)?;
+    let zone = [("TZ", weft_e2e::seed::ZONE)];
+    let app_path = weft_e2e::bin_dir().join("weft-app");
+    let tray_app = App::start_with(&panel.desktop, &app_path, &[], &zone)?;
+    tray_app.wait_until_serving(START)?;
+    let session =
+        weft_e2e::webdriver::Session::start_with(&panel.desktop, &app_path, &["--window"], &zone)?;
+    wait_for("the window", START, || session.find("#tab-today").ok())?;
+    session.execute(&format!(
+        "location.hash = '#today={}'",
+        weft_e2e::seed::DATE
+    ))?;
+    wait_for("the day's focus figure", SOON, || {
+        session.text("#t-focus").ok().filter(|t| t == "50 min")
+    })?;
+    assert_eq!(session.text("#t-switches")?, "2");
+    assert_eq!(session.text("#t-longest")?, "50 min");
+    assert_eq!(session.text("#t-untracked")?, "16 h 00 min");
+    let blocks = session.execute("return document.getElementById('blocks').textContent")?;
+    let blocks = blocks.as_str().unwrap_or_default();
+    assert!(blocks.contains("09:10–10:00"), "{blocks}");
+    assert!(blocks.contains("parser"), "{blocks}");
+    assert!(blocks.contains("left off at abc"), "{blocks}");
+    let bars = session.execute("return document.querySelectorAll('#week rect').length")?;
+    assert_eq!(bars, 14, "focus and coordination bars for seven days");
+    let segments =
+        session.execute("return document.querySelectorAll('#timeline rect.focus').length")?;
+    assert_eq!(segments, 1);
+    session.screenshot(&weft_e2e::artifacts_dir().join("today.png"))?;
+    Ok(())
+}

@@ -1,47 +1,10 @@
 //! `weft summary` against a log seeded through the store API, without the app, in a named
 //! time zone: JSON fields, Markdown times and CSV, and the exit code 2 for bad arguments.
 
-use chrono::{TimeZone, Utc};
-use weft_core::machine::Switch;
-use weft_core::store::{AppEvent, Store};
 use weft_e2e::Desktop;
-use weft_proto::{Source, State};
 
-fn at(h: u32, m: u32) -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 10, h, m, 0).unwrap()
-}
-
-/// 2026-11-10 in Berlin (UTC+1): Weft runs 09:00-17:00 local, focus 09:10-10:00 local.
-pub fn seed(desktop: &Desktop) -> anyhow::Result<()> {
-    let mut store = Store::open(&desktop.database())?;
-    store.record_app_event(AppEvent::Start, at(8, 0))?;
-    let mut switch = |at, from, to, intent: Option<&str>, stash: Option<&str>| {
-        store.record_switch(&Switch {
-            at,
-            from,
-            to,
-            source: Source::Cli,
-            intent: intent.map(str::to_owned),
-            stash: stash.map(str::to_owned),
-            planned_until: None,
-        })
-    };
-    switch(
-        at(8, 10),
-        State::Coordination,
-        State::Focus,
-        Some("parser"),
-        None,
-    )?;
-    switch(
-        at(9, 0),
-        State::Focus,
-        State::Coordination,
-        None,
-        Some("left off at abc"),
-    )?;
-    store.record_app_event(AppEvent::Stop, at(16, 0))?;
-    Ok(())
+fn seed(desktop: &Desktop) -> anyhow::Result<()> {
+    weft_e2e::seed::berlin_day(desktop)
 }
 
 fn summary(desktop: &Desktop, args: &[&str]) -> anyhow::Result<std::process::Output> {
@@ -49,7 +12,7 @@ fn summary(desktop: &Desktop, args: &[&str]) -> anyhow::Result<std::process::Out
         .command(weft_e2e::bin_dir().join("weft"))
         .arg("summary")
         .args(args)
-        .env("TZ", "Europe/Berlin")
+        .env("TZ", weft_e2e::seed::ZONE)
         .output()?)
 }
 

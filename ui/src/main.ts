@@ -1,5 +1,6 @@
 // The Weft window: the current state, one switch button, and today's switches.
 import { control, onStatus } from "./api.js";
+import { refreshToday, setUpToday } from "./today.js";
 import type { Status } from "./api.js";
 import type { SwitchEntry } from "./bindings/SwitchEntry";
 import type { InboxItem } from "./bindings/InboxItem";
@@ -143,11 +144,25 @@ async function onSubmit(event: Event): Promise<void> {
   }
 }
 
+/** Shows the view the address names: `#today[=date]` or the current state. */
+function route(): void {
+  const today = location.hash.startsWith("#today");
+  $("view-now").hidden = today;
+  $("view-today").hidden = !today;
+  $("tab-now").classList.toggle("active", !today);
+  $("tab-today").classList.toggle("active", today);
+  if (today) void refreshToday().catch((e) => showError(String(e)));
+}
+
 async function start(): Promise<void> {
   $("switch-form").addEventListener("submit", (event) => void onSubmit(event));
+  setUpToday();
+  window.addEventListener("hashchange", route);
+  route();
   await onStatus((status) => {
     render(status);
     void refresh();
+    if (location.hash.startsWith("#today")) void refreshToday();
   });
   await refresh();
   window.setInterval(() => current && render(current), 30_000);

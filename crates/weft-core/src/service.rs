@@ -333,6 +333,19 @@ impl Weft {
         self.lock().store.remember(key, value)
     }
 
+    /// The summary of a local day (`None`: today), or of the week ending with it.
+    pub fn summary(&self, date: Option<&str>, week: bool) -> Result<Vec<weft_proto::DaySummary>> {
+        let today = chrono::Local::now().date_naive();
+        let date = match date {
+            None => today,
+            Some(text) => crate::summary::parse_date(text, today).map_err(Error::Invalid)?,
+        };
+        let now = self.clock.now();
+        let fragment = chrono::Duration::minutes(crate::summary::DEFAULT_FRAGMENT_MINUTES);
+        let inner = self.lock();
+        crate::summary::from_store(&inner.store, date, week, &chrono::Local, now, fragment)
+    }
+
     /// Held notifications, then the most recent others.
     pub fn inbox(&self) -> Result<Vec<InboxItem>> {
         self.lock().store.inbox(INBOX_RECENT)
@@ -397,31 +410,18 @@ impl Weft {
                     Err(e) => error_response(&e),
                 }
             }
-            Request::Summary { date, week } => {
-                let today = chrono::Local::now().date_naive();
-                let date = match date
-                    .as_deref()
-                    .map(|d| crate::summary::parse_date(d, today))
-                {
-                    None => today,
-                    Some(Ok(date)) => date,
-                    Some(Err(message)) => return Response::error(ErrorKind::Invalid, message),
-                };
-                let now = self.clock.now();
-                let fragment = chrono::Duration::minutes(crate::summary::DEFAULT_FRAGMENT_MINUTES);
-                let inner = self.lock();
-                match crate::summary::from_store(
-                    &inner.store,
-                    date,
-                    week,
-                    &chrono::Local,
-                    now,
-                    fragment,
-                ) {
-                    Ok(days) => Response::Summary(days),
-                    Err(e) => error_response(&e),
-                }
-            }
+            Request::Summary { date, week } => match self.summary(date.as_deref(), week) {
+                Ok(days) => Response::Summary(days),
+                Err(e) => error_response(&e),
+            },
+            Request::Markdown { date } => match self.summary(date.as_deref(), false) {
+                Ok(days) => Response::Text(
+                    days.iter()
+                        .map(|d| crate::summary::markdown(d, &chrono::Local))
+                        .collect(),
+                ),
+                Err(e) => error_response(&e),
+            },
             Request::Inbox => match self.inbox() {
                 Ok(items) => Response::Inbox(items),
                 Err(e) => error_response(&e),

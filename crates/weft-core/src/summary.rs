@@ -12,7 +12,7 @@ use crate::machine::{Switch, INITIAL_STATE};
 use crate::store::AppEvent;
 use crate::time::rfc3339;
 use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeZone, Utc};
-use weft_proto::{DaySummary, FocusBlock, State};
+use weft_proto::{DaySummary, FocusBlock, Segment, State};
 
 /// Focus blocks shorter than this count as fragmented, unless configured otherwise.
 pub const DEFAULT_FRAGMENT_MINUTES: i64 = 15;
@@ -130,7 +130,30 @@ fn summarize(
         held: history.held.iter().filter(|t| in_day(t)).count() as u32,
         digests: history.digests.iter().filter(|t| in_day(t)).count() as u32,
         break_throughs: history.break_throughs.iter().filter(|t| in_day(t)).count() as u32,
+        timeline: timeline(&pieces, start, counted_end),
     }
+}
+
+/// The pieces with the untracked gaps between them, covering `[start, end)`.
+fn timeline(pieces: &[Piece], start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut at = start;
+    let mut push = |state: Option<State>, from: DateTime<Utc>, to: DateTime<Utc>| {
+        if to > from {
+            out.push(Segment {
+                state,
+                start: rfc3339(from),
+                end: rfc3339(to),
+            });
+        }
+    };
+    for piece in pieces {
+        push(None, at, piece.start);
+        push(Some(piece.state), piece.start, piece.end);
+        at = piece.end;
+    }
+    push(None, at, end);
+    out
 }
 
 /// When Weft was running: `[start, end)` per run.

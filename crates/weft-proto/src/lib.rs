@@ -239,6 +239,7 @@ pub enum InboxState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InboxItem {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     /// When it arrived (RFC 3339, UTC).
     pub received: String,
@@ -253,6 +254,7 @@ pub struct InboxItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NotifyOutcome {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub disposition: Disposition,
     /// True when the body was cut to [`MAX_BODY_CHARS`].
@@ -267,12 +269,24 @@ pub struct FocusBlock {
     pub start: String,
     /// RFC 3339, UTC; clipped to the day, or "now" for an open block.
     pub end: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seconds: i64,
     pub intent: Option<String>,
     /// The stash note written when the block ended.
     pub stash: Option<String>,
     /// The block is still running.
     pub open: bool,
+}
+
+/// A stretch of the day in one state, or untracked (`state` null): the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Segment {
+    pub state: Option<State>,
+    /// RFC 3339, UTC.
+    pub start: String,
+    /// RFC 3339, UTC.
+    pub end: String,
 }
 
 /// What one local day held. The field names are a stable interface (`weft summary --format
@@ -282,13 +296,17 @@ pub struct FocusBlock {
 pub struct DaySummary {
     /// The local date, YYYY-MM-DD.
     pub date: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub focus_seconds: i64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub coordination_seconds: i64,
     /// Time of the day (up to now) when Weft was not running.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub untracked_seconds: i64,
     /// Switches made during the day.
     pub switches: u32,
     pub focus_blocks: Vec<FocusBlock>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub longest_focus_seconds: i64,
     /// Finished focus blocks shorter than the fragment threshold.
     pub fragmented_blocks: u32,
@@ -298,6 +316,8 @@ pub struct DaySummary {
     pub digests: u32,
     /// Critical notifications that broke through focus.
     pub break_throughs: u32,
+    /// The day from its start to its end (or now), tracked stretches and the gaps between.
+    pub timeline: Vec<Segment>,
 }
 
 /// Which state a switch request asks for.
@@ -342,6 +362,13 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(feature = "ts", ts(optional))]
         since: Option<String>,
+    },
+    /// A day as Markdown, to paste into a stand-up.
+    Markdown {
+        /// YYYY-MM-DD; today when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        date: Option<String>,
     },
     /// Open (or raise) the Weft window.
     OpenWindow,
@@ -468,6 +495,8 @@ pub enum Response {
     Inbox(Vec<InboxItem>),
     /// One day, or seven (oldest first).
     Summary(Vec<DaySummary>),
+    /// Text for people, e.g. a day as Markdown.
+    Text(String),
     /// The request was carried out and has nothing to report.
     Done,
     Error(ErrorReport),

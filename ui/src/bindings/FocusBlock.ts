@@ -11,7 +11,7 @@ start: string,
 /**
  * RFC 3339, UTC; clipped to the day, or "now" for an open block.
  */
-end: string, seconds: bigint, intent: string | null, 
+end: string, seconds: number, intent: string | null, 
 /**
  * The stash note written when the block ended.
  */

@@ -5,7 +5,7 @@ import type { Urgency } from "./Urgency";
 /**
  * One notification as the Inbox lists it.
  */
-export type InboxItem = { id: bigint, 
+export type InboxItem = { id: number, 
 /**
  * When it arrived (RFC 3339, UTC).
  */

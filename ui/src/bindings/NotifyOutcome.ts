@@ -4,7 +4,7 @@ import type { Disposition } from "./Disposition";
 /**
  * What Weft did with a `notify` request.
  */
-export type NotifyOutcome = { id: bigint, disposition: Disposition, 
+export type NotifyOutcome = { id: number, disposition: Disposition, 
 /**
  * True when the body was cut to [`MAX_BODY_CHARS`].
  */

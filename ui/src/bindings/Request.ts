@@ -22,7 +22,11 @@ stash?: string, } | { "cmd": "log",
 /**
  * Only switches at or after this RFC 3339 time.
  */
-since?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" } | { "cmd": "notify", title: string, body?: string, urgency: Urgency, from?: string, } | { "cmd": "inbox" } | { "cmd": "summary", 
+since?: string, } | { "cmd": "markdown", 
+/**
+ * YYYY-MM-DD; today when absent.
+ */
+date?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" } | { "cmd": "notify", title: string, body?: string, urgency: Urgency, from?: string, } | { "cmd": "inbox" } | { "cmd": "summary", 
 /**
  * YYYY-MM-DD; today when absent.
  */

@@ -10,4 +10,4 @@ import type { SwitchOutcome } from "./SwitchOutcome";
 /**
  * The app's answer to one request.
  */
-export type Response = { "kind": "status", "data": Status } | { "kind": "switched", "data": SwitchOutcome } | { "kind": "log", "data": Array<SwitchEntry> } | { "kind": "notified", "data": NotifyOutcome } | { "kind": "inbox", "data": Array<InboxItem> } | { "kind": "summary", "data": Array<DaySummary> } | { "kind": "done" } | { "kind": "error", "data": ErrorReport };
+export type Response = { "kind": "status", "data": Status } | { "kind": "switched", "data": SwitchOutcome } | { "kind": "log", "data": Array<SwitchEntry> } | { "kind": "notified", "data": NotifyOutcome } | { "kind": "inbox", "data": Array<InboxItem> } | { "kind": "summary", "data": Array<DaySummary> } | { "kind": "text", "data": string } | { "kind": "done" } | { "kind": "error", "data": ErrorReport };

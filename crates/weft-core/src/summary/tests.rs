@@ -222,6 +222,13 @@ fn an_open_block_counts_up_to_now_and_is_not_fragmented() {
     assert_eq!(d.untracked_seconds, minutes(13 * 60), "only up to now");
     assert!(d.focus_blocks[0].open);
     assert_eq!(d.fragmented_blocks, 0);
+    let states: Vec<Option<State>> = d.timeline.iter().map(|s| s.state).collect();
+    assert_eq!(
+        states,
+        [None, Some(State::Coordination), Some(State::Focus)]
+    );
+    assert_eq!(d.timeline[0].start, "2026-11-24T00:00:00.000Z");
+    assert_eq!(d.timeline[2].end, "2026-11-24T15:00:00.000Z", "up to now");
     let later = day(
         &log.history,
         date(2026, 11, 25),
