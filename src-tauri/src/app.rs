@@ -25,6 +25,8 @@ pub struct Options {
     pub open_window: bool,
     /// Run as the window process (`--window`) instead of the tray app.
     pub window_only: bool,
+    /// The view the window process opens on (`--view today`).
+    pub view: Option<String>,
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {
@@ -73,7 +75,19 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             // The shell first, so no switch between reading the status and showing the tray
             // goes unrendered; the tray renders once more after it is managed.
             let ticker = tray::spawn_ticker(handle.clone(), Arc::downgrade(&weft));
-            let (deliveries, quiet_slot) = crate::delivery::start(&weft);
+            let opener = handle.clone();
+            let open_view = Arc::new(move |view: &str| {
+                let windows = opener.state::<WindowProcess>();
+                let opened = if view == "today" {
+                    windows.open_today()
+                } else {
+                    windows.open()
+                };
+                if let Err(e) = opened {
+                    log::error!("{e}");
+                }
+            });
+            let (deliveries, quiet_slot) = crate::delivery::start(&weft, open_view);
             // Quiet runs even when off: it restores what a crashed run left silenced.
             let shown = notices.clone();
             let tray_handle = handle.clone();
@@ -123,6 +137,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             notices.file_pending(&weft);
             crate::release::spawn(Arc::downgrade(&weft), loaded.config.release_at.clone());
             crate::planned::spawn(&weft, loaded.config.planned_end);
+            crate::end_of_day::spawn(Arc::downgrade(&weft), loaded.config.end_of_day);
             if options.open_window {
                 if let Err(e) = handle.state::<WindowProcess>().open() {
                     log::error!("{e}");

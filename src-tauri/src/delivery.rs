@@ -26,14 +26,18 @@ pub const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(24);
 /// The quiet worker, once it runs: lifted around popups that must show during focus.
 pub type QuietSlot = Arc<OnceLock<Quiet>>;
 
+/// Opens a window view ("today") when a popup that names one is clicked.
+pub type OpenView = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Starts the worker and wakes it once, for popups owed from an earlier run. A message on the
 /// returned sender says "popups are owed".
-pub fn start(weft: &Arc<Weft>) -> (Sender<()>, QuietSlot) {
+pub fn start(weft: &Arc<Weft>, open_view: OpenView) -> (Sender<()>, QuietSlot) {
     let (tx, rx) = mpsc::channel();
     let quiet: QuietSlot = Arc::new(OnceLock::new());
     let worker = Worker {
         weft: Arc::downgrade(weft),
         quiet: quiet.clone(),
+        open_view,
         retry_at: HashMap::new(),
         in_flight: None,
     };
@@ -56,6 +60,7 @@ struct InFlight {
 struct Worker {
     weft: Weak<Weft>,
     quiet: QuietSlot,
+    open_view: OpenView,
     retry_at: HashMap<PopupKey, Instant>,
     in_flight: Option<InFlight>,
 }
@@ -169,7 +174,7 @@ impl Worker {
         if let Some(quiet) = quiet {
             quiet.lift();
         }
-        let shown = show_bounded(popup);
+        let shown = show_bounded(popup, &self.open_view);
         if let Some(quiet) = quiet {
             quiet.relift();
         }
@@ -183,10 +188,12 @@ struct Failure {
     pending: Option<Receiver<Result<(), String>>>,
 }
 
-fn show_bounded(popup: &Popup) -> Result<(), Failure> {
+fn show_bounded(popup: &Popup, open_view: &OpenView) -> Result<(), Failure> {
     let (tx, rx) = mpsc::sync_channel(1);
     let summary = popup.summary.clone();
     let body = popup.body.clone();
+    let opens = popup.opens.clone();
+    let open_view = open_view.clone();
     let urgency = match popup.urgency {
         Urgency::Low => notify_rust::Urgency::Low,
         Urgency::Normal => notify_rust::Urgency::Normal,
@@ -195,15 +202,31 @@ fn show_bounded(popup: &Popup) -> Result<(), Failure> {
     let spawned = std::thread::Builder::new()
         .name("weft-notify".into())
         .spawn(move || {
-            let shown = notify_rust::Notification::new()
+            let mut notification = notify_rust::Notification::new();
+            notification
                 .appname("Weft")
                 .summary(&summary)
                 .body(&body)
-                .urgency(urgency)
-                .show()
-                .map(drop)
-                .map_err(|e| e.to_string());
-            let _ = tx.send(shown);
+                .urgency(urgency);
+            if opens.is_some() {
+                notification.action("default", "Open");
+            }
+            match notification.show() {
+                Ok(handle) => {
+                    let _ = tx.send(Ok(()));
+                    // A popup that opens a view waits (on this thread) for its click.
+                    if let Some(view) = opens {
+                        handle.wait_for_action(|action| {
+                            if action == "default" {
+                                open_view(&view);
+                            }
+                        });
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                }
+            }
         });
     if let Err(e) = spawned {
         return Err(Failure {

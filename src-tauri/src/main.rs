@@ -8,6 +8,7 @@ mod app;
 mod commands;
 mod delivery;
 mod display;
+mod end_of_day;
 mod hotkey;
 mod notices;
 mod planned;
@@ -25,11 +26,12 @@ use std::process::ExitCode;
 const HELP: &str = "\
 weft-app: Weft lives in the tray and switches between focus and coordination.
 
-Usage: weft-app [--open | --window]
+Usage: weft-app [--open | --window [--view today]]
 
 Options:
   --open       open the Weft window as soon as the app starts
   --window     run only the window, for an already running Weft (the tray starts it so)
+  --view today with --window: open on the Today view
   -h, --help   print this help
   -V, --version
                print the version
@@ -47,8 +49,16 @@ fn main() -> ExitCode {
     .init();
 
     let mut options = app::Options::default();
-    for arg in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--view" => match args.next().as_deref() {
+                Some("today") => options.view = Some("today".into()),
+                other => {
+                    eprintln!("weft-app: --view takes \"today\", not {other:?}");
+                    return ExitCode::from(2);
+                }
+            },
             "--open" => options.open_window = true,
             "--window" => options.window_only = true,
             "-h" | "--help" => {
@@ -67,7 +77,7 @@ fn main() -> ExitCode {
     }
 
     let result = if options.window_only {
-        ui::run()
+        ui::run(options.view)
     } else {
         app::run(options)
     };

@@ -55,6 +55,7 @@ impl Notices {
                 body: Some(&text),
                 urgency: Urgency::Normal,
                 from: None,
+                opens: None,
             };
             if let Err(e) = weft.notify(&incoming) {
                 log::error!("could not file a notice ({e}): {text}");

@@ -22,6 +22,7 @@ const HELD: &str = "held";
 /// Planned focus lengths offered in coordination, in minutes.
 const PLANS: [u32; 3] = [25, 50, 90];
 const OPEN: &str = "open";
+const TODAY: &str = "today";
 const QUIT: &str = "quit";
 /// Notices are long sentences; the menu shows their start.
 const NOTICE_CHARS: usize = 90;
@@ -127,6 +128,7 @@ fn menu(
 ) -> tauri::Result<Menu<Wry>> {
     let notices = &extras.notices;
     let open = MenuItem::with_id(app, OPEN, "Open Weft", true, None::<&str>)?;
+    let today = MenuItem::with_id(app, TODAY, "Today", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let mut notice_items = Vec::new();
@@ -159,6 +161,7 @@ fn menu(
     }
     items.push(switch);
     items.extend(plan_items.iter().map(|i| i as &dyn IsMenuItem<Wry>));
+    items.push(&today);
     items.push(&open);
     if !notice_items.is_empty() {
         items.push(&notice_separator);
@@ -223,6 +226,11 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             let weft = app.state::<Arc<Weft>>();
             if let Err(e) = weft.switch(target, Source::Tray, None) {
                 log::error!("tray switch failed: {e}");
+            }
+        }
+        TODAY => {
+            if let Err(e) = app.state::<WindowProcess>().open_today() {
+                log::error!("{e}");
             }
         }
         OPEN | HELD => {

@@ -12,7 +12,7 @@ use weft_core::control;
 use weft_core::paths::Paths;
 use weft_proto::Event;
 
-pub fn run() -> anyhow::Result<()> {
+pub fn run(view: Option<String>) -> anyhow::Result<()> {
     crate::display::ensure_available()?;
     let paths = Paths::from_env()?;
     let socket = paths.socket();
@@ -22,7 +22,7 @@ pub fn run() -> anyhow::Result<()> {
         .invoke_handler(tauri::generate_handler![commands::control])
         .manage(Socket(socket))
         .setup(move |app| {
-            window::open(app.handle())?;
+            window::open(app.handle(), view.as_deref())?;
             let handle = app.handle().clone();
             std::thread::Builder::new()
                 .name("weft-window-events".into())
@@ -44,10 +44,11 @@ fn follow(app: &AppHandle, events: impl Iterator<Item = weft_core::Result<Event>
                     log::warn!("could not update the window: {e}");
                 }
             }
-            Ok(Event::Raise) => {
+            Ok(event @ (Event::Raise | Event::Today)) => {
+                let view = (event == Event::Today).then_some("today");
                 let handle = app.clone();
                 let _ = app.run_on_main_thread(move || {
-                    if let Err(e) = window::open(&handle) {
+                    if let Err(e) = window::open(&handle, view) {
                         log::warn!("could not raise the window: {e}");
                     }
                 });

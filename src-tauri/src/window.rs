@@ -4,14 +4,21 @@ use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
-/// Opens the window, or raises it if it is open already.
-pub fn open(app: &AppHandle) -> tauri::Result<()> {
+/// Opens the window, or raises it if it is open already; `view` ("today") picks what it shows.
+pub fn open(app: &AppHandle, view: Option<&str>) -> tauri::Result<()> {
     if let Some(window) = app.get_webview_window(MAIN) {
+        if view == Some("today") {
+            window.eval("location.hash = '#today'")?;
+        }
         window.unminimize()?;
         window.show()?;
         return window.set_focus();
     }
-    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+    let page = match view {
+        Some("today") => "index.html#today",
+        _ => "index.html",
+    };
+    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
         .title("Weft")
         .inner_size(400.0, 600.0)
         .min_inner_size(320.0, 380.0)

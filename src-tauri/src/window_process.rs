@@ -24,17 +24,34 @@ impl WindowProcess {
 
     /// Opens the window: raises it if its process runs, otherwise starts one.
     pub fn open(&self) -> Result<(), String> {
+        self.show(None)
+    }
+
+    /// Opens the window on Today.
+    pub fn open_today(&self) -> Result<(), String> {
+        self.show(Some("today"))
+    }
+
+    fn show(&self, view: Option<&str>) -> Result<(), String> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.is_some() {
             if let Some(weft) = self.weft.upgrade() {
-                weft.broadcast(&Event::Raise);
+                weft.broadcast(if view.is_some() {
+                    &Event::Today
+                } else {
+                    &Event::Raise
+                });
             }
             return Ok(());
         }
         let exe = std::env::current_exe()
             .map_err(|e| format!("cannot find weft-app to start the window: {e}"))?;
-        let mut child = Command::new(&exe)
-            .arg("--window")
+        let mut command = Command::new(&exe);
+        command.arg("--window");
+        if let Some(view) = view {
+            command.args(["--view", view]);
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| format!("cannot start the window process {}: {e}", exe.display()))?;
         let pid = child.id();

@@ -100,6 +100,7 @@ fn tray_menu_switches_logs_and_changes_the_icon() -> anyhow::Result<()> {
             "Focus for 25 min",
             "Focus for 50 min",
             "Focus for 90 min",
+            "Today",
             "Open Weft",
             "Quit"
         ],
@@ -675,5 +676,24 @@ fn the_today_view_shows_a_seeded_day() -> anyhow::Result<()> {
         session.execute("return document.querySelectorAll('#timeline rect.focus').length")?;
     assert_eq!(segments, 1);
     session.screenshot(&weft_e2e::artifacts_dir().join("today.png"))?;
+    Ok(())
+}
+
+#[test]
+fn the_tray_opens_today() -> anyhow::Result<()> {
+    let _serial = serial();
+    let panel = Panel::start()?;
+    let app = App::start(&panel.desktop, &[])?;
+    let tray = panel.tray(&app)?;
+    app.wait_until_serving(START)?;
+    tray.click("Today")?;
+    let cmdline = wait_for("the window process on Today", START, || {
+        app.process_tree().into_iter().find_map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            cmdline.contains("--window").then_some(cmdline)
+        })
+    })?;
+    assert!(cmdline.contains("--view today"), "{cmdline}");
     Ok(())
 }

@@ -27,6 +27,8 @@ pub struct Config {
     pub quiet_desktop: bool,
     /// What happens when a planned focus block ends.
     pub planned_end: PlannedEnd,
+    /// The local time of the end-of-day notice; `None` when it is off.
+    pub end_of_day: Option<chrono::NaiveTime>,
 }
 
 /// What happens when a planned focus block (`weft focus --for 50m`) ends.
@@ -45,6 +47,7 @@ impl Default for Config {
             release_at: Vec::new(),
             quiet_desktop: true,
             planned_end: PlannedEnd::Switch,
+            end_of_day: chrono::NaiveTime::from_hms_opt(17, 30, 0),
         }
     }
 }
@@ -132,6 +135,18 @@ pub fn parse(text: &str, origin: &str) -> Loaded {
                     "{origin}: quiet_desktop must be true or false; using true"
                 )),
             },
+            "end_of_day" => match value.as_str().map(str::trim) {
+                Some(off) if off.eq_ignore_ascii_case("off") => loaded.config.end_of_day = None,
+                Some(text) => match chrono::NaiveTime::parse_from_str(text, "%H:%M") {
+                    Ok(time) => loaded.config.end_of_day = Some(time),
+                    Err(_) => loaded.problems.push(format!(
+                        "{origin}: end_of_day must be a time such as \"17:30\" or \"off\", not {text:?}; using 17:30"
+                    )),
+                },
+                None => loaded.problems.push(format!(
+                    "{origin}: end_of_day must be a time such as \"17:30\" or \"off\"; using 17:30"
+                )),
+            },
             "planned_end" => match value.as_str() {
                 Some("switch") => loaded.config.planned_end = PlannedEnd::Switch,
                 Some("remind") => loaded.config.planned_end = PlannedEnd::Remind,
@@ -213,6 +228,12 @@ mod tests {
             PlannedEnd::Remind
         );
         assert!(!parse("planned_end = \"explode\"", "c").problems.is_empty());
+        assert_eq!(parse("end_of_day = \"off\"", "c").config.end_of_day, None);
+        assert_eq!(
+            parse("end_of_day = \"18:15\"", "c").config.end_of_day,
+            chrono::NaiveTime::from_hms_opt(18, 15, 0)
+        );
+        assert!(!parse("end_of_day = \"6pm\"", "c").problems.is_empty());
 
         let bad = parse(
             "release_at = [\"noon\"]\nquiet_desktop = \"yes\"",

@@ -47,6 +47,8 @@ pub struct Incoming<'a> {
     pub body: Option<&'a str>,
     pub urgency: Urgency,
     pub from: Option<&'a str>,
+    /// The window view a click on it opens (`"today"`).
+    pub opens: Option<&'a str>,
 }
 
 /// The running Weft: the state machine and its log, behind one lock.
@@ -87,6 +89,7 @@ impl Inner {
                 from: None,
                 disposition: Disposition::Delivered,
                 shows_in_focus: true,
+                opens: None,
             })
             .map(drop)
     }
@@ -260,6 +263,7 @@ impl Weft {
             from: prepared.from.as_deref(),
             disposition,
             shows_in_focus: false,
+            opens: incoming.opens,
         })?;
         if disposition == Disposition::Held {
             inner.held += 1;
@@ -404,6 +408,7 @@ impl Weft {
                     body: body.as_deref(),
                     urgency,
                     from: from.as_deref(),
+                    opens: None,
                 };
                 match self.notify(&incoming) {
                     Ok(outcome) => Response::Notified(outcome),

@@ -380,6 +380,23 @@ where
     out
 }
 
+/// The day in one line, for the end-of-day notice: "Focus 3 h 20 min in 4 blocks (longest
+/// 1 h 10 min) · coordination 2 h 05 min · 12 switches · 1 break-through".
+pub fn headline(day: &DaySummary) -> String {
+    format!(
+        "Focus {} in {} block{} (longest {}) · coordination {} · {} switch{} · {} break-through{}",
+        duration_label(day.focus_seconds),
+        day.focus_blocks.len(),
+        if day.focus_blocks.len() == 1 { "" } else { "s" },
+        duration_label(day.longest_focus_seconds),
+        duration_label(day.coordination_seconds),
+        day.switches,
+        if day.switches == 1 { "" } else { "es" },
+        day.break_throughs,
+        if day.break_throughs == 1 { "" } else { "s" },
+    )
+}
+
 /// The header of [`csv_row`].
 pub const CSV_HEADER: &str = "date,focus_seconds,coordination_seconds,untracked_seconds,switches,focus_blocks,longest_focus_seconds,fragmented_blocks,held,digests,break_throughs";
 

@@ -411,6 +411,8 @@ pub enum Event {
     Status(Status),
     /// The window should come to the front (someone asked to open it while it is open).
     Raise,
+    /// The window should come to the front showing Today.
+    Today,
     /// The window should close.
     Close,
 }

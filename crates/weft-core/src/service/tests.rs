@@ -204,6 +204,7 @@ fn note<'a>(title: &'a str, urgency: Urgency, from: Option<&'a str>) -> Incoming
         body: None,
         urgency,
         from,
+        opens: None,
     }
 }
 
@@ -330,6 +331,7 @@ fn restarting_in_coordination_releases_what_a_crash_left_held() -> TestResult {
             from: None,
             disposition: Disposition::Held,
             shows_in_focus: false,
+            opens: None,
         })?;
     }
     let weft = Weft::start(Store::open(&path)?, clock)?;

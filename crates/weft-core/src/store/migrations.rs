@@ -62,11 +62,13 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
-    // 4: a stash note on the switch that left focus, the planned end of a focus block, and
-    //    Weft's own notes that show during focus (the stash shown again when focus resumes).
+    // 4: a stash note on the switch that left focus, the planned end of a focus block,
+    //    Weft's own notes that show during focus (the stash shown again when focus resumes),
+    //    and the view a notification opens when clicked (the end-of-day notice opens Today).
     "ALTER TABLE switches ADD COLUMN stash TEXT;
      ALTER TABLE switches ADD COLUMN planned_until_ms INTEGER;
      ALTER TABLE notifications ADD COLUMN shows_in_focus INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE notifications ADD COLUMN opens TEXT;
      CREATE INDEX notifications_received ON notifications (received_ms);
      CREATE INDEX digests_at ON digests (at_ms);",
 ];

@@ -19,6 +19,8 @@ pub struct NewNotification<'a> {
     pub disposition: Disposition,
     /// Weft's own note that must show even on a silenced desktop (not an interruption).
     pub shows_in_focus: bool,
+    /// The window view a click on it opens (`"today"`).
+    pub opens: Option<&'a str>,
 }
 
 /// What a digest is for, and why it was made.
@@ -52,6 +54,8 @@ pub struct Popup {
     /// It must show during focus (a break-through, or a digest at a release time), so a
     /// silenced desktop is lifted for it.
     pub breaks_focus: bool,
+    /// The window view a click on it opens.
+    pub opens: Option<String>,
 }
 
 /// Which row a popup comes from.
@@ -90,8 +94,8 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO notifications
-                     (received_ms, title, body, urgency, sender, state, owed, shows_in_focus)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     (received_ms, title, body, urgency, sender, state, owed, shows_in_focus, opens)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     to_ms(n.received),
                     n.title,
@@ -101,6 +105,7 @@ impl Store {
                     n.disposition.as_str(),
                     owed,
                     n.shows_in_focus,
+                    n.opens,
                 ],
             )
             .map_err(|e| classify(&self.path, e))?;
@@ -185,11 +190,11 @@ impl Store {
                 "SELECT 'n', id,
                         CASE WHEN sender IS NULL THEN title ELSE sender || ': ' || title END,
                         body, urgency, attempts, received_ms,
-                        state = 'break_through' OR shows_in_focus = 1
+                        state = 'break_through' OR shows_in_focus = 1, opens
                  FROM notifications WHERE owed = 1
                  UNION ALL
                  SELECT 'd', id, summary, body, 'normal', attempts, at_ms,
-                        reason = 'release_time'
+                        reason = 'release_time', NULL
                  FROM digests WHERE owed = 1
                  ORDER BY 7, 2",
             )
@@ -210,6 +215,7 @@ impl Store {
                     attempts: r.get(5)?,
                     created: from_ms(r.get(6)?),
                     breaks_focus: r.get(7)?,
+                    opens: r.get(8)?,
                 })
             })
             .map_err(fail)?;

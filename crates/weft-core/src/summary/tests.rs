@@ -122,6 +122,10 @@ fn an_ordinary_day() {
          - 10:05–10:12 (7 min): review\n"
     );
     assert_eq!(csv_row(&d), "2026-11-24,3420,25380,57600,4,2,3000,1,2,1,1");
+    assert_eq!(
+        headline(&d),
+        "Focus 57 min in 2 blocks (longest 50 min) · coordination 7 h 03 min · 4 switches · 1 break-through"
+    );
     let json = serde_json::to_value(&d).unwrap();
     for field in [
         "date",
