@@ -20,7 +20,7 @@ pub const DEFAULT_FRAGMENT_MINUTES: i64 = 15;
 /// The part of the log a summary reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
-    /// Switches in the order they were made, from the last one before the period on.
+    /// Switches in time order, from the last one before the period on.
     pub switches: Vec<Switch>,
     /// The app's starts and stops in order, from the last one before the period on.
     pub events: Vec<(DateTime<Utc>, AppEvent)>,
@@ -167,12 +167,12 @@ fn runs(history: &History, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<U
             .unwrap_or_default();
     }
     let last_sign = |from: DateTime<Utc>, until: DateTime<Utc>| {
-        history
-            .switches
-            .iter()
+        let before = history.switches.partition_point(|s| s.at < until);
+        before
+            .checked_sub(1)
+            .and_then(|i| history.switches.get(i))
             .map(|s| s.at)
-            .filter(|t| *t >= from && *t < until)
-            .max()
+            .filter(|t| *t >= from)
             .unwrap_or(from)
     };
     let mut runs = Vec::new();
@@ -198,13 +198,13 @@ fn runs(history: &History, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<U
     runs
 }
 
-/// The state just after `at` (the last switch at or before it decides).
+/// The state just after `at` (the last switch at or before it decides). `switches` are in
+/// time order, so this is a binary search.
 fn state_at(history: &History, at: DateTime<Utc>) -> State {
-    history
-        .switches
-        .iter()
-        .filter(|s| s.at <= at)
-        .max_by_key(|s| s.at)
+    let after = history.switches.partition_point(|s| s.at <= at);
+    after
+        .checked_sub(1)
+        .and_then(|i| history.switches.get(i))
         .map(|s| s.to)
         .unwrap_or(INITIAL_STATE)
 }
@@ -222,23 +222,25 @@ fn pieces(
         if a >= b {
             continue;
         }
-        let mut cuts: Vec<DateTime<Utc>> = history
-            .switches
-            .iter()
-            .map(|s| s.at)
-            .filter(|t| *t > a && *t < b)
-            .collect();
-        cuts.sort();
-        cuts.dedup();
+        let mut state = state_at(history, a);
         let mut at = a;
-        for cut in cuts.into_iter().chain(std::iter::once(b)) {
-            pieces.push(Piece {
-                state: state_at(history, at),
-                start: at,
-                end: cut,
-            });
-            at = cut;
+        let first = history.switches.partition_point(|s| s.at <= a);
+        for switch in history.switches[first..].iter().take_while(|s| s.at < b) {
+            if switch.at > at {
+                pieces.push(Piece {
+                    state,
+                    start: at,
+                    end: switch.at,
+                });
+                at = switch.at;
+            }
+            state = switch.to;
         }
+        pieces.push(Piece {
+            state,
+            start: at,
+            end: b,
+        });
     }
     pieces
 }
@@ -254,15 +256,16 @@ fn focus_blocks(history: &History, pieces: &[Piece], now: DateTime<Utc>) -> Vec<
     blocks
         .into_iter()
         .map(|(start, end)| {
-            let began = history
-                .switches
+            let upto = history.switches.partition_point(|s| s.at <= start);
+            let began = history.switches[..upto]
                 .iter()
-                .filter(|s| s.at <= start && s.to == State::Focus)
-                .max_by_key(|s| s.at);
-            let ended = history
-                .switches
+                .rev()
+                .find(|s| s.to == State::Focus);
+            let from = history.switches.partition_point(|s| s.at < end);
+            let ended = history.switches[from..]
                 .iter()
-                .find(|s| s.at == end && s.from == State::Focus);
+                .take_while(|s| s.at == end)
+                .find(|s| s.from == State::Focus);
             FocusBlock {
                 start: rfc3339(start),
                 end: rfc3339(end),

@@ -179,6 +179,36 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Appends many switches in one transaction (imports, seeding, benchmarks).
+    pub fn record_switches(&mut self, switches: &[Switch]) -> Result<()> {
+        let path = self.path.clone();
+        let fail = |e| classify(&path, e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO switches
+                         (at_ms, from_state, to_state, source, intent, stash, planned_until_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(fail)?;
+            for s in switches {
+                insert
+                    .execute(params![
+                        to_ms(s.at),
+                        s.from.as_str(),
+                        s.to.as_str(),
+                        s.source.as_str(),
+                        s.intent,
+                        s.stash,
+                        s.planned_until.map(to_ms),
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
     /// The most recent switch, if any.
     pub fn last_switch(&self) -> Result<Option<Switch>> {
         self.conn
