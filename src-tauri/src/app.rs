@@ -66,10 +66,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     })?;
     control::serve(listener, weft.clone()).context("cannot start the control socket thread")?;
 
+    log::debug!("core ready after {} ms", crate::since_start_ms());
     let app = tauri::Builder::default()
         .manage(weft.clone())
         .manage(WindowProcess::new(Arc::downgrade(&weft)))
         .setup(move |app| {
+            log::debug!("event loop up after {} ms", crate::since_start_ms());
             let handle = app.handle().clone();
             termination.exit_app_on_signal(handle.clone());
             // The shell first, so no switch between reading the status and showing the tray
@@ -88,6 +90,34 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 }
             });
             let (deliveries, quiet_slot) = crate::delivery::start(&weft, open_view);
+            weft.attach_shell(Arc::new(AppShell::new(
+                handle.clone(),
+                ticker,
+                deliveries.clone(),
+            )));
+            // The tray before anything else visible: it is what a person sees, and the
+            // start-up figure we measure.
+            let shown = weft.status();
+            match tray::Tray::build(&handle, &shown, &notices.lines()) {
+                Ok(tray) => {
+                    log::debug!("tray built after {} ms", crate::since_start_ms());
+                    app.manage(tray);
+                    // A switch while the tray was being built: show it.
+                    let now = weft.status();
+                    if now != shown {
+                        if let Err(e) = app.state::<tray::Tray>().render(&now) {
+                            log::warn!("could not update the tray: {e}");
+                        }
+                    }
+                }
+                Err(e) => {
+                    let message = format!("cannot show the tray icon: {e}");
+                    log::error!("{message}");
+                    crate::notices::fatal(&message);
+                    handle.exit(1);
+                    return Ok(());
+                }
+            }
             // Quiet runs even when off: it restores what a crashed run left silenced.
             let shown = notices.clone();
             let tray_handle = handle.clone();
@@ -109,26 +139,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             );
             let _ = quiet_slot.set(quiet.clone());
             app.manage(quiet);
-            weft.attach_shell(Arc::new(AppShell::new(handle.clone(), ticker, deliveries)));
-            // A switch made before the shell was attached reached no Quiet: catch up.
+            // A switch made before the quiet worker was managed reached none: catch up.
             app.state::<Quiet>().follow(weft.status().state);
-            // The tray before anything else visible: it is what a person sees, and the
-            // start-up figure we measure.
-            match tray::Tray::build(&handle, &weft.status(), &notices.lines()) {
-                Ok(tray) => {
-                    app.manage(tray);
-                    if let Err(e) = app.state::<tray::Tray>().render(&weft.status()) {
-                        log::warn!("could not update the tray: {e}");
-                    }
-                }
-                Err(e) => {
-                    let message = format!("cannot show the tray icon: {e}");
-                    log::error!("{message}");
-                    crate::notices::fatal(&message);
-                    handle.exit(1);
-                    return Ok(());
-                }
-            }
             if let Some(problem) = hotkey::register(&handle, &loaded.config.hotkey, weft.clone()) {
                 log::warn!("{problem}");
                 notices.add(&problem);

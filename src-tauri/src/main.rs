@@ -40,7 +40,16 @@ Files: $XDG_CONFIG_HOME/weft/config.toml (settings), $XDG_DATA_HOME/weft/weft.db
 $XDG_RUNTIME_DIR/weft/weft.sock (the control socket used by the `weft` CLI).
 Log verbosity: RUST_LOG=debug weft-app";
 
+/// When the process started, for the start-up timings in the debug log.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Milliseconds since the process started.
+pub fn since_start_ms() -> u128 {
+    STARTED.get().map(|t| t.elapsed().as_millis()).unwrap_or(0)
+}
+
 fn main() -> ExitCode {
+    let _ = STARTED.set(std::time::Instant::now());
     keep_gtk_off_opengl();
     env_logger::Builder::from_env(
         env_logger::Env::default().default_filter_or("warn,weft_app=info,weft_core=info"),

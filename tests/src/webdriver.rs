@@ -158,6 +158,13 @@ impl Session {
         Ok(())
     }
 
+    /// Types `text` into the element matching `css`.
+    pub fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let id = self.find(css)?;
+        self.post(&format!("/element/{id}/value"), json!({ "text": text }))?;
+        Ok(())
+    }
+
     /// Runs a script in the page.
     pub fn execute(&self, script: &str) -> anyhow::Result<Value> {
         self.post("/execute/sync", json!({ "script": script, "args": [] }))

@@ -584,7 +584,23 @@ fn the_window_shows_the_state_and_switches_over_webdriver() -> anyhow::Result<()
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].source, Source::Ui);
 
-    // A switch from elsewhere reaches the open window live.
+    // Leaving focus from the window can leave a stash note.
+    session.type_into("#stash-input", "halfway through the lexer")?;
+    session.click("#switch")?;
+    wait_for("the window to show coordination", SOON, || {
+        session.text("#state").ok().filter(|t| t == "Coordination")
+    })?;
+    let log = logged(&panel.desktop)?;
+    assert_eq!(log[1].stash.as_deref(), Some("halfway through the lexer"));
+
+    // A switch from elsewhere reaches the open window live, with the stash shown again.
+    assert!(panel.desktop.weft(&["focus"])?.status.success());
+    wait_for("the window to show the stash", SOON, || {
+        session
+            .text("#stash")
+            .ok()
+            .filter(|t| t.contains("halfway through the lexer"))
+    })?;
     assert!(panel.desktop.weft(&["coordinate"])?.status.success());
     wait_for("the window to follow a CLI switch", SOON, || {
         session.text("#state").ok().filter(|t| t == "Coordination")

@@ -34,6 +34,12 @@ function render(status: Status): void {
   const intent = $("intent");
   intent.hidden = !status.intent;
   intent.textContent = status.intent ?? "";
+  const until = $("until");
+  until.hidden = !(status.state === "focus" && status.until);
+  until.textContent = status.until ? `planned until ${clock(status.until)}` : "";
+  const stash = $("stash");
+  stash.hidden = !(status.state === "focus" && status.stash);
+  stash.textContent = status.stash ?? "";
   const other: State = status.state === "focus" ? "coordination" : "focus";
   $("switch").textContent = `Switch to ${label[other]}`;
   document.title = `Weft · ${label[status.state]}`;
@@ -124,17 +130,23 @@ async function onSubmit(event: Event): Promise<void> {
   if (!current) return;
   const button = $<HTMLButtonElement>("switch");
   const input = $<HTMLInputElement>("intent-input");
+  const plan = $<HTMLSelectElement>("plan-input");
+  const stashInput = $<HTMLTextAreaElement>("stash-input");
   const to = current.state === "focus" ? "coordination" : "focus";
   const intent = to === "focus" && input.value.trim() ? input.value.trim() : undefined;
+  const minutes = to === "focus" && plan.value ? Number(plan.value) : undefined;
+  const stash = to === "coordination" && stashInput.value.trim() ? stashInput.value.trim() : undefined;
   button.disabled = true;
   try {
-    const answer = await control({ cmd: "switch", to, source: "ui", intent });
+    const answer = await control({ cmd: "switch", to, source: "ui", intent, minutes, stash });
     if (answer.kind === "error") {
       showError(answer.data.message);
       return;
     }
     showError(null);
     input.value = "";
+    plan.value = "";
+    stashInput.value = "";
     // The status event that follows a switch refreshes the log; a no-op sends none.
     if (answer.kind === "switched") render(answer.data.status);
   } catch (e) {
