@@ -159,27 +159,12 @@ impl Store {
     }
 
     /// Appends a switch and commits it. When this returns `Ok`, the switch is durable.
-    pub fn record_switch(&mut self, switch: &Switch) -> Result<i64> {
-        self.conn
-            .execute(
-                "INSERT INTO switches
-                     (at_ms, from_state, to_state, source, intent, stash, planned_until_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    to_ms(switch.at),
-                    switch.from.as_str(),
-                    switch.to.as_str(),
-                    switch.source.as_str(),
-                    switch.intent,
-                    switch.stash,
-                    switch.planned_until.map(to_ms),
-                ],
-            )
-            .map_err(|e| classify(&self.path, e))?;
-        Ok(self.conn.last_insert_rowid())
+    pub fn record_switch(&mut self, switch: &Switch) -> Result<()> {
+        self.record_switches(std::slice::from_ref(switch))
     }
 
-    /// Appends many switches in one transaction (imports, seeding, benchmarks).
+    /// Appends switches in one transaction (one for a switch; many for imports, seeding and
+    /// benchmarks). When this returns `Ok`, they are durable.
     pub fn record_switches(&mut self, switches: &[Switch]) -> Result<()> {
         let path = self.path.clone();
         let fail = |e| classify(&path, e);
