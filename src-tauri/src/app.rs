@@ -150,6 +150,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             crate::release::spawn(Arc::downgrade(&weft), loaded.config.release_at.clone());
             crate::planned::spawn(&weft, loaded.config.planned_end);
             crate::end_of_day::spawn(Arc::downgrade(&weft), loaded.config.end_of_day);
+            crate::heartbeat::spawn(Arc::downgrade(&weft));
             if options.open_window {
                 if let Err(e) = handle.state::<WindowProcess>().open() {
                     log::error!("{e}");

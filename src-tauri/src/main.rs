@@ -9,6 +9,7 @@ mod commands;
 mod delivery;
 mod display;
 mod end_of_day;
+mod heartbeat;
 mod hotkey;
 mod notices;
 mod planned;

@@ -147,6 +147,7 @@ impl Weft {
     pub fn start(mut store: Store, clock: Arc<dyn Clock>) -> Result<Weft> {
         let now = clock.now();
         let last = store.last_switch()?;
+        close_crashed_run(&mut store)?;
         store.record_app_event(AppEvent::Start, now)?;
         let machine = Machine::restore(last.as_ref(), store.last_stash()?, now);
         let held = store.held_count()?;
@@ -468,6 +469,16 @@ impl Weft {
         }
     }
 
+    /// Notes that the app is alive (the app calls this every minute). After a crash, the next
+    /// start logs the run's stop at the last heartbeat, so the summary counts the run up to
+    /// then instead of only up to its last switch.
+    pub fn heartbeat(&self) -> Result<()> {
+        let now = self.clock.now();
+        self.lock()
+            .store
+            .remember(HEARTBEAT, Some(&crate::time::to_ms(now).to_string()))
+    }
+
     /// Logs the app's stop; from then on switches are refused, so none lands after the stop.
     /// Safe to call more than once; only the first call logs.
     pub fn stop(&self) -> Result<()> {
@@ -493,6 +504,28 @@ impl crate::control::Handler for Weft {
     fn watch(&self) -> Receiver<Event> {
         Weft::watch(self)
     }
+}
+
+/// The store key of the last heartbeat (Unix milliseconds).
+const HEARTBEAT: &str = "alive";
+
+/// If the last run ended without a stop (a crash), logs its stop at its last heartbeat.
+fn close_crashed_run(store: &mut Store) -> Result<()> {
+    let Some((started, AppEvent::Start)) = store.last_app_event()? else {
+        return Ok(());
+    };
+    let alive = store
+        .recall(HEARTBEAT)?
+        .and_then(|ms| ms.parse::<i64>().ok())
+        .map(crate::time::from_ms);
+    if let Some(alive) = alive.filter(|alive| *alive > started) {
+        store.record_app_event(AppEvent::Stop, alive)?;
+        log::info!(
+            "the last run ended without a stop; its last heartbeat was {}",
+            crate::time::rfc3339(alive)
+        );
+    }
+    Ok(())
 }
 
 /// Maps a core error to the wire.

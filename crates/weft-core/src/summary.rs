@@ -2,9 +2,9 @@
 //! function of the log, a time zone and "now".
 //!
 //! The log gives *runs* (Weft running, from its start and stop events) and *switches* (the
-//! state in each run). Time when Weft was not running is untracked; a run that ended in a
-//! crash (a start with no stop before the next start) counts up to its last sign of life, its
-//! last switch. Days are local: a day spans local midnight to local midnight, so it lasts 23
+//! state in each run). Time when Weft was not running is untracked. After a crash the next
+//! start logs the crashed run's stop at its last heartbeat (once a minute); a run that still
+//! has no stop before the next start counts up to its last sign of life, its last switch. Days are local: a day spans local midnight to local midnight, so it lasts 23
 //! or 25 hours across a daylight-saving change, and a block across midnight is split between
 //! the two days. An open block counts up to now.
 

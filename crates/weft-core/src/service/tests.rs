@@ -389,3 +389,35 @@ fn the_stash_is_shown_again_when_focus_resumes() -> TestResult {
     assert_eq!(weft.status().stash.as_deref(), Some("was bisecting at abc"));
     Ok(())
 }
+
+#[test]
+fn a_crashed_run_ends_at_its_last_heartbeat() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    let clock = Arc::new(ManualClock::new(nine()));
+    {
+        let weft = Weft::start(Store::open(&path)?, clock.clone())?;
+        clock.advance(chrono::Duration::minutes(30));
+        weft.heartbeat()?;
+        clock.advance(chrono::Duration::minutes(1));
+        // kill -9: no stop, no further heartbeat.
+    }
+    clock.advance(chrono::Duration::hours(2));
+    let weft = Weft::start(Store::open(&path)?, clock.clone())?;
+    let events = weft.with_store(|s| s.app_events())?;
+    let at = |m: i64| nine() + chrono::Duration::minutes(m);
+    assert_eq!(
+        events,
+        [
+            (at(0), AppEvent::Start),
+            (at(30), AppEvent::Stop),
+            (at(151), AppEvent::Start)
+        ]
+    );
+    // A clean stop needs no heartbeat to close it.
+    weft.stop()?;
+    drop(weft);
+    let again = Weft::start(Store::open(&path)?, clock)?;
+    assert_eq!(again.with_store(|s| s.app_events())?.len(), 5);
+    Ok(())
+}

@@ -363,6 +363,26 @@ impl Store {
             .map_err(|e| classify(&self.path, e))
     }
 
+    /// The app's most recent start or stop.
+    pub fn last_app_event(&self) -> Result<Option<(DateTime<Utc>, AppEvent)>> {
+        self.conn
+            .query_row(
+                "SELECT at_ms, kind FROM app_events ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    let kind: String = r.get(1)?;
+                    let event = if kind == "stop" {
+                        AppEvent::Stop
+                    } else {
+                        AppEvent::Start
+                    };
+                    Ok((from_ms(r.get(0)?), event))
+                },
+            )
+            .optional()
+            .map_err(|e| classify(&self.path, e))
+    }
+
     /// The app's logged starts and stops, oldest first.
     pub fn app_events(&self) -> Result<Vec<(DateTime<Utc>, AppEvent)>> {
         let fail = |e| classify(&self.path, e);
