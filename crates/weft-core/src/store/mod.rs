@@ -260,15 +260,7 @@ impl Store {
                 switches.push(row.map_err(fail)?);
             }
         }
-        let event = |r: &Row<'_>| -> rusqlite::Result<(DateTime<Utc>, AppEvent)> {
-            let kind: String = r.get(1)?;
-            let event = if kind == "stop" {
-                AppEvent::Stop
-            } else {
-                AppEvent::Start
-            };
-            Ok((from_ms(r.get(0)?), event))
-        };
+        let event = read_event;
         let mut events = Vec::new();
         {
             let mut before = self
@@ -369,15 +361,7 @@ impl Store {
             .query_row(
                 "SELECT at_ms, kind FROM app_events ORDER BY id DESC LIMIT 1",
                 [],
-                |r| {
-                    let kind: String = r.get(1)?;
-                    let event = if kind == "stop" {
-                        AppEvent::Stop
-                    } else {
-                        AppEvent::Start
-                    };
-                    Ok((from_ms(r.get(0)?), event))
-                },
+                read_event,
             )
             .optional()
             .map_err(|e| classify(&self.path, e))
@@ -390,17 +374,7 @@ impl Store {
             .conn
             .prepare_cached("SELECT at_ms, kind FROM app_events ORDER BY id")
             .map_err(fail)?;
-        let rows = stmt
-            .query_map([], |r| {
-                let kind: String = r.get(1)?;
-                let event = if kind == "stop" {
-                    AppEvent::Stop
-                } else {
-                    AppEvent::Start
-                };
-                Ok((from_ms(r.get(0)?), event))
-            })
-            .map_err(fail)?;
+        let rows = stmt.query_map([], read_event).map_err(fail)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
     }
 }
@@ -424,6 +398,17 @@ fn read_switch(row: &Row<'_>) -> rusqlite::Result<Switch> {
         stash: row.get(5)?,
         planned_until: row.get::<_, Option<i64>>(6)?.map(from_ms),
     })
+}
+
+/// Reads `at_ms, kind` from `app_events`.
+fn read_event(row: &Row<'_>) -> rusqlite::Result<(DateTime<Utc>, AppEvent)> {
+    let kind: String = row.get(1)?;
+    let event = if kind == "stop" {
+        AppEvent::Stop
+    } else {
+        AppEvent::Start
+    };
+    Ok((from_ms(row.get(0)?), event))
 }
 
 /// The columns [`read_switch`] reads, in its order.
