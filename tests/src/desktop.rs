@@ -25,8 +25,9 @@ const BUS_CONFIG: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bu
 
 pub struct Desktop {
     // Field order is drop order: the bus and the display go before the folder is removed.
-    dbus: Proc,
-    xvfb: Proc,
+    // They are only held, to be killed on drop.
+    _dbus: Proc,
+    _xvfb: Proc,
     display: String,
     bus_address: String,
     dir: tempfile::TempDir,
@@ -92,8 +93,8 @@ impl Desktop {
             .trim()
             .to_owned();
         Ok(Desktop {
-            dbus,
-            xvfb,
+            _dbus: dbus,
+            _xvfb: xvfb,
             display,
             bus_address,
             dir,
@@ -139,6 +140,17 @@ impl Desktop {
         command.envs(self.env());
         command.env_remove("WAYLAND_DISPLAY");
         command
+    }
+
+    /// Runs the `weft` CLI, fails unless it succeeds, and returns what it printed.
+    pub fn weft_ok(&self, args: &[&str]) -> anyhow::Result<String> {
+        let output = self.weft(args)?;
+        anyhow::ensure!(
+            output.status.success(),
+            "weft {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     /// Runs the `weft` CLI and returns its output.
@@ -256,14 +268,6 @@ impl Desktop {
         let output = self.command("gsettings").arg("get").args(schema).output()?;
         anyhow::ensure!(output.status.success(), "gsettings get failed");
         Ok(String::from_utf8_lossy(&output.stdout).trim() == "true")
-    }
-
-    pub fn xvfb_pid(&self) -> u32 {
-        self.xvfb.pid()
-    }
-
-    pub fn dbus_pid(&self) -> u32 {
-        self.dbus.pid()
     }
 }
 

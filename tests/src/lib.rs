@@ -22,6 +22,13 @@ pub use desktop::Desktop;
 pub use wait::wait_for;
 
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+/// Tests that start a desktop hold this, so they run one at a time within a test binary.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// The folder the binaries under test are taken from: `$WEFT_BIN_DIR`, or the workspace's
 /// `target/debug` (honouring `CARGO_TARGET_DIR`).

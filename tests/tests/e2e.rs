@@ -3,7 +3,6 @@
 //! each starts and kills its own processes.
 
 use anyhow::Context;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use weft_core::store::{AppEvent, Store};
 use weft_e2e::notifications::NotificationCapture;
@@ -15,12 +14,6 @@ use weft_proto::{Request, Response, Source, State, Status};
 /// Generous, because the machine is shared: these bound a hang, they do not time anything.
 const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(20);
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// A desktop with a panel (tray watcher) and a notification server.
 struct Panel {
@@ -80,7 +73,7 @@ fn stderr(output: &std::process::Output) -> String {
 
 #[test]
 fn tray_menu_switches_logs_and_changes_the_icon() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     let app = App::start(&panel.desktop, &[])?;
     let tray = panel.tray(&app)?;
@@ -152,7 +145,7 @@ fn tray_menu_switches_logs_and_changes_the_icon() -> anyhow::Result<()> {
 
 #[test]
 fn hotkey_switches_and_a_bad_hotkey_setting_is_reported() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     panel.desktop.write_config("hotkey = \"Ctrl+Banana\"\n")?;
     let app = App::start(&panel.desktop, &[])?;
@@ -187,7 +180,7 @@ fn hotkey_switches_and_a_bad_hotkey_setting_is_reported() -> anyhow::Result<()> 
 
 #[test]
 fn a_configured_hotkey_replaces_the_default() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     panel.desktop.write_config("hotkey = \"Ctrl+Shift+K\"\n")?;
     let app = App::start(&panel.desktop, &[])?;
@@ -200,7 +193,7 @@ fn a_configured_hotkey_replaces_the_default() -> anyhow::Result<()> {
 
 #[test]
 fn a_hotkey_another_program_holds_is_reported() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     // Another X client grabs Ctrl+Alt+F first.
     let _holder = weft_e2e::keys::grab(panel.desktop.display(), "ctrl+alt+f")?;
@@ -231,7 +224,7 @@ fn desktop_switch_works(desktop: &Desktop) -> anyhow::Result<bool> {
 
 #[test]
 fn hotkey_off_registers_nothing() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     panel.desktop.write_config("hotkey = \"off\"\n")?;
     let app = App::start(&panel.desktop, &[])?;
@@ -244,7 +237,7 @@ fn hotkey_off_registers_nothing() -> anyhow::Result<()> {
 
 #[test]
 fn cli_switches_reports_and_reads_the_log_without_the_app() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     let desktop = &panel.desktop;
     let mut app = App::start(desktop, &[])?;
@@ -335,7 +328,7 @@ fn cli_switches_reports_and_reads_the_log_without_the_app() -> anyhow::Result<()
 
 #[test]
 fn kill_9_then_restart_restores_the_state_and_loses_no_switch() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     let desktop = &panel.desktop;
     let mut app = App::start(desktop, &[])?;
@@ -382,7 +375,7 @@ fn kill_9_then_restart_restores_the_state_and_loses_no_switch() -> anyhow::Resul
 
 #[test]
 fn a_corrupt_database_is_kept_aside_and_reported() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     let desktop = &panel.desktop;
     let db = desktop.database();
@@ -439,7 +432,7 @@ fn a_corrupt_database_is_kept_aside_and_reported() -> anyhow::Result<()> {
 
 #[test]
 fn an_unwritable_data_dir_stops_with_a_clear_message() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let blocker = desktop.dir().join("not-a-dir");
     std::fs::write(&blocker, b"")?;
@@ -460,7 +453,7 @@ fn an_unwritable_data_dir_stops_with_a_clear_message() -> anyhow::Result<()> {
 
 #[test]
 fn without_a_display_weft_says_so_instead_of_crashing() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let output = desktop
         .command(weft_e2e::bin_dir().join("weft-app"))
@@ -478,7 +471,7 @@ fn without_a_display_weft_says_so_instead_of_crashing() -> anyhow::Result<()> {
 
 #[test]
 fn a_database_from_a_newer_weft_is_refused_untouched() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     {
         let path = desktop.database();
@@ -510,7 +503,7 @@ fn set_schema_version_past_known(path: &std::path::Path) -> anyhow::Result<()> {
 
 #[test]
 fn a_second_instance_opens_the_first_ones_window_and_exits() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     let first = App::start(&panel.desktop, &[])?;
     first.wait_until_serving(START)?;
@@ -545,7 +538,7 @@ fn status_of(app: &App) -> anyhow::Result<State> {
 
 #[test]
 fn without_a_tray_watcher_or_notification_daemon_weft_still_switches() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     // No panel at all: no StatusNotifierWatcher, no org.freedesktop.Notifications.
     let desktop = Desktop::start()?;
     let db = desktop.database();
@@ -564,7 +557,7 @@ fn without_a_tray_watcher_or_notification_daemon_weft_still_switches() -> anyhow
 
 #[test]
 fn the_window_shows_the_state_and_switches_over_webdriver() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     let tray_app = App::start(&panel.desktop, &[])?;
     tray_app.wait_until_serving(START)?;
@@ -611,7 +604,7 @@ fn the_window_shows_the_state_and_switches_over_webdriver() -> anyhow::Result<()
 
 #[test]
 fn the_window_has_a_process_of_its_own_that_ends_with_the_tray_app() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     let mut app = App::start(&panel.desktop, &[])?;
     let tray = panel.tray(&app)?;
@@ -661,7 +654,7 @@ fn the_window_has_a_process_of_its_own_that_ends_with_the_tray_app() -> anyhow::
 
 #[test]
 fn the_today_view_shows_a_seeded_day() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     weft_e2e::seed::berlin_day(&panel.desktop)?;
     let zone = [("TZ", weft_e2e::seed::ZONE)];
@@ -697,7 +690,7 @@ fn the_today_view_shows_a_seeded_day() -> anyhow::Result<()> {
 
 #[test]
 fn the_tray_opens_today() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let panel = Panel::start()?;
     let app = App::start(&panel.desktop, &[])?;
     let tray = panel.tray(&app)?;

@@ -2,7 +2,6 @@
 //! coordination begins, break-throughs, persistence across kill -9, and a missing or hung
 //! notification daemon. Same private desktop as e2e.rs; one test at a time.
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use weft_e2e::notifications::{Captured, NotificationCapture};
 use weft_e2e::watcher::Watcher;
@@ -11,24 +10,8 @@ use weft_e2e::{wait_for, App, Desktop};
 const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(30);
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn weft(desktop: &Desktop, args: &[&str]) -> anyhow::Result<String> {
-    let output = desktop.weft(args)?;
-    anyhow::ensure!(
-        output.status.success(),
-        "weft {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
 fn held(desktop: &Desktop) -> anyhow::Result<u64> {
-    let json: serde_json::Value = serde_json::from_str(&weft(desktop, &["status", "--json"])?)?;
+    let json: serde_json::Value = serde_json::from_str(&desktop.weft_ok(&["status", "--json"])?)?;
     json["held"]
         .as_u64()
         .ok_or_else(|| anyhow::anyhow!("no held count in {json}"))
@@ -61,34 +44,30 @@ fn setup() -> anyhow::Result<Setup> {
 
 #[test]
 fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let s = setup()?;
     let app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;
-    weft(&s.desktop, &["focus"])?;
+    s.desktop.weft_ok(&["focus"])?;
     for (n, from) in ["Ana", "CI", "Ana", "Bo", "Ana"].iter().enumerate() {
-        let out = weft(
-            &s.desktop,
-            &["notify", "--title", &format!("note {n}"), "--from", from],
-        )?;
+        let out =
+            s.desktop
+                .weft_ok(&["notify", "--title", &format!("note {n}"), "--from", from])?;
         assert!(out.starts_with("Held"), "{out}");
     }
     assert_eq!(held(&s.desktop)?, 5);
 
     // A critical one breaks through; the five held ones were filed before it, so once it has
     // arrived, any popup for them would have arrived too.
-    let out = weft(
-        &s.desktop,
-        &[
-            "notify",
-            "--title",
-            "prod is down",
-            "--urgency",
-            "critical",
-            "--from",
-            "pager",
-        ],
-    )?;
+    let out = s.desktop.weft_ok(&[
+        "notify",
+        "--title",
+        "prod is down",
+        "--urgency",
+        "critical",
+        "--from",
+        "pager",
+    ])?;
     assert!(out.contains("critical"), "{out}");
     let fire = popup(&s.capture, "the break-through", |n| {
         n.summary.contains("prod is down")
@@ -106,7 +85,7 @@ fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Resu
         "no popup for the held five"
     );
 
-    weft(&s.desktop, &["coordinate"])?;
+    s.desktop.weft_ok(&["coordinate"])?;
     let digest = popup(&s.capture, "the digest", |n| {
         n.summary.contains("held while you focused")
     })?;
@@ -115,10 +94,8 @@ fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Resu
     assert_eq!(held(&s.desktop)?, 0);
 
     // In coordination a notification is shown at once; once it is here, count the digests.
-    weft(
-        &s.desktop,
-        &["notify", "--title", "lunch?", "--from", "Ana"],
-    )?;
+    s.desktop
+        .weft_ok(&["notify", "--title", "lunch?", "--from", "Ana"])?;
     popup(&s.capture, "the direct popup", |n| {
         n.summary == "Ana: lunch?"
     })?;
@@ -130,7 +107,7 @@ fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Resu
         .count();
     assert_eq!(digests, 1, "one digest, not one popup per item");
 
-    let inbox: serde_json::Value = serde_json::from_str(&weft(&s.desktop, &["inbox", "--json"])?)?;
+    let inbox: serde_json::Value = serde_json::from_str(&s.desktop.weft_ok(&["inbox", "--json"])?)?;
     let states: Vec<&str> = inbox
         .as_array()
         .map(|a| a.iter().filter_map(|i| i["state"].as_str()).collect())
@@ -146,22 +123,20 @@ fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Resu
 
 #[test]
 fn held_items_survive_kill_9_and_arrive_in_the_next_digest() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let s = setup()?;
     let mut app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;
-    weft(&s.desktop, &["focus"])?;
+    s.desktop.weft_ok(&["focus"])?;
     for n in 0..3 {
-        weft(
-            &s.desktop,
-            &["notify", "--title", &format!("while away {n}")],
-        )?;
+        s.desktop
+            .weft_ok(&["notify", "--title", &format!("while away {n}")])?;
     }
     app.kill9();
     let app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;
     assert_eq!(held(&s.desktop)?, 3, "still held after the crash");
-    weft(&s.desktop, &["coordinate"])?;
+    s.desktop.weft_ok(&["coordinate"])?;
     let digest = popup(&s.capture, "the digest", |n| {
         n.summary.contains("held while you focused")
     })?;
@@ -171,19 +146,16 @@ fn held_items_survive_kill_9_and_arrive_in_the_next_digest() -> anyhow::Result<(
 
 #[test]
 fn without_a_notification_daemon_switches_work_and_items_wait_for_one() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let _watcher = Watcher::start(desktop.bus_address())?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
-    weft(
-        &desktop,
-        &["notify", "--title", "build finished", "--from", "CI"],
-    )?;
+    desktop.weft_ok(&["notify", "--title", "build finished", "--from", "CI"])?;
     app.wait_for_log("could not be shown", START)?;
     // Switching is not held up by the failed deliveries (the CLI gives up after 10 s).
-    weft(&desktop, &["focus"])?;
-    weft(&desktop, &["coordinate"])?;
+    desktop.weft_ok(&["focus"])?;
+    desktop.weft_ok(&["coordinate"])?;
 
     let capture = NotificationCapture::start(desktop.bus_address())?;
     let arrived = popup(&capture, "the owed popup, once a daemon is there", |n| {
@@ -195,13 +167,13 @@ fn without_a_notification_daemon_switches_work_and_items_wait_for_one() -> anyho
 
 #[test]
 fn a_hung_notification_server_costs_a_timeout_not_a_switch() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let _hung = NotificationCapture::start_hanging(desktop.bus_address())?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
-    weft(&desktop, &["notify", "--title", "into the void"])?;
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["notify", "--title", "into the void"])?;
+    desktop.weft_ok(&["focus"])?;
     app.wait_for_log("did not answer within 5 s", START)?;
     // The switch was committed while the delivery was still waiting for its timeout.
     let log = app.log();
@@ -224,7 +196,7 @@ fn a_hung_notification_server_costs_a_timeout_not_a_switch() -> anyhow::Result<(
 
 #[test]
 fn bad_notifications_get_clear_errors() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let s = setup()?;
     let app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;

@@ -1,7 +1,6 @@
 //! End-to-end tests of intents, planned focus and stashes: `--for`, the tray's "Focus for N
 //! min", the timer that ends a planned block, and the stash shown again when focus resumes.
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use weft_core::store::Store;
 use weft_e2e::notifications::NotificationCapture;
@@ -13,12 +12,6 @@ use weft_proto::{Request, Response, Source, State, Target};
 const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(30);
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn status(desktop: &Desktop) -> anyhow::Result<serde_json::Value> {
     let output = desktop.weft(&["status", "--json"])?;
     Ok(serde_json::from_str(&String::from_utf8_lossy(
@@ -28,7 +21,7 @@ fn status(desktop: &Desktop) -> anyhow::Result<serde_json::Value> {
 
 #[test]
 fn focus_for_a_length_sets_the_planned_end_and_bad_lengths_are_refused() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
@@ -58,7 +51,7 @@ fn focus_for_a_length_sets_the_planned_end_and_bad_lengths_are_refused() -> anyh
 
 #[test]
 fn the_tray_offers_planned_focus_blocks() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let watcher = Watcher::start(desktop.bus_address())?;
     let bus = desktop.bus()?;
@@ -82,27 +75,18 @@ fn the_tray_offers_planned_focus_blocks() -> anyhow::Result<()> {
 
 #[test]
 fn the_stash_comes_back_when_focus_resumes() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let capture = NotificationCapture::start(desktop.bus_address())?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
-    let run = |args: &[&str]| -> anyhow::Result<String> {
-        let output = desktop.weft(args)?;
-        anyhow::ensure!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    };
-    run(&["focus", "parser bug"])?;
-    run(&[
+    desktop.weft_ok(&["focus", "parser bug"])?;
+    desktop.weft_ok(&[
         "coordinate",
         "--stash",
         "was bisecting the parser bug at commit abc",
     ])?;
-    let resumed = run(&["focus"])?;
+    let resumed = desktop.weft_ok(&["focus"])?;
     assert!(
         resumed.contains("Where you left off: was bisecting the parser bug at commit abc"),
         "{resumed}"
@@ -124,7 +108,7 @@ fn the_stash_comes_back_when_focus_resumes() -> anyhow::Result<()> {
 
 #[test]
 fn a_planned_block_ends_with_a_timer_switch() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;

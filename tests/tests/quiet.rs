@@ -3,7 +3,6 @@
 //! GNOME's show-banners and KDE's Inhibit are used for those servers, and an unknown server is
 //! left alone and named in the tray menu.
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use weft_e2e::notifications::{Inhibition, NotificationCapture};
 use weft_e2e::tray::TrayItem;
@@ -13,22 +12,6 @@ use weft_e2e::{wait_for, App, Desktop};
 const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(30);
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn weft(desktop: &Desktop, args: &[&str]) -> anyhow::Result<()> {
-    let output = desktop.weft(args)?;
-    anyhow::ensure!(
-        output.status.success(),
-        "weft {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(())
-}
-
 fn dunst_becomes(desktop: &Desktop, paused: bool) -> anyhow::Result<()> {
     wait_for(&format!("dunst paused = {paused}"), SOON, || {
         (desktop.dunst_paused().ok() == Some(paused)).then_some(())
@@ -37,19 +20,19 @@ fn dunst_becomes(desktop: &Desktop, paused: bool) -> anyhow::Result<()> {
 
 #[test]
 fn dunst_is_paused_during_focus_and_given_back_afterwards() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let _dunst = desktop.start_dunst()?;
     let mut app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
 
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["focus"])?;
     dunst_becomes(&desktop, true)?;
-    weft(&desktop, &["coordinate"])?;
+    desktop.weft_ok(&["coordinate"])?;
     dunst_becomes(&desktop, false)?;
 
     // Quitting during focus gives dunst back.
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["focus"])?;
     dunst_becomes(&desktop, true)?;
     assert_eq!(app.stop().and_then(|s| s.code()), Some(0), "{}", app.log());
     assert!(!desktop.dunst_paused()?, "resumed on quit");
@@ -67,22 +50,22 @@ fn dunst_is_paused_during_focus_and_given_back_afterwards() -> anyhow::Result<()
         "restored the dunst notification setting a crash left behind",
         START,
     )?;
-    weft(&desktop, &["coordinate"])?;
+    desktop.weft_ok(&["coordinate"])?;
     dunst_becomes(&desktop, false)?;
     Ok(())
 }
 
 #[test]
 fn a_dunst_the_user_paused_stays_paused() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let _dunst = desktop.start_dunst()?;
     desktop.set_dunst_paused(true)?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["focus"])?;
     app.wait_for_log("already silent; left as it is", START)?;
-    weft(&desktop, &["coordinate"])?;
+    desktop.weft_ok(&["coordinate"])?;
     app.wait_for_log("quiet: nothing to restore", START)?;
     assert!(desktop.dunst_paused()?, "still paused, as the user left it");
     Ok(())
@@ -90,14 +73,14 @@ fn a_dunst_the_user_paused_stays_paused() -> anyhow::Result<()> {
 
 #[test]
 fn quiet_desktop_off_leaves_dunst_alone() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let _dunst = desktop.start_dunst()?;
     desktop.write_config("quiet_desktop = false\n")?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
     app.wait_for_log("quiet_desktop is off", START)?;
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["focus"])?;
     app.wait_for_log("quiet: off; focus leaves the desktop alone", START)?;
     assert!(!desktop.dunst_paused()?);
     Ok(())
@@ -105,17 +88,14 @@ fn quiet_desktop_off_leaves_dunst_alone() -> anyhow::Result<()> {
 
 #[test]
 fn a_break_through_shows_through_a_paused_dunst() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let _dunst = desktop.start_dunst()?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["focus"])?;
     dunst_becomes(&desktop, true)?;
-    weft(
-        &desktop,
-        &["notify", "--title", "prod is down", "--urgency", "critical"],
-    )?;
+    desktop.weft_ok(&["notify", "--title", "prod is down", "--urgency", "critical"])?;
     wait_for("dunst to display the break-through", SOON, || {
         (desktop.dunst_count("displayed").ok()? >= 1).then_some(())
     })?;
@@ -130,17 +110,17 @@ fn a_break_through_shows_through_a_paused_dunst() -> anyhow::Result<()> {
 
 #[test]
 fn gnome_banners_are_turned_off_during_focus_and_back_on_afterwards() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let _server = NotificationCapture::start_as(desktop.bus_address(), "gnome-shell")?;
     assert!(desktop.show_banners(Some(true))?);
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["focus"])?;
     wait_for("show-banners off", SOON, || {
         (desktop.show_banners(None).ok() == Some(false)).then_some(())
     })?;
-    weft(&desktop, &["coordinate"])?;
+    desktop.weft_ok(&["coordinate"])?;
     wait_for("show-banners back on", SOON, || {
         (desktop.show_banners(None).ok() == Some(true)).then_some(())
     })?;
@@ -149,17 +129,17 @@ fn gnome_banners_are_turned_off_during_focus_and_back_on_afterwards() -> anyhow:
 
 #[test]
 fn kde_is_inhibited_during_focus_and_released_afterwards() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let plasma = NotificationCapture::start_as(desktop.bus_address(), "Plasma")?;
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["focus"])?;
     let cookie = wait_for("Inhibit", SOON, || match plasma.inhibitions().first() {
         Some(Inhibition::Inhibit(cookie)) => Some(*cookie),
         _ => None,
     })?;
-    weft(&desktop, &["coordinate"])?;
+    desktop.weft_ok(&["coordinate"])?;
     wait_for("UnInhibit with the same cookie", SOON, || {
         plasma
             .inhibitions()
@@ -171,7 +151,7 @@ fn kde_is_inhibited_during_focus_and_released_afterwards() -> anyhow::Result<()>
 
 #[test]
 fn an_unknown_server_is_left_alone_and_named_in_the_tray() -> anyhow::Result<()> {
-    let _serial = serial();
+    let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let _server = NotificationCapture::start(desktop.bus_address())?;
     let watcher = Watcher::start(desktop.bus_address())?;
@@ -179,7 +159,7 @@ fn an_unknown_server_is_left_alone_and_named_in_the_tray() -> anyhow::Result<()>
     let app = App::start(&desktop, &[])?;
     app.wait_until_serving(START)?;
     let item = wait_for("the tray", START, || watcher.items().last().cloned())?;
-    weft(&desktop, &["focus"])?;
+    desktop.weft_ok(&["focus"])?;
     app.wait_for_log("is not one Weft can quiet", START)?;
     let tray = TrayItem::new(&bus, item);
     wait_for("the tray to name the server", SOON, || {

@@ -260,7 +260,6 @@ impl Store {
                 switches.push(row.map_err(fail)?);
             }
         }
-        let event = read_event;
         let mut events = Vec::new();
         {
             let mut before = self
@@ -270,7 +269,11 @@ impl Store {
                      ORDER BY at_ms DESC, id DESC LIMIT 1",
                 )
                 .map_err(fail)?;
-            if let Some(e) = before.query_row([lo], event).optional().map_err(fail)? {
+            if let Some(e) = before
+                .query_row([lo], read_event)
+                .optional()
+                .map_err(fail)?
+            {
                 events.push(e);
             }
             let mut within = self
@@ -280,7 +283,7 @@ impl Store {
                      ORDER BY at_ms, id",
                 )
                 .map_err(fail)?;
-            let rows = within.query_map([lo, hi], event).map_err(fail)?;
+            let rows = within.query_map([lo, hi], read_event).map_err(fail)?;
             for row in rows {
                 events.push(row.map_err(fail)?);
             }

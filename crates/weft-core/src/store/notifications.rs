@@ -5,7 +5,7 @@ use super::{classify, Store};
 use crate::time::{from_ms, rfc3339, to_ms};
 use crate::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use weft_proto::{Disposition, InboxItem, InboxState, Urgency};
 
 /// A notification to file.
@@ -297,16 +297,5 @@ impl Store {
             })
             .map_err(fail)?;
         rows.collect::<rusqlite::Result<_>>().map_err(fail)
-    }
-
-    /// When the last digest was made, if ever.
-    pub fn last_digest_at(&self) -> Result<Option<DateTime<Utc>>> {
-        self.conn
-            .query_row("SELECT max(at_ms) FROM digests", [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
-            .optional()
-            .map(|t| t.flatten().map(from_ms))
-            .map_err(|e| classify(&self.path, e))
     }
 }
