@@ -6,6 +6,10 @@
 //! dispatcher. This crate depends on serde alone; times are RFC 3339 strings in UTC so that no
 //! date library leaks into the wire format. With the `ts` feature it also derives the
 //! TypeScript bindings committed in `ui/src/bindings`.
+//!
+//! [`sync`] holds the sync server's HTTP API types.
+
+pub mod sync;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
