@@ -1,0 +1,102 @@
+//! The live stream (`GET /v1/teams/{team}/events`): a snapshot, the kept pings after
+//! `after_ping`, then the team's live events, with keep-alive comments.
+//!
+//! Each stream reads its team's bounded broadcast channel. A subscriber that falls more than
+//! the channel's capacity behind is ended (its client reconnects and gets a fresh snapshot),
+//! so a client that never reads cannot make the server buffer without bound. Streams end when
+//! the server shuts down.
+
+use crate::hub::{OnlineGuard, Subscription};
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::Receiver;
+use tokio::time::{interval_at, Instant, Interval};
+use tokio_util::sync::CancellationToken;
+use weft_proto::sync::{Ping, SyncEvent};
+
+/// One event on a team's channel, already framed.
+#[derive(Debug)]
+pub struct Outgoing {
+    /// The only member that may see it (pings), or `None` for the whole team.
+    pub to: Option<i64>,
+    /// The ping's id (0 for other events).
+    pub ping_id: i64,
+    /// `event: ...\ndata: ...\n\n`.
+    pub frame: Bytes,
+}
+
+/// An event as an SSE frame.
+pub fn frame(event: &SyncEvent) -> Bytes {
+    let kind = match event {
+        SyncEvent::Snapshot(_) => "snapshot",
+        SyncEvent::Member(_) => "member",
+        SyncEvent::Ping(_) => "ping",
+    };
+    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
+    Bytes::from(format!("event: {kind}\ndata: {data}\n\n"))
+}
+
+struct StreamState {
+    rx: Receiver<Arc<Outgoing>>,
+    me: i64,
+    backlog: VecDeque<Bytes>,
+    last_ping: i64,
+    keep_alive: Interval,
+    shutdown: CancellationToken,
+    _online: OnlineGuard,
+}
+
+/// The body of an event stream for `me`, starting with the snapshot and `pings`.
+pub fn stream(
+    subscription: Subscription,
+    me: i64,
+    pings: Vec<Ping>,
+    keep_alive: Duration,
+    shutdown: CancellationToken,
+) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+    let mut backlog = VecDeque::with_capacity(pings.len() + 1);
+    backlog.push_back(frame(&SyncEvent::Snapshot(subscription.snapshot)));
+    let last_ping = pings.last().map_or(0, |p| p.id);
+    backlog.extend(pings.into_iter().map(|p| frame(&SyncEvent::Ping(p))));
+    let state = StreamState {
+        rx: subscription.rx,
+        me,
+        backlog,
+        last_ping,
+        keep_alive: interval_at(Instant::now() + keep_alive, keep_alive),
+        shutdown,
+        _online: subscription.guard,
+    };
+    futures_util::stream::unfold(state, |mut st| async move {
+        if let Some(bytes) = st.backlog.pop_front() {
+            return Some((Ok(bytes), st));
+        }
+        loop {
+            tokio::select! {
+                _ = st.shutdown.cancelled() => return None,
+                _ = st.keep_alive.tick() => {
+                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), st));
+                }
+                received = st.rx.recv() => match received {
+                    Ok(out) => {
+                        if let Some(to) = out.to {
+                            if to != st.me || out.ping_id <= st.last_ping {
+                                continue;
+                            }
+                        }
+                        return Some((Ok(out.frame.clone()), st));
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        log::info!("member {}'s stream fell {missed} events behind; ending it", st.me);
+                        return None;
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    })
+}

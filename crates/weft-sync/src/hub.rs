@@ -1,0 +1,455 @@
+//! The server's memory: teams, members, token hashes, statuses, who is online, and one
+//! bounded broadcast channel per team.
+//!
+//! Reads and auth are answered from here without a query. Writes go through the store first
+//! (under the store's lock, on a blocking thread) and only then change memory and fan out, so
+//! whatever is acknowledged or sent on a stream is committed. Events are serialised once into
+//! an SSE frame and shared as [`Bytes`] by every subscriber.
+
+use crate::error::Error;
+use crate::events::{frame, Outgoing};
+use crate::limit::Limiter;
+use crate::secret;
+use crate::store::{MemberRecord, NewPing, PingRecord, Store, TeamRecord};
+use crate::validate::{self, name_key, ValidStatus};
+use chrono::{TimeZone, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use weft_proto::sync::{
+    Joined, Member, Ping, PingOutcome, PingRequest, PingSent, StatusAck, SyncEvent, TeamRef,
+    TeamView, DEFAULT_URGENT_BUDGET,
+};
+
+/// How long the server keeps pings for recipients that are away.
+pub const PING_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Urgent pings per sender, recipient and UTC day.
+    pub urgent_budget: u32,
+    /// Sustained requests per second per token (the burst is twice this); 0 turns it off.
+    pub rate_per_second: u32,
+    /// How often an idle stream gets a keep-alive comment.
+    pub keep_alive: Duration,
+    /// Events a team's channel holds for a subscriber that is behind; past it, the
+    /// subscriber's stream is ended.
+    pub channel_capacity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            urgent_budget: DEFAULT_URGENT_BUDGET,
+            rate_per_second: 20,
+            keep_alive: Duration::from_secs(15),
+            channel_capacity: 256,
+        }
+    }
+}
+
+/// Who a token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub member: i64,
+    pub team: i64,
+}
+
+struct TeamEntry {
+    name: String,
+    tx: broadcast::Sender<Arc<Outgoing>>,
+}
+
+struct MemberEntry {
+    team: i64,
+    name: String,
+    key: String,
+    status: Option<ValidStatus>,
+    online: u32,
+}
+
+#[derive(Default)]
+struct View {
+    teams: HashMap<i64, TeamEntry>,
+    members: HashMap<i64, MemberEntry>,
+    tokens: HashMap<[u8; 32], i64>,
+}
+
+/// The shared state of a running server.
+pub struct Hub {
+    store: Mutex<Box<dyn Store>>,
+    view: RwLock<View>,
+    limiter: Limiter,
+    config: Config,
+    shutdown: CancellationToken,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// Loads everything from the store.
+    pub fn new(mut store: Box<dyn Store>, config: Config) -> Result<Hub, Error> {
+        let loaded = store.load()?;
+        let mut view = View::default();
+        for team in loaded.teams {
+            view.add_team(&team, config.channel_capacity);
+        }
+        for member in loaded.members {
+            view.add_member(&member);
+        }
+        for (id, status) in loaded.statuses {
+            if let Some(member) = view.members.get_mut(&id) {
+                member.status = Some(status);
+            }
+        }
+        Ok(Hub {
+            store: Mutex::new(store),
+            view: RwLock::new(view),
+            limiter: Limiter::new(config.rate_per_second),
+            config,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Cancelled when the server stops; open streams end then.
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    fn store(&self) -> MutexGuard<'_, Box<dyn Store>> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, View> {
+        self.view.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, View> {
+        self.view.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The member a bearer token belongs to, after the token's rate limit.
+    pub fn authenticate(&self, token: &str) -> Result<Caller, Error> {
+        let caller = {
+            let view = self.read();
+            let member = view.tokens.get(&secret::hash(token)).copied();
+            member.and_then(|id| {
+                view.members.get(&id).map(|m| Caller {
+                    member: id,
+                    team: m.team,
+                })
+            })
+        };
+        let caller = caller.ok_or_else(|| {
+            Error::Unauthorized("this token is not known to the server; join the team again".into())
+        })?;
+        self.limiter.check(caller.member)?;
+        Ok(caller)
+    }
+
+    /// The caller's team.
+    pub fn team_view(&self, caller: Caller) -> Result<TeamView, Error> {
+        self.read().team_view(caller)
+    }
+
+    /// Trades an invite code for a new member (blocking: writes the store).
+    pub fn join(&self, invite: &str, name: &str) -> Result<Joined, Error> {
+        let name = validate::name("name", name)?;
+        let token = secret::new_secret(secret::TOKEN_PREFIX)?;
+        let token_hash = secret::hash(&token);
+        let mut store = self.store();
+        let team = store
+            .team_by_invite(&secret::hash(invite))?
+            .ok_or_else(|| {
+                Error::Forbidden("this invite code is not valid (it may have been replaced)".into())
+            })?;
+        let member = store.add_member(team.id, &name, &token_hash, Utc::now().timestamp())?;
+        let mut view = self.write();
+        if !view.teams.contains_key(&team.id) {
+            view.add_team(&team, self.config.channel_capacity);
+        }
+        view.add_member(&member);
+        view.fan_out_member(member.id);
+        Ok(Joined {
+            token,
+            team: TeamRef {
+                id: team.id,
+                name: team.name,
+            },
+            member_id: member.id,
+            name: member.name,
+        })
+    }
+
+    /// Stores a member's own status if its seq is the highest, then fans it out (blocking).
+    pub fn put_status(&self, caller: Caller, status: ValidStatus) -> Result<StatusAck, Error> {
+        let mut store = self.store();
+        let applied = store.put_status(caller.member, &status, Utc::now().timestamp())?;
+        let mut view = self.write();
+        let member = view
+            .members
+            .get_mut(&caller.member)
+            .ok_or_else(|| Error::NotFound("this member no longer exists".into()))?;
+        let current = member.status.as_ref().map_or(0, |s| s.seq);
+        if !applied || status.seq <= current {
+            return Ok(StatusAck {
+                applied: false,
+                seq: current.max(0) as u64,
+            });
+        }
+        let seq = status.seq as u64;
+        member.status = Some(status);
+        view.fan_out_member(caller.member);
+        Ok(StatusAck { applied: true, seq })
+    }
+
+    /// Stores a ping, relays it to the recipient's streams and forecasts where it lands
+    /// (blocking).
+    pub fn ping(&self, caller: Caller, request: &PingRequest) -> Result<PingSent, Error> {
+        let text = validate::ping_text(&request.text)?;
+        let key = name_key(&request.to);
+        let (from_name, to, to_name) = {
+            let view = self.read();
+            let from_name = view
+                .members
+                .get(&caller.member)
+                .map(|m| m.name.clone())
+                .unwrap_or_default();
+            let (to, entry) = view
+                .members
+                .iter()
+                .find(|(_, m)| m.team == caller.team && m.key == key)
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "there is no member named \"{}\" in this team",
+                        request.to.trim()
+                    ))
+                })?;
+            (from_name, *to, entry.name.clone())
+        };
+        if to == caller.member {
+            return Err(Error::BadRequest("you cannot ping yourself".into()));
+        }
+        let mut store = self.store();
+        let record = store.add_ping(&NewPing {
+            team: caller.team,
+            from: caller.member,
+            from_name: &from_name,
+            to,
+            text: &text,
+            urgent: request.urgent,
+            sent_at: Utc::now().timestamp(),
+            urgent_budget: self.config.urgent_budget,
+        })?;
+        let view = self.read();
+        let recipient = view
+            .members
+            .get(&to)
+            .ok_or_else(|| Error::NotFound("the recipient left".into()))?;
+        let outcome = match (&recipient.status, recipient.online) {
+            (_, 0) => PingOutcome::Queued,
+            (Some(s), _) if s.state == weft_proto::State::Focus && !record.urgent => {
+                PingOutcome::Held {
+                    until: s.until.map(validate::rfc3339),
+                    over_budget: request.urgent,
+                }
+            }
+            _ => PingOutcome::Delivered,
+        };
+        if let Some(team) = view.teams.get(&caller.team) {
+            let event = SyncEvent::Ping(wire_ping(&record));
+            let _ = team.tx.send(Arc::new(Outgoing {
+                to: Some(to),
+                ping_id: record.id,
+                frame: frame(&event),
+            }));
+        }
+        Ok(PingSent {
+            id: record.id,
+            to: to_name,
+            urgent: record.urgent,
+            outcome,
+        })
+    }
+
+    /// The member's kept pings after `after` (blocking).
+    pub fn pings_after(&self, member: i64, after: i64) -> Result<Vec<Ping>, Error> {
+        let since = Utc::now().timestamp() - PING_RETENTION.as_secs() as i64;
+        Ok(self
+            .store()
+            .pings_for(member, after, since)?
+            .iter()
+            .map(wire_ping)
+            .collect())
+    }
+
+    /// Deletes pings older than the retention (blocking).
+    pub fn prune(&self) -> Result<usize, Error> {
+        let before = Utc::now().timestamp() - PING_RETENTION.as_secs() as i64;
+        self.store().prune_pings(before)
+    }
+
+    /// Opens a stream for the caller: marks it online, subscribes to its team and returns
+    /// the snapshot that begins the stream.
+    pub fn subscribe(self: &Arc<Self>, caller: Caller) -> Result<Subscription, Error> {
+        let mut view = self.write();
+        let rx = view
+            .teams
+            .get(&caller.team)
+            .map(|t| t.tx.subscribe())
+            .ok_or_else(|| Error::NotFound("this team no longer exists".into()))?;
+        let member = view
+            .members
+            .get_mut(&caller.member)
+            .ok_or_else(|| Error::NotFound("this member no longer exists".into()))?;
+        member.online += 1;
+        if member.online == 1 {
+            view.fan_out_member(caller.member);
+        }
+        let snapshot = view.team_view(caller)?;
+        Ok(Subscription {
+            rx,
+            snapshot,
+            guard: OnlineGuard {
+                hub: Arc::clone(self),
+                member: caller.member,
+            },
+        })
+    }
+}
+
+/// What [`Hub::subscribe`] hands the stream.
+pub struct Subscription {
+    pub rx: broadcast::Receiver<Arc<Outgoing>>,
+    pub snapshot: TeamView,
+    pub guard: OnlineGuard,
+}
+
+/// Keeps a member online while a stream is open; dropping it may take the member offline.
+pub struct OnlineGuard {
+    hub: Arc<Hub>,
+    member: i64,
+}
+
+impl Drop for OnlineGuard {
+    fn drop(&mut self) {
+        let mut view = self.hub.write();
+        if let Some(member) = view.members.get_mut(&self.member) {
+            member.online = member.online.saturating_sub(1);
+            if member.online == 0 {
+                view.fan_out_member(self.member);
+            }
+        }
+    }
+}
+
+impl View {
+    fn add_team(&mut self, team: &TeamRecord, capacity: usize) {
+        let (tx, _) = broadcast::channel(capacity.max(1));
+        self.teams.insert(
+            team.id,
+            TeamEntry {
+                name: team.name.clone(),
+                tx,
+            },
+        );
+    }
+
+    fn add_member(&mut self, member: &MemberRecord) {
+        self.tokens.insert(member.token_hash, member.id);
+        self.members.insert(
+            member.id,
+            MemberEntry {
+                team: member.team,
+                name: member.name.clone(),
+                key: name_key(&member.name),
+                status: None,
+                online: 0,
+            },
+        );
+    }
+
+    fn member(&self, id: i64) -> Option<Member> {
+        let m = self.members.get(&id)?;
+        let status = m.status.as_ref();
+        Some(Member {
+            id,
+            name: m.name.clone(),
+            state: status.map(|s| s.state),
+            since: status.map(|s| validate::rfc3339(s.since)),
+            until: status.and_then(|s| s.until.map(validate::rfc3339)),
+            intent: status.and_then(|s| s.intent.clone()),
+            seq: status.map_or(0, |s| s.seq.max(0) as u64),
+            online: m.online > 0,
+        })
+    }
+
+    fn fan_out_member(&self, id: i64) {
+        let (Some(member), Some(team)) = (
+            self.member(id),
+            self.members.get(&id).and_then(|m| self.teams.get(&m.team)),
+        ) else {
+            return;
+        };
+        let frame = frame(&SyncEvent::Member(member));
+        // No subscriber is not an error.
+        let _ = team.tx.send(Arc::new(Outgoing {
+            to: None,
+            ping_id: 0,
+            frame,
+        }));
+    }
+
+    fn team_view(&self, caller: Caller) -> Result<TeamView, Error> {
+        let team = self
+            .teams
+            .get(&caller.team)
+            .ok_or_else(|| Error::NotFound("this team no longer exists".into()))?;
+        let mut members: Vec<(&String, &String, i64)> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.team == caller.team)
+            .map(|(id, m)| (&m.key, &m.name, *id))
+            .collect();
+        members.sort();
+        Ok(TeamView {
+            team: TeamRef {
+                id: caller.team,
+                name: team.name.clone(),
+            },
+            me: caller.member,
+            members: members
+                .into_iter()
+                .filter_map(|(_, _, id)| self.member(id))
+                .collect(),
+        })
+    }
+}
+
+fn wire_ping(p: &PingRecord) -> Ping {
+    Ping {
+        id: p.id,
+        from: p.from_name.clone(),
+        text: p.text.clone(),
+        urgent: p.urgent,
+        sent_at: Utc
+            .timestamp_opt(p.sent_at, 0)
+            .single()
+            .map(validate::rfc3339)
+            .unwrap_or_default(),
+    }
+}

@@ -1,0 +1,179 @@
+//! The `weft-sync` binary: argument parsing, logging, signals and exit codes around the
+//! library. Exit 2 for bad arguments, 1 for other errors.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use weft_sync::store::sqlite::SqliteStore;
+use weft_sync::{admin, Config, Error};
+
+/// Weft's team sync server.
+#[derive(Parser)]
+#[command(name = "weft-sync", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:7070")]
+        listen: SocketAddr,
+        /// The SQLite database (created if missing).
+        #[arg(long)]
+        db: PathBuf,
+        /// Urgent pings one sender may send one recipient per UTC day.
+        #[arg(long, default_value_t = weft_proto::sync::DEFAULT_URGENT_BUDGET)]
+        urgent_budget: u32,
+        /// Sustained requests per second per token (bursts of twice that); 0 turns it off.
+        #[arg(long, default_value_t = 20)]
+        rate_limit: u32,
+    },
+    /// Manage teams.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TeamCommand {
+    /// Create a team and print its invite code.
+    Create {
+        name: String,
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Replace a team's invite code with a new one and print it.
+    Invite {
+        name: String,
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// List teams and their member counts.
+    List {
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .target(env_logger::Target::Stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("weft-sync: {error:#}");
+            let bad_argument = matches!(error.downcast_ref::<Error>(), Some(Error::BadRequest(_)));
+            ExitCode::from(if bad_argument { 2 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            listen,
+            db,
+            urgent_budget,
+            rate_limit,
+        } => {
+            let config = Config {
+                urgent_budget,
+                rate_per_second: rate_limit,
+                ..Config::default()
+            };
+            serve(listen, db, config)
+        }
+        Command::Team { command } => team(command),
+    }
+}
+
+fn serve(listen: SocketAddr, db: PathBuf, config: Config) -> anyhow::Result<()> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => log::info!("open files limit: {limit}"),
+        Err(e) => log::warn!("could not raise the open files limit: {e}"),
+    }
+    let hub = weft_sync::open(&db, config)?;
+    let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("could not listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "weft-sync listening on http://{addr}")?;
+        stdout.flush()?;
+        log::info!("serving {} on {addr}", db.display());
+        weft_sync::serve(listener, hub, stop_signal()).await?;
+        log::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    log::info!("stopping");
+}
+
+fn team(command: TeamCommand) -> anyhow::Result<()> {
+    let open = |db: &PathBuf| SqliteStore::open(db);
+    match command {
+        TeamCommand::Create { name, db } => {
+            let mut store = open(&db)?;
+            let (team, invite) = admin::create_team(&mut store, &name)?;
+            println!(
+                "Created team \"{}\" (id {}). Share this invite code; it is shown only once:",
+                team.name, team.id
+            );
+            println!("{invite}");
+        }
+        TeamCommand::Invite { name, db } => {
+            let mut store = open(&db)?;
+            let (team, invite) = admin::new_invite(&mut store, &name)?;
+            println!(
+                "New invite code for team \"{}\" (id {}); the old one no longer works:",
+                team.name, team.id
+            );
+            println!("{invite}");
+        }
+        TeamCommand::List { db } => {
+            let mut store = open(&db)?;
+            let teams = admin::list(&mut store)?;
+            if teams.is_empty() {
+                println!("No teams yet. Create one with: weft-sync team create NAME --db PATH");
+            }
+            for (team, members) in teams {
+                let noun = if members == 1 { "member" } else { "members" };
+                println!("{:>4}  {}  ({members} {noun})", team.id, team.name);
+            }
+        }
+    }
+    Ok(())
+}
