@@ -12,6 +12,10 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use weft_proto::sync::MAX_BODY_BYTES;
 
+/// How much of a too-large body is read and dropped before answering 413, so that a client
+/// that writes its whole body before reading sees the answer instead of a reset.
+const DRAIN_BYTES: usize = 1024 * 1024;
+
 /// A JSON body of at most [`MAX_BODY_BYTES`]; anything else is 400 or 413.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
@@ -25,7 +29,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        if declared.is_some_and(|n| n > DRAIN_BYTES as u64) {
             return Err(Error::TooLarge(MAX_BODY_BYTES).into());
         }
         let mut body = req.into_body().into_data_stream();
@@ -34,13 +38,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             let chunk =
                 chunk.map_err(|e| Error::BadRequest(format!("the body could not be read: {e}")))?;
             if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                // Read (and drop) a moderate excess so the client gets to see the 413.
+                let mut drained = bytes.len() + chunk.len();
+                while let Some(Ok(chunk)) = body.next().await {
+                    drained += chunk.len();
+                    if drained > DRAIN_BYTES {
+                        break;
+                    }
+                }
                 return Err(Error::TooLarge(MAX_BODY_BYTES).into());
             }
             bytes.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            Error::BadRequest(format!("the body is not valid JSON for this request: {e}")).into()
-        })
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            Error::BadRequest(format!("the body is not valid JSON for this request: {e}"))
+        })?;
+        deserializer.end().map_err(|e| {
+            Error::BadRequest(format!("the body is not valid JSON for this request: {e}"))
+        })?;
+        Ok(JsonBody(value))
     }
 }
 

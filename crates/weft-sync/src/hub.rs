@@ -166,6 +166,14 @@ impl Hub {
         self.read().team_view(caller)
     }
 
+    /// Creates a team while serving; returns it and its invite code (blocking).
+    pub fn create_team(&self, name: &str) -> Result<(TeamRecord, String), Error> {
+        let mut store = self.store();
+        let (team, invite) = crate::admin::create_team(store.as_mut(), name)?;
+        self.write().add_team(&team, self.config.channel_capacity);
+        Ok((team, invite))
+    }
+
     /// Trades an invite code for a new member (blocking: writes the store).
     pub fn join(&self, invite: &str, name: &str) -> Result<Joined, Error> {
         let name = validate::name("name", name)?;

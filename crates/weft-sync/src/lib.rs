@@ -20,6 +20,7 @@ pub mod limit;
 mod routes;
 pub mod secret;
 pub mod store;
+pub mod testing;
 pub mod validate;
 
 pub use error::{AppError, Error};
