@@ -50,17 +50,19 @@ struct StreamState {
     _online: OnlineGuard,
 }
 
-/// The body of an event stream for `me`, starting with the snapshot and `pings`.
+/// The body of an event stream for `me`, starting with the snapshot and `pings` (the kept
+/// pings after `after_ping`); live pings already sent or before `after_ping` are skipped.
 pub fn stream(
     subscription: Subscription,
     me: i64,
+    after_ping: i64,
     pings: Vec<Ping>,
     keep_alive: Duration,
     shutdown: CancellationToken,
 ) -> impl futures_util::Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     let mut backlog = VecDeque::with_capacity(pings.len() + 1);
     backlog.push_back(frame(&SyncEvent::Snapshot(subscription.snapshot)));
-    let last_ping = pings.last().map_or(0, |p| p.id);
+    let last_ping = pings.last().map_or(after_ping, |p| p.id.max(after_ping));
     backlog.extend(pings.into_iter().map(|p| frame(&SyncEvent::Ping(p))));
     let state = StreamState {
         rx: subscription.rx,

@@ -25,6 +25,7 @@ pub async fn events(
     let body = crate::events::stream(
         subscription,
         caller.member,
+        after,
         pings,
         hub.config().keep_alive,
         hub.shutdown_token().clone(),
