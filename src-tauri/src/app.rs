@@ -17,6 +17,7 @@ use weft_core::instance::{Acquired, InstanceLock};
 use weft_core::paths::Paths;
 use weft_core::service::Weft;
 use weft_core::store;
+use weft_core::team::{membership, Team};
 use weft_proto::{ErrorKind, ErrorReport, Request, Response};
 
 /// Command-line options of `weft-app`.
@@ -26,7 +27,7 @@ pub struct Options {
     /// Run as the window process (`--window`) instead of the tray app.
     pub window_only: bool,
     /// The view the window process opens on (`--view today`).
-    pub view: Option<String>,
+    pub view: Option<weft_proto::View>,
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {
@@ -57,6 +58,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         ));
     }
     let weft = Arc::new(Weft::start(opened.store, Arc::new(SystemClock))?);
+    // Sharing starts at once: the pusher and the stream run on threads of their own.
+    let team = Team::start(membership::file(&paths.config_dir), &weft);
 
     let listener = control::bind(&paths.socket()).with_context(|| {
         format!(
@@ -80,10 +83,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             let opener = handle.clone();
             let open_view = Arc::new(move |view: &str| {
                 let windows = opener.state::<WindowProcess>();
-                let opened = if view == "today" {
-                    windows.open_today()
-                } else {
-                    windows.open()
+                let opened = match view.parse() {
+                    Ok(view) => windows.open_view(view),
+                    Err(_) => windows.open(),
                 };
                 if let Err(e) = opened {
                     log::error!("{e}");
@@ -98,7 +100,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             // The tray before anything else visible: it is what a person sees, and the
             // start-up figure we measure.
             let shown = weft.status();
-            match tray::Tray::build(&handle, &shown, &notices.lines()) {
+            let team_shown = tray::team_lines(&team.info());
+            match tray::Tray::build(&handle, &shown, &notices.lines(), team_shown) {
                 Ok(tray) => {
                     log::debug!("tray built after {} ms", crate::since_start_ms());
                     app.manage(tray);
@@ -109,6 +112,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                             log::warn!("could not update the tray: {e}");
                         }
                     }
+                    tray::show_team(&handle, tray::team_lines(&team.info()));
                 }
                 Err(e) => {
                     let message = format!("cannot show the tray icon: {e}");
@@ -170,6 +174,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         RunEvent::Exit => {
             if let Some(quiet) = handle.try_state::<Quiet>() {
                 quiet.restore_for_quit();
+            }
+            if let Some(team) = handle.state::<Arc<Weft>>().team() {
+                team.stop();
             }
             if let Err(e) = handle.state::<Arc<Weft>>().stop() {
                 log::error!("could not log the stop: {e}");

@@ -27,12 +27,12 @@ use std::process::ExitCode;
 const HELP: &str = "\
 weft-app: Weft lives in the tray and switches between focus and coordination.
 
-Usage: weft-app [--open | --window [--view today]]
+Usage: weft-app [--open | --window [--view VIEW]]
 
 Options:
   --open       open the Weft window as soon as the app starts
   --window     run only the window, for an already running Weft (the tray starts it so)
-  --view today with --window: open on the Today view
+  --view VIEW  with --window: open on now, today, team or settings
   -h, --help   print this help
   -V, --version
                print the version
@@ -62,10 +62,16 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--view" => match args.next().as_deref() {
-                Some("today") => options.view = Some("today".into()),
+            "--view" => match args.next().map(|v| v.parse::<weft_proto::View>()) {
+                Some(Ok(view)) => options.view = Some(view),
                 other => {
-                    eprintln!("weft-app: --view takes \"today\", not {other:?}");
+                    eprintln!(
+                        "weft-app: --view takes now, today, team or settings ({})",
+                        match other {
+                            Some(Err(e)) => e.to_string(),
+                            _ => "none was given".into(),
+                        }
+                    );
                     return ExitCode::from(2);
                 }
             },

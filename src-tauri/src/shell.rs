@@ -10,10 +10,13 @@ use crate::window_process::WindowProcess;
 use std::sync::mpsc::Sender;
 use tauri::{AppHandle, Manager};
 use weft_core::service::Shell;
-use weft_proto::Status;
+use weft_proto::{Status, TeamInfo};
 
 /// The event the window receives after every switch, with the new [`Status`].
 pub const STATUS_EVENT: &str = "weft://status";
+
+/// The event the window receives when the team changes, with the new [`TeamInfo`].
+pub const TEAM_EVENT: &str = "weft://team";
 
 pub struct AppShell {
     app: AppHandle,
@@ -58,6 +61,17 @@ impl Shell for AppShell {
     fn close_window(&self) -> Result<(), String> {
         self.app.state::<WindowProcess>().close();
         Ok(())
+    }
+
+    fn team_changed(&self, info: &TeamInfo) {
+        let lines = tray::team_lines(info);
+        let app = self.app.clone();
+        let posted = self
+            .app
+            .run_on_main_thread(move || tray::show_team(&app, lines));
+        if let Err(e) = posted {
+            log::error!("the app's UI thread is not available: {e}");
+        }
     }
 
     fn popups_owed(&self) {

@@ -1,20 +1,21 @@
 //! The tray icon and its menu: the first line shows the state and for how long, then (while
 //! notifications are held) "N held", which opens the window's Inbox, then exactly one switch
-//! item, in coordination "Focus for 25 / 50 / 90 min", then "Open Weft" and "Quit". The icon
-//! shows the state.
+//! item, in coordination "Focus for 25 / 50 / 90 min", then Today, Team (a submenu with each
+//! teammate's state once in a team), Settings, "Open Weft" and "Quit". The icon shows the
+//! state.
 
 use crate::window_process::WindowProcess;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tauri::image::Image;
-use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 use weft_core::machine::Plan;
 use weft_core::service::Weft;
 use weft_core::time::{elapsed_label, parse_rfc3339};
-use weft_proto::{Source, State, Status, Target};
+use weft_proto::{Connection, Source, State, Status, Target, TeamInfo, View};
 
 const TRAY_ID: &str = "weft";
 const SWITCH: &str = "switch";
@@ -23,6 +24,8 @@ const HELD: &str = "held";
 const PLANS: [u32; 3] = [25, 50, 90];
 const OPEN: &str = "open";
 const TODAY: &str = "today";
+const TEAM: &str = "team";
+const SETTINGS: &str = "settings";
 const QUIT: &str = "quit";
 /// Notices are long sentences; the menu shows their start.
 const NOTICE_CHARS: usize = 90;
@@ -49,10 +52,17 @@ struct Extras {
     /// In coordination, the "Focus for N min" items are offered.
     plans_shown: bool,
     notices: Vec<String>,
+    /// One line per teammate (none: not in a team).
+    team: Option<Vec<String>>,
 }
 
 impl Tray {
-    pub fn build(app: &AppHandle, status: &Status, notices: &[String]) -> tauri::Result<Tray> {
+    pub fn build(
+        app: &AppHandle,
+        status: &Status,
+        notices: &[String],
+        team: Option<Vec<String>>,
+    ) -> tauri::Result<Tray> {
         let header = MenuItem::with_id(app, "header", header_text(status), false, None::<&str>)?;
         let held = MenuItem::with_id(app, HELD, held_text(status.held), true, None::<&str>)?;
         let offers = status.state.other();
@@ -61,6 +71,7 @@ impl Tray {
             held_shown: status.held > 0,
             plans_shown: status.state == State::Coordination,
             notices: notices.to_vec(),
+            team,
         };
         let menu = menu(app, &header, &held, &switch, &extras)?;
         let icon = TrayIconBuilder::with_id(TRAY_ID)
@@ -130,6 +141,29 @@ fn menu(
     let open = MenuItem::with_id(app, OPEN, "Open Weft", true, None::<&str>)?;
     let today = MenuItem::with_id(app, TODAY, "Today", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?;
+    let settings = MenuItem::with_id(app, SETTINGS, "Settings", true, None::<&str>)?;
+    let team: Box<dyn IsMenuItem<Wry>> = match &extras.team {
+        None => Box::new(MenuItem::with_id(app, TEAM, "Team…", true, None::<&str>)?),
+        Some(lines) => {
+            let mut rows = Vec::new();
+            for (n, line) in lines.iter().enumerate() {
+                rows.push(MenuItem::with_id(
+                    app,
+                    format!("member-{n}"),
+                    line,
+                    false,
+                    None::<&str>,
+                )?);
+            }
+            let open_team = MenuItem::with_id(app, TEAM, "Open Team…", true, None::<&str>)?;
+            let gap = PredefinedMenuItem::separator(app)?;
+            let mut items: Vec<&dyn IsMenuItem<Wry>> =
+                rows.iter().map(|i| i as &dyn IsMenuItem<Wry>).collect();
+            items.push(&gap);
+            items.push(&open_team);
+            Box::new(Submenu::with_items(app, "Team", true, &items)?)
+        }
+    };
     let separator = PredefinedMenuItem::separator(app)?;
     let mut notice_items = Vec::new();
     for (n, text) in notices.iter().enumerate() {
@@ -162,6 +196,8 @@ fn menu(
     items.push(switch);
     items.extend(plan_items.iter().map(|i| i as &dyn IsMenuItem<Wry>));
     items.push(&today);
+    items.push(team.as_ref());
+    items.push(&settings);
     items.push(&open);
     if !notice_items.is_empty() {
         items.push(&notice_separator);
@@ -185,6 +221,57 @@ pub fn show_notices(app: &AppHandle, notices: &[String]) {
     if let Err(e) = tray.rebuild(&extras) {
         log::error!("could not list notices in the tray menu: {e}");
     }
+}
+
+/// Shows the team's lines in the Team submenu (rebuilt only when they change).
+pub fn show_team(app: &AppHandle, lines: Option<Vec<String>>) {
+    let Some(tray) = app.try_state::<Tray>() else {
+        return;
+    };
+    let extras = {
+        let mut extras = tray.extras.lock().unwrap_or_else(|p| p.into_inner());
+        if extras.team == lines {
+            return;
+        }
+        extras.team = lines;
+        extras.clone()
+    };
+    if let Err(e) = tray.rebuild(&extras) {
+        log::error!("could not list the team in the tray menu: {e}");
+    }
+}
+
+/// "Ana · Focus until 10:55", one per teammate (you are left out); `None` outside a team.
+/// Times, not durations, so the menu only changes when a teammate does.
+pub fn team_lines(info: &TeamInfo) -> Option<Vec<String>> {
+    let me = info.membership.as_ref()?.member_id;
+    let mut lines: Vec<String> = info
+        .members
+        .iter()
+        .filter(|m| m.id != me)
+        .map(|m| {
+            let local = |t: &Option<String>| {
+                t.as_deref()
+                    .and_then(parse_rfc3339)
+                    .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+            };
+            let state = match (m.state, local(&m.until), local(&m.since)) {
+                (None, _, _) => "no status yet".to_owned(),
+                (Some(state), Some(until), _) => format!("{} until {until}", state.label()),
+                (Some(state), None, Some(since)) => format!("{} since {since}", state.label()),
+                (Some(state), None, None) => state.label().to_owned(),
+            };
+            let away = if m.online { "" } else { " (offline)" };
+            format!("{} · {state}{away}", m.name)
+        })
+        .collect();
+    if lines.is_empty() {
+        lines.push("No teammates yet".into());
+    }
+    if let Connection::Offline { .. } = info.connection {
+        lines.insert(0, "⚠ Sync server unreachable".into());
+    }
+    Some(lines)
 }
 
 fn shorten(text: &str) -> String {
@@ -228,8 +315,13 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
                 log::error!("tray switch failed: {e}");
             }
         }
-        TODAY => {
-            if let Err(e) = app.state::<WindowProcess>().open_today() {
+        id @ (TODAY | TEAM | SETTINGS) => {
+            let view = match id {
+                TODAY => View::Today,
+                TEAM => View::Team,
+                _ => View::Settings,
+            };
+            if let Err(e) = app.state::<WindowProcess>().open_view(view) {
                 log::error!("{e}");
             }
         }

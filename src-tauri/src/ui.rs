@@ -4,15 +4,15 @@
 //! window closes or when the tray process goes away.
 
 use crate::commands::Socket;
-use crate::shell::STATUS_EVENT;
+use crate::shell::{STATUS_EVENT, TEAM_EVENT};
 use crate::{commands, window};
 use anyhow::Context;
 use tauri::{AppHandle, Emitter};
 use weft_core::control;
 use weft_core::paths::Paths;
-use weft_proto::Event;
+use weft_proto::{Event, View};
 
-pub fn run(view: Option<String>) -> anyhow::Result<()> {
+pub fn run(view: Option<View>) -> anyhow::Result<()> {
     crate::display::ensure_available()?;
     let paths = Paths::from_env()?;
     let socket = paths.socket();
@@ -22,7 +22,7 @@ pub fn run(view: Option<String>) -> anyhow::Result<()> {
         .invoke_handler(tauri::generate_handler![commands::control])
         .manage(Socket(socket))
         .setup(move |app| {
-            window::open(app.handle(), view.as_deref())?;
+            window::open(app.handle(), view)?;
             let handle = app.handle().clone();
             std::thread::Builder::new()
                 .name("weft-window-events".into())
@@ -44,8 +44,16 @@ fn follow(app: &AppHandle, events: impl Iterator<Item = weft_core::Result<Event>
                     log::warn!("could not update the window: {e}");
                 }
             }
-            Ok(event @ (Event::Raise | Event::Today)) => {
-                let view = (event == Event::Today).then_some("today");
+            Ok(Event::Team(info)) => {
+                if let Err(e) = app.emit(TEAM_EVENT, &info) {
+                    log::warn!("could not update the window: {e}");
+                }
+            }
+            Ok(event @ (Event::Raise | Event::Show(_))) => {
+                let view = match event {
+                    Event::Show(view) => Some(view),
+                    _ => None,
+                };
                 let handle = app.clone();
                 let _ = app.run_on_main_thread(move || {
                     if let Err(e) = window::open(&handle, view) {

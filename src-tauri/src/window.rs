@@ -1,22 +1,23 @@
 //! The Weft window inside the window process: created once, raised when asked again.
 
 use tauri::{AppHandle, Manager, WebviewUrl, WebviewWindowBuilder};
+use weft_proto::View;
 
 pub const MAIN: &str = "main";
 
-/// Opens the window, or raises it if it is open already; `view` ("today") picks what it shows.
-pub fn open(app: &AppHandle, view: Option<&str>) -> tauri::Result<()> {
+/// Opens the window, or raises it if it is open already; `view` picks what it shows.
+pub fn open(app: &AppHandle, view: Option<View>) -> tauri::Result<()> {
     if let Some(window) = app.get_webview_window(MAIN) {
-        if view == Some("today") {
-            window.eval("location.hash = '#today'")?;
+        if let Some(view) = view {
+            window.eval(format!("location.hash = '#{}'", view.as_str()))?;
         }
         window.unminimize()?;
         window.show()?;
         return window.set_focus();
     }
     let page = match view {
-        Some("today") => "index.html#today",
-        _ => "index.html",
+        Some(view) => format!("index.html#{}", view.as_str()),
+        None => "index.html".into(),
     };
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(page.into()))
         .title("Weft")

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::sync::{Arc, Mutex, Weak};
 use weft_core::service::Weft;
-use weft_proto::Event;
+use weft_proto::{Event, View};
 
 /// Starts the window process, or raises the window it already shows.
 pub struct WindowProcess {
@@ -27,19 +27,18 @@ impl WindowProcess {
         self.show(None)
     }
 
-    /// Opens the window on Today.
-    pub fn open_today(&self) -> Result<(), String> {
-        self.show(Some("today"))
+    /// Opens the window on a view.
+    pub fn open_view(&self, view: View) -> Result<(), String> {
+        self.show(Some(view))
     }
 
-    fn show(&self, view: Option<&str>) -> Result<(), String> {
+    fn show(&self, view: Option<View>) -> Result<(), String> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.is_some() {
             if let Some(weft) = self.weft.upgrade() {
-                weft.broadcast(if view.is_some() {
-                    &Event::Today
-                } else {
-                    &Event::Raise
+                weft.broadcast(&match view {
+                    Some(view) => Event::Show(view),
+                    None => Event::Raise,
                 });
             }
             return Ok(());
@@ -49,7 +48,7 @@ impl WindowProcess {
         let mut command = Command::new(&exe);
         command.arg("--window");
         if let Some(view) = view {
-            command.args(["--view", view]);
+            command.args(["--view", view.as_str()]);
         }
         let mut child = command
             .spawn()

@@ -16,6 +16,8 @@ pub struct Entry {
     pub label: String,
     pub enabled: bool,
     pub separator: bool,
+    /// A submenu's entries, in order.
+    pub children: Vec<Entry>,
 }
 
 /// A tray item on the bus.
@@ -131,7 +133,11 @@ fn entry(value: &Value<'_>) -> Option<Entry> {
         label: String::new(),
         enabled: true,
         separator: false,
+        children: Vec::new(),
     };
+    if let Some(Value::Array(children)) = fields.get(2) {
+        found.children = children.iter().filter_map(entry).collect();
+    }
     if let Some(Value::Dict(props)) = fields.get(1) {
         for (key, value) in props.iter() {
             let value = match value {

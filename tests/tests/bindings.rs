@@ -4,10 +4,11 @@
 
 use std::path::PathBuf;
 use ts_rs::TS;
+use weft_proto::sync::{Member, PingOutcome, PingSent, TeamRef};
 use weft_proto::{
-    DaySummary, Disposition, ErrorKind, ErrorReport, FocusBlock, InboxItem, InboxState,
-    NotifyOutcome, Request, Response, Segment, Source, State, Status, SwitchEntry, SwitchOutcome,
-    Target, Urgency,
+    Connection, DaySummary, Disposition, ErrorKind, ErrorReport, FocusBlock, InboxItem, InboxState,
+    Membership, NotifyOutcome, Request, Response, Segment, Source, State, Status, SwitchEntry,
+    SwitchOutcome, Target, TeamInfo, Urgency, View,
 };
 
 fn bindings_dir() -> PathBuf {
@@ -58,6 +59,14 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<FocusBlock>(&mut drifted);
     check::<DaySummary>(&mut drifted);
     check::<Segment>(&mut drifted);
+    check::<View>(&mut drifted);
+    check::<Connection>(&mut drifted);
+    check::<Membership>(&mut drifted);
+    check::<TeamInfo>(&mut drifted);
+    check::<Member>(&mut drifted);
+    check::<TeamRef>(&mut drifted);
+    check::<PingSent>(&mut drifted);
+    check::<PingOutcome>(&mut drifted);
     assert!(
         drifted.is_empty(),
         "TypeScript bindings are out of date; run `make bindings` and commit:\n{}",

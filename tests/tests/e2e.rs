@@ -94,6 +94,8 @@ fn tray_menu_switches_logs_and_changes_the_icon() -> anyhow::Result<()> {
             "Focus for 50 min",
             "Focus for 90 min",
             "Today",
+            "Team…",
+            "Settings",
             "Open Weft",
             "Quit"
         ],

@@ -3,8 +3,9 @@
 import type { Request } from "./bindings/Request";
 import type { Response } from "./bindings/Response";
 import type { Status } from "./bindings/Status";
+import type { TeamInfo } from "./bindings/TeamInfo";
 
-export type { Request, Response, Status };
+export type { Request, Response, Status, TeamInfo };
 
 interface TauriGlobal {
   core: { invoke<T>(command: string, args?: Record<string, unknown>): Promise<T> };
@@ -22,6 +23,9 @@ declare global {
 /** The event the app emits after every committed switch. */
 export const STATUS_EVENT = "weft://status";
 
+/** The event the app emits when the team changes (a teammate, the connection, the membership). */
+export const TEAM_EVENT = "weft://team";
+
 function tauri(): TauriGlobal {
   const t = window.__TAURI__;
   if (!t) throw new Error("Weft's window must run inside the Weft app");
@@ -36,4 +40,9 @@ export async function control(request: Request): Promise<Response> {
 /** Calls `handler` with the new status after every switch, from any surface. */
 export async function onStatus(handler: (status: Status) => void): Promise<() => void> {
   return tauri().event.listen<Status>(STATUS_EVENT, (event) => handler(event.payload));
+}
+
+/** Calls `handler` with the team whenever it changes. */
+export async function onTeam(handler: (team: TeamInfo) => void): Promise<() => void> {
+  return tauri().event.listen<TeamInfo>(TEAM_EVENT, (event) => handler(event.payload));
 }

@@ -1,6 +1,7 @@
 // The Weft window: the current state, one switch button, and today's switches.
 import { control, onStatus } from "./api.js";
 import { refreshToday, setUpToday } from "./today.js";
+import { refreshTeam, setUpTeam } from "./team.js";
 import type { Status } from "./api.js";
 import type { SwitchEntry } from "./bindings/SwitchEntry";
 import type { InboxItem } from "./bindings/InboxItem";
@@ -156,19 +157,30 @@ async function onSubmit(event: Event): Promise<void> {
   }
 }
 
-/** Shows the view the address names: `#today[=date]` or the current state. */
+const views = ["now", "today", "team", "settings"] as const;
+type View = (typeof views)[number];
+
+/** The view the address names: `#today[=date]`, `#team`, `#settings`, or else Now. */
+function currentView(): View {
+  const name = location.hash.slice(1).split("=")[0];
+  return views.find((v) => v === name) ?? "now";
+}
+
+/** Shows the view the address names. */
 function route(): void {
-  const today = location.hash.startsWith("#today");
-  $("view-now").hidden = today;
-  $("view-today").hidden = !today;
-  $("tab-now").classList.toggle("active", !today);
-  $("tab-today").classList.toggle("active", today);
-  if (today) void refreshToday().catch((e) => showError(String(e)));
+  const shown = currentView();
+  for (const view of views) {
+    $(`view-${view}`).hidden = view !== shown;
+    $(`tab-${view}`).classList.toggle("active", view === shown);
+  }
+  if (shown === "today") void refreshToday().catch((e) => showError(String(e)));
+  if (shown === "team" || shown === "settings") void refreshTeam().catch((e) => showError(String(e)));
 }
 
 async function start(): Promise<void> {
   $("switch-form").addEventListener("submit", (event) => void onSubmit(event));
   setUpToday();
+  await setUpTeam();
   window.addEventListener("hashchange", route);
   route();
   await onStatus((status) => {

@@ -6,6 +6,7 @@
 
 mod dates;
 mod summary;
+mod team;
 
 use anyhow::Context;
 use chrono::{DateTime, Local, Utc};
@@ -103,6 +104,26 @@ enum Command {
     },
     /// Open the Weft window.
     Open,
+    /// Your team's states (or join, share, leave).
+    #[command(args_conflicts_with_subcommands = true)]
+    Team {
+        #[command(subcommand)]
+        action: Option<team::TeamAction>,
+        /// Print a JSON array of members: {name, state, since, until, intent, online, me}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a teammate a ping; their Weft delivers or holds it by their state.
+    Ping {
+        /// The teammate's name.
+        name: String,
+        /// What to say.
+        #[arg(required = true)]
+        text: Vec<String>,
+        /// Break through their focus (a few times a day at most; over the budget it is held).
+        #[arg(long)]
+        urgent: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -180,6 +201,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Response::Done => Ok(ExitCode::SUCCESS),
             other => unexpected(other),
         },
+        Command::Team { action, json } => team::run(&paths, action, json),
+        Command::Ping { name, text, urgent } => team::ping(&paths, name, text, urgent),
     }
 }
 

@@ -28,8 +28,8 @@ const WATCH_CHECK: Duration = Duration::from_secs(2);
 /// Connections served at once; more are refused (a local client gone haywire).
 const MAX_CONNECTIONS: usize = 64;
 
-/// How long the client waits for the app's answer.
-pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the client waits for the app's answer (team requests wait on the sync server).
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What the socket serves: the app passes its dispatcher.
 pub trait Handler: Send + Sync {

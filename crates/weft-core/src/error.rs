@@ -39,6 +39,9 @@ pub enum Error {
     NotRunning { socket: PathBuf },
     #[error("the control socket {socket} answered something unexpected: {detail}")]
     Protocol { socket: PathBuf, detail: String },
+    /// The team could not do it: not joined, or the sync server is unreachable or refused.
+    #[error("{0}")]
+    Team(String),
     #[error("Weft is quitting; the switch was not made")]
     ShuttingDown,
     #[error("the Weft app did not answer on {socket} within {seconds} s")]

@@ -6,6 +6,7 @@
 //! - [`summary`]: the pure end-of-day summary (a function of the log, a time zone and now);
 //! - [`service`]: the one dispatcher that answers every control [`Request`](weft_proto::Request);
 //! - [`control`]: the Unix control socket that carries those requests for the CLI and tests;
+//! - [`team`]: the team client that shares the status with a sync server and receives pings;
 //! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given.
 //!
 //! The app (`src-tauri`) and the CLI only translate between the outside world and this crate.
@@ -22,6 +23,7 @@ pub mod paths;
 pub mod service;
 pub mod store;
 pub mod summary;
+pub mod team;
 pub mod time;
 
 pub use error::{Error, Result};

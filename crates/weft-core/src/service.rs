@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::hold;
 use crate::machine::{Machine, Plan};
 use crate::store::{AppEvent, NewNotification, Popup, PopupKey, ReleaseReason, Released, Store};
+use crate::team::Team;
 use crate::time::parse_rfc3339;
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +17,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use weft_proto::{
     Disposition, ErrorKind, Event, InboxItem, NotifyOutcome, Request, Response, Source, State,
-    Status, SwitchOutcome, Target, Urgency,
+    Status, SwitchOutcome, Target, TeamInfo, Urgency,
 };
 
 /// How many delivered or released notifications the Inbox lists besides the held ones.
@@ -38,6 +39,9 @@ pub trait Shell: Send + Sync {
     /// Popups are owed to the desktop (see [`Weft::owed_popups`]). Called with the lock held:
     /// must return at once (wake a delivery worker).
     fn popups_owed(&self);
+    /// The team changed (a member's status, the connection, the membership). Called with the
+    /// lock held: must return at once (post to the UI thread).
+    fn team_changed(&self, _info: &TeamInfo) {}
 }
 
 /// A notification as it arrives, before the policy.
@@ -56,6 +60,7 @@ pub struct Weft {
     inner: Mutex<Inner>,
     clock: Arc<dyn Clock>,
     shell: OnceLock<Arc<dyn Shell>>,
+    team: OnceLock<Arc<Team>>,
     stopped: AtomicBool,
 }
 
@@ -165,6 +170,7 @@ impl Weft {
             inner: Mutex::new(inner),
             clock,
             shell: OnceLock::new(),
+            team: OnceLock::new(),
             stopped: AtomicBool::new(false),
         })
     }
@@ -232,6 +238,9 @@ impl Weft {
         }
         let status = inner.status();
         self.announce(&mut inner, &status, popups);
+        if let Some(team) = self.team.get() {
+            team.status_changed();
+        }
         log::info!("switched to {} ({})", switch.to, switch.source);
         Ok(SwitchOutcome {
             switched: true,
@@ -438,6 +447,52 @@ impl Weft {
                 ErrorKind::BadRequest,
                 "watch needs a control-socket connection of its own",
             ),
+            Request::Team => self.with_team(|team| Ok(Response::Team(team.info()))),
+            Request::TeamJoin {
+                server,
+                invite,
+                name,
+                share_intent,
+            } => self.with_team(|team| {
+                team.join(&server, &invite, &name, share_intent)
+                    .map(Response::Team)
+            }),
+            Request::TeamShare { share_intent } => {
+                self.with_team(|team| team.share(share_intent).map(Response::Team))
+            }
+            Request::TeamLeave => self.with_team(|team| team.leave().map(Response::Team)),
+            Request::Ping { to, text, urgent } => {
+                self.with_team(|team| team.ping(&to, &text, urgent).map(Response::PingSent))
+            }
+        }
+    }
+
+    /// Gives the team its calls; they may wait on the network, so no lock is held.
+    fn with_team(&self, act: impl FnOnce(&Arc<Team>) -> Result<Response>) -> Response {
+        match self.team.get() {
+            Some(team) => act(team).unwrap_or_else(|e| error_response(&e)),
+            None => Response::error(ErrorKind::NotReady, "Weft is still starting; try again"),
+        }
+    }
+
+    /// Connects the team client (once, at start).
+    pub fn attach_team(&self, team: Arc<Team>) {
+        if self.team.set(team).is_err() {
+            log::warn!("a team client was already attached");
+        }
+    }
+
+    /// The team client, once attached.
+    pub fn team(&self) -> Option<&Arc<Team>> {
+        self.team.get()
+    }
+
+    /// Tells watchers and the shell that the team changed.
+    pub fn team_changed(&self, info: &TeamInfo) {
+        let mut inner = self.lock();
+        inner.broadcast(&Event::Team(info.clone()));
+        if let Some(shell) = self.shell.get() {
+            shell.team_changed(info);
         }
     }
 
@@ -536,6 +591,7 @@ pub fn error_response(e: &Error) -> Response {
             ErrorKind::Unavailable
         }
         Error::Protocol { .. } => ErrorKind::BadRequest,
+        Error::Team(_) => ErrorKind::Team,
         _ => ErrorKind::Storage,
     };
     Response::error(kind, e.to_string())

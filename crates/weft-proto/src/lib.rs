@@ -404,6 +404,32 @@ pub enum Request {
     /// Follow the app: the connection stops answering requests and carries one [`Event`] per
     /// line instead, starting with the current status, until either side closes it.
     Watch,
+    /// The team: membership, connection to the sync server, and each member's shared status.
+    Team,
+    /// Join a team on a sync server with an invite code.
+    TeamJoin {
+        /// The sync server's URL, e.g. `https://weft.example.org`.
+        server: String,
+        invite: String,
+        /// How teammates will see you.
+        name: String,
+        /// Share the focus block's intent too (state, since and planned end always are).
+        #[serde(default)]
+        share_intent: bool,
+    },
+    /// Change what is shared with the team.
+    TeamShare { share_intent: bool },
+    /// Leave the team: forget the membership on this machine and stop sharing.
+    TeamLeave,
+    /// A message to a teammate; their Weft delivers or holds it by their state.
+    Ping {
+        /// The teammate's name.
+        to: String,
+        text: String,
+        /// Break through their focus (within the daily urgent budget).
+        #[serde(default)]
+        urgent: bool,
+    },
 }
 
 /// What a watching connection receives.
@@ -415,10 +441,97 @@ pub enum Event {
     Status(Status),
     /// The window should come to the front (someone asked to open it while it is open).
     Raise,
-    /// The window should come to the front showing Today.
-    Today,
+    /// The window should come to the front showing a view.
+    Show(View),
     /// The window should close.
     Close,
+    /// The team changed: a member's status, the connection, or the membership.
+    Team(TeamInfo),
+}
+
+/// A view of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum View {
+    /// The state, the switch form and the Inbox.
+    Now,
+    /// The day's summary.
+    Today,
+    /// Teammates' states and pings.
+    Team,
+    /// Team membership and sharing.
+    Settings,
+}
+
+impl View {
+    /// The name used on the command line and in the window's address (`#today`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::Now => "now",
+            View::Today => "today",
+            View::Team => "team",
+            View::Settings => "settings",
+        }
+    }
+}
+
+impl FromStr for View {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<View, UnknownName> {
+        [View::Now, View::Today, View::Team, View::Settings]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                what: "view",
+                name: s.to_owned(),
+            })
+    }
+}
+
+/// How this Weft stands with its sync server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Connection {
+    /// Not a member of any team.
+    NotJoined,
+    /// Connecting (at start, after joining, or after an outage).
+    Connecting,
+    /// Connected to the live stream: statuses are current.
+    Online,
+    /// The server cannot be reached or refused us; statuses shown may be stale.
+    Offline {
+        message: String,
+        /// When the next attempt is due (RFC 3339, UTC); none when Weft will not retry
+        /// (the membership was refused: join again).
+        retry_at: Option<String>,
+    },
+}
+
+/// This Weft's membership in a team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Membership {
+    pub server: String,
+    pub team: String,
+    /// Your name in the team.
+    pub name: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub member_id: i64,
+    /// Whether the intent is shared along with state, since and planned end.
+    pub share_intent: bool,
+}
+
+/// The team as this Weft knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TeamInfo {
+    pub membership: Option<Membership>,
+    pub connection: Connection,
+    /// Every member, you included (see [`Membership::member_id`]), ordered by name. Kept
+    /// from the last connection while offline.
+    pub members: Vec<sync::Member>,
 }
 
 /// The current state as reported to every surface.
@@ -479,6 +592,8 @@ pub enum ErrorKind {
     Unavailable,
     /// The app is still starting; the same request will work in a moment.
     NotReady,
+    /// The sync server could not be reached, or refused the request (the message says why).
+    Team,
 }
 
 /// A failed request.
@@ -505,6 +620,9 @@ pub enum Response {
     Text(String),
     /// The request was carried out and has nothing to report.
     Done,
+    Team(TeamInfo),
+    /// A ping was accepted by the sync server; the outcome says where it will land.
+    PingSent(sync::PingSent),
     Error(ErrorReport),
 }
 

@@ -3,4 +3,4 @@
 /**
  * Why a request failed. Callers branch on the kind; the message is for people.
  */
-export type ErrorKind = "bad_request" | "invalid" | "storage" | "unavailable" | "not_ready";
+export type ErrorKind = "bad_request" | "invalid" | "storage" | "unavailable" | "not_ready" | "team";

@@ -30,4 +30,24 @@ date?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" } | { "cmd
 /**
  * YYYY-MM-DD; today when absent.
  */
-date?: string, week: boolean, } | { "cmd": "watch" };
+date?: string, week: boolean, } | { "cmd": "watch" } | { "cmd": "team" } | { "cmd": "team_join", 
+/**
+ * The sync server's URL, e.g. `https://weft.example.org`.
+ */
+server: string, invite: string, 
+/**
+ * How teammates will see you.
+ */
+name: string, 
+/**
+ * Share the focus block's intent too (state, since and planned end always are).
+ */
+share_intent: boolean, } | { "cmd": "team_share", share_intent: boolean, } | { "cmd": "team_leave" } | { "cmd": "ping", 
+/**
+ * The teammate's name.
+ */
+to: string, text: string, 
+/**
+ * Break through their focus (within the daily urgent budget).
+ */
+urgent: boolean, };

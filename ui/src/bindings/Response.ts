@@ -3,11 +3,13 @@ import type { DaySummary } from "./DaySummary";
 import type { ErrorReport } from "./ErrorReport";
 import type { InboxItem } from "./InboxItem";
 import type { NotifyOutcome } from "./NotifyOutcome";
+import type { PingSent } from "./PingSent";
 import type { Status } from "./Status";
 import type { SwitchEntry } from "./SwitchEntry";
 import type { SwitchOutcome } from "./SwitchOutcome";
+import type { TeamInfo } from "./TeamInfo";
 
 /**
  * The app's answer to one request.
  */
-export type Response = { "kind": "status", "data": Status } | { "kind": "switched", "data": SwitchOutcome } | { "kind": "log", "data": Array<SwitchEntry> } | { "kind": "notified", "data": NotifyOutcome } | { "kind": "inbox", "data": Array<InboxItem> } | { "kind": "summary", "data": Array<DaySummary> } | { "kind": "text", "data": string } | { "kind": "done" } | { "kind": "error", "data": ErrorReport };
+export type Response = { "kind": "status", "data": Status } | { "kind": "switched", "data": SwitchOutcome } | { "kind": "log", "data": Array<SwitchEntry> } | { "kind": "notified", "data": NotifyOutcome } | { "kind": "inbox", "data": Array<InboxItem> } | { "kind": "summary", "data": Array<DaySummary> } | { "kind": "text", "data": string } | { "kind": "done" } | { "kind": "team", "data": TeamInfo } | { "kind": "ping_sent", "data": PingSent } | { "kind": "error", "data": ErrorReport };

@@ -1,0 +1,196 @@
+//! `weft team` and `weft ping`: the team as the running app knows it, joining and leaving,
+//! and pings. The app does the talking to the sync server, so the CLI holds no token.
+
+use crate::{call, unexpected};
+use chrono::{Local, Utc};
+use clap::Subcommand;
+use serde::Serialize;
+use std::process::ExitCode;
+use weft_core::paths::Paths;
+use weft_core::time::{elapsed_label, parse_rfc3339};
+use weft_proto::sync::Member;
+use weft_proto::{Connection, Request, Response, TeamInfo};
+
+#[derive(Subcommand)]
+pub enum TeamAction {
+    /// Join a team on a sync server with an invite code from its admin.
+    Join {
+        /// The sync server, e.g. https://weft.example.org or http://127.0.0.1:7070.
+        server: String,
+        /// The invite code (`weft-sync team create` prints it).
+        invite: String,
+        /// How teammates will see you.
+        #[arg(long)]
+        name: String,
+        /// Share the intent of your focus blocks too (state, since and planned end always are).
+        #[arg(long)]
+        share_intent: bool,
+    },
+    /// Choose whether the intent of your focus blocks is shared.
+    Share {
+        /// on or off.
+        #[arg(value_parser = parse_on_off)]
+        intent: bool,
+    },
+    /// Leave the team on this machine: stop sharing and forget the membership.
+    Leave,
+}
+
+/// One line of `weft team --json`.
+#[derive(Serialize)]
+struct Line<'a> {
+    name: &'a str,
+    state: Option<weft_proto::State>,
+    since: Option<&'a str>,
+    until: Option<&'a str>,
+    intent: Option<&'a str>,
+    online: bool,
+    me: bool,
+}
+
+pub fn run(paths: &Paths, action: Option<TeamAction>, json: bool) -> anyhow::Result<ExitCode> {
+    let request = match action {
+        None => Request::Team,
+        Some(TeamAction::Join {
+            server,
+            invite,
+            name,
+            share_intent,
+        }) => Request::TeamJoin {
+            server,
+            invite,
+            name,
+            share_intent,
+        },
+        Some(TeamAction::Share { intent }) => Request::TeamShare {
+            share_intent: intent,
+        },
+        Some(TeamAction::Leave) => Request::TeamLeave,
+    };
+    let info = match call(paths, &request)? {
+        Response::Team(info) => info,
+        other => return unexpected(other),
+    };
+    if json {
+        let me = info.membership.as_ref().map(|m| m.member_id);
+        let lines: Vec<Line<'_>> = info
+            .members
+            .iter()
+            .map(|m| Line {
+                name: &m.name,
+                state: m.state,
+                since: m.since.as_deref(),
+                until: m.until.as_deref(),
+                intent: m.intent.as_deref(),
+                online: m.online,
+                me: Some(m.id) == me,
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&lines)?);
+    } else {
+        print!("{}", describe(&info));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn ping(
+    paths: &Paths,
+    to: String,
+    text: Vec<String>,
+    urgent: bool,
+) -> anyhow::Result<ExitCode> {
+    let text = text.join(" ");
+    if text.trim().is_empty() {
+        eprintln!("weft: say something: weft ping NAME \"text\"");
+        return Ok(ExitCode::from(2));
+    }
+    let sent = match call(paths, &Request::Ping { to, text, urgent })? {
+        Response::PingSent(sent) => sent,
+        other => return unexpected(other),
+    };
+    println!("{}", weft_core::team::describe(&sent, &Local));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        _ => Err(format!("{text:?}: say on or off")),
+    }
+}
+
+/// The team as text: the membership, the connection, then one line per member.
+fn describe(info: &TeamInfo) -> String {
+    let Some(membership) = &info.membership else {
+        return match &info.connection {
+            Connection::Offline { message, .. } => format!("Not in a team: {message}\n"),
+            _ => "Not in a team. Join one with `weft team join SERVER_URL INVITE --name NAME`.\n"
+                .into(),
+        };
+    };
+    let mut out = format!(
+        "Team {} on {} (you are {}; intent {})\n",
+        membership.team,
+        membership.server,
+        membership.name,
+        if membership.share_intent {
+            "shared"
+        } else {
+            "not shared"
+        }
+    );
+    match &info.connection {
+        Connection::Online => {}
+        Connection::NotJoined | Connection::Connecting => out.push_str("Connecting…\n"),
+        Connection::Offline { message, retry_at } => {
+            out.push_str(&format!("Offline: {message}"));
+            if let Some(at) = retry_at.as_deref().and_then(parse_rfc3339) {
+                out.push_str(&format!(
+                    " (retrying at {})",
+                    at.with_timezone(&Local).format("%H:%M:%S")
+                ));
+            }
+            out.push_str("\nWhat follows may be out of date.\n");
+        }
+    }
+    for member in &info.members {
+        out.push_str(&line(member, member.id == membership.member_id));
+        out.push('\n');
+    }
+    out
+}
+
+/// "Ana       Focus since 09:05 (25 min) · until 10:55: refactor parser"
+fn line(member: &Member, me: bool) -> String {
+    let name = if me {
+        format!("{} (you)", member.name)
+    } else {
+        member.name.clone()
+    };
+    let Some(state) = member.state else {
+        return format!("{name:<16} has not shared a status yet");
+    };
+    let since = member.since.as_deref().and_then(parse_rfc3339);
+    let mut text = format!("{name:<16} {}", state.label());
+    if let Some(since) = since {
+        text.push_str(&format!(
+            " since {} ({})",
+            since.with_timezone(&Local).format("%H:%M"),
+            elapsed_label((Utc::now() - since).num_seconds())
+        ));
+    }
+    if let Some(until) = member.until.as_deref().and_then(parse_rfc3339) {
+        text.push_str(&format!(
+            " · until {}",
+            until.with_timezone(&Local).format("%H:%M")
+        ));
+    }
+    if let Some(intent) = &member.intent {
+        text.push_str(&format!(": {intent}"));
+    }
+    if !member.online {
+        text.push_str(" · offline");
+    }
+    text
+}

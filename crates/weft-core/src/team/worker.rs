@@ -1,0 +1,355 @@
+//! The team client's two threads: the pusher (status out) and the stream (team and pings in).
+//! Both retry with a capped, jittered exponential backoff while the server is unreachable.
+
+use super::{Shared, Team, PING_CURSOR, SEQ};
+use crate::service::Weft;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use weft_proto::sync::{Member, StatusUpdate, SyncEvent};
+use weft_proto::Connection;
+use weft_sync_client::{Client, Error as ClientError};
+
+/// The first retry after a failure; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Capped exponential backoff with jitter, so a team's clients do not reconnect in step.
+#[derive(Debug, Default)]
+pub(super) struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    pub(super) fn next(&mut self) -> Duration {
+        let doubled = FIRST_BACKOFF.saturating_mul(1 << self.failures.min(8));
+        self.failures = self.failures.saturating_add(1);
+        let base = doubled.min(MAX_BACKOFF);
+        // Up to a quarter more, from the clock's low bits (good enough to spread retries).
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
+    }
+
+    pub(super) fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+pub(super) fn spawn_pusher(team: &Arc<Team>) {
+    let team = team.clone();
+    let spawned = std::thread::Builder::new()
+        .name("team-push".into())
+        .spawn(move || push_loop(&team));
+    if let Err(e) = spawned {
+        log::error!("cannot start the team pusher: {e}");
+    }
+}
+
+pub(super) fn spawn_stream(team: &Arc<Team>, generation: u64) {
+    let team = team.clone();
+    let spawned = std::thread::Builder::new()
+        .name("team-stream".into())
+        .spawn(move || stream_loop(&team, generation));
+    if let Err(e) = spawned {
+        log::error!("cannot start the team stream: {e}");
+    }
+}
+
+/// Waits for a due push, sends the status of the moment, and retries on failure.
+fn push_loop(team: &Arc<Team>) {
+    let mut backoff = Backoff::default();
+    loop {
+        let stored = {
+            let mut shared = team.lock();
+            loop {
+                if shared.stopping {
+                    return;
+                }
+                let due = shared.push_due && !shared.refused && shared.membership.is_some();
+                match (due, shared.push_not_before) {
+                    (true, Some(at)) if at > Instant::now() => {
+                        let wait = at.saturating_duration_since(Instant::now());
+                        shared = wait_timeout(team, shared, wait);
+                    }
+                    (true, _) => break,
+                    (false, _) => {
+                        shared = team.wake.wait(shared).unwrap_or_else(|p| p.into_inner());
+                    }
+                }
+            }
+            shared.push_due = false;
+            shared.push_not_before = None;
+            shared.membership.clone()
+        };
+        let Some(stored) = stored else { continue };
+        let Ok(weft) = team.weft() else { return };
+        let status = weft.status();
+        let seq = match next_seq(&weft) {
+            Ok(seq) => seq,
+            Err(e) => {
+                log::error!("cannot share the status: {e}");
+                continue;
+            }
+        };
+        let update = StatusUpdate {
+            seq,
+            state: status.state,
+            since: status.since,
+            until: status.until,
+            intent: status.intent.filter(|_| stored.share_intent),
+        };
+        let client = match Client::new(&stored.server) {
+            Ok(c) => c.with_token(&stored.token),
+            Err(e) => {
+                team.fail(&e.to_string(), None);
+                continue;
+            }
+        };
+        match client.put_status(stored.team.id, stored.member_id, &update) {
+            Ok(ack) => {
+                backoff.reset();
+                if !ack.applied && ack.seq >= seq {
+                    // The server has a newer number (this Weft's log was replaced): catch up
+                    // and send again.
+                    log::info!("the server was at seq {}; sending again above it", ack.seq);
+                    let _ = weft.remember(SEQ, Some(&ack.seq.to_string()));
+                    team.push_again(None);
+                } else {
+                    log::debug!("status shared (seq {seq})");
+                }
+            }
+            Err(e) if e.is_auth() => team.refuse(&e),
+            Err(ClientError::RateLimited { retry_after }) => {
+                team.push_again(Some(Duration::from_secs(retry_after.max(1))));
+            }
+            Err(e @ ClientError::Refused { .. }) => {
+                // The server will refuse the same status again: do not loop on it.
+                log::error!("the sync server refused the status: {e}");
+            }
+            Err(e) => {
+                let delay = backoff.next();
+                log::warn!("could not share the status ({e}); retrying in {delay:?}");
+                team.push_again(Some(delay));
+            }
+        }
+    }
+}
+
+/// The next sequence number, committed to the log before it is used, so a crash never sends
+/// two statuses with one number.
+fn next_seq(weft: &Weft) -> crate::Result<u64> {
+    let last = weft
+        .recall(SEQ)?
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    let next = last.saturating_add(1);
+    weft.remember(SEQ, Some(&next.to_string()))?;
+    Ok(next)
+}
+
+/// Follows the live stream of one membership until it is replaced or Weft stops.
+fn stream_loop(team: &Arc<Team>, generation: u64) {
+    let mut backoff = Backoff::default();
+    loop {
+        let Some(stored) = team.current(generation) else {
+            return;
+        };
+        let Ok(weft) = team.weft() else { return };
+        let cursor = weft
+            .recall(PING_CURSOR)
+            .ok()
+            .flatten()
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0);
+        let opened = Client::new(&stored.server)
+            .map(|c| c.with_token(&stored.token))
+            .and_then(|c| c.events(stored.team.id, cursor));
+        let ended = match opened {
+            Ok(events) => follow(team, &weft, generation, events, &mut backoff),
+            Err(e) => Some(e),
+        };
+        drop(weft);
+        if team.current(generation).is_none() {
+            return;
+        }
+        let message = match ended {
+            Some(e) if e.is_auth() => {
+                team.refuse(&e);
+                return;
+            }
+            Some(e) => e.to_string(),
+            None => format!(
+                "the sync server at {} closed the live stream",
+                stored.server
+            ),
+        };
+        let delay = backoff.next();
+        log::warn!("team stream: {message}; reconnecting in {delay:?}");
+        team.fail(&message, Some(delay));
+        let shared = team.lock();
+        let _unused = wait_timeout(team, shared, delay);
+    }
+}
+
+/// Applies one stream's events. Returns the error that ended it (`None`: the server closed it).
+fn follow(
+    team: &Arc<Team>,
+    weft: &Weft,
+    generation: u64,
+    events: weft_sync_client::Events,
+    backoff: &mut Backoff,
+) -> Option<ClientError> {
+    for event in events {
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => return Some(e),
+        };
+        // A newer membership took over: this stream's events are not ours to apply.
+        team.current(generation)?;
+        match event {
+            SyncEvent::Snapshot(view) => {
+                backoff.reset();
+                let mine = view.members.iter().find(|m| m.id == view.me).map(|m| m.seq);
+                if let Some(server_seq) = mine {
+                    let local = weft
+                        .recall(SEQ)
+                        .ok()
+                        .flatten()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    if server_seq > local {
+                        let _ = weft.remember(SEQ, Some(&server_seq.to_string()));
+                    }
+                }
+                {
+                    let mut shared = team.lock();
+                    shared.members = view.members;
+                    shared.connection = Some(Connection::Online);
+                    // Whatever happened while away, the server now gets the latest status.
+                    shared.push_due = true;
+                    shared.push_not_before = None;
+                    team.wake.notify_all();
+                }
+                log::info!("team stream connected");
+                team.changed();
+            }
+            SyncEvent::Member(member) => {
+                upsert(&mut team.lock().members, member);
+                team.changed();
+            }
+            SyncEvent::Ping(ping) => {
+                match team.receive(weft, &ping) {
+                    Ok(()) => {
+                        if let Err(e) = weft.remember(PING_CURSOR, Some(&ping.id.to_string())) {
+                            log::error!("the ping cursor was not saved: {e}");
+                        }
+                    }
+                    // Not saved: the ping comes again on the next connection.
+                    Err(e) => {
+                        log::error!("a ping from {:?} could not be filed: {e}", ping.from);
+                        return Some(ClientError::Protocol(format!(
+                            "a ping could not be filed: {e}"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn upsert(members: &mut Vec<Member>, member: Member) {
+    match members.iter_mut().find(|m| m.id == member.id) {
+        Some(known) => *known = member,
+        None => {
+            members.push(member);
+            members.sort_by_key(|m| m.name.to_lowercase());
+        }
+    }
+}
+
+fn wait_timeout<'a>(
+    team: &'a Team,
+    shared: std::sync::MutexGuard<'a, Shared>,
+    wait: Duration,
+) -> std::sync::MutexGuard<'a, Shared> {
+    match team.wake.wait_timeout(shared, wait) {
+        Ok((guard, _)) => guard,
+        Err(p) => p.into_inner().0,
+    }
+}
+
+impl Team {
+    /// The membership, if `generation` is still the current one and Weft is not stopping.
+    fn current(&self, generation: u64) -> Option<super::membership::Stored> {
+        let shared = self.lock();
+        if shared.stopping || shared.generation != generation {
+            return None;
+        }
+        shared.membership.clone()
+    }
+
+    fn push_again(&self, after: Option<Duration>) {
+        let mut shared = self.lock();
+        shared.push_due = true;
+        shared.push_not_before = after.map(|d| Instant::now() + d);
+        self.wake.notify_all();
+    }
+
+    /// The server cannot be reached: say so, with when the next try is.
+    fn fail(&self, message: &str, retry: Option<Duration>) {
+        let retry_at = retry.map(|d| {
+            crate::time::rfc3339(
+                chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default(),
+            )
+        });
+        let changed = {
+            let mut shared = self.lock();
+            let next = Some(Connection::Offline {
+                message: message.to_owned(),
+                retry_at,
+            });
+            let changed = shared.connection != next;
+            shared.connection = next;
+            changed
+        };
+        if changed {
+            self.changed();
+        }
+    }
+
+    /// The server refused this membership: stop until a new join.
+    fn refuse(&self, e: &ClientError) {
+        log::error!("the sync server refused this membership: {e}");
+        {
+            let mut shared = self.lock();
+            shared.refused = true;
+            shared.connection = Some(Connection::Offline {
+                message: format!("{e}. Leave the team and join again with a new invite"),
+                retry_at: None,
+            });
+        }
+        self.changed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_resets() {
+        let mut backoff = Backoff::default();
+        let first = backoff.next();
+        assert!(first >= FIRST_BACKOFF && first <= FIRST_BACKOFF.mul_f64(1.25));
+        let second = backoff.next();
+        assert!(second >= FIRST_BACKOFF * 2);
+        for _ in 0..20 {
+            assert!(backoff.next() <= MAX_BACKOFF.mul_f64(1.25));
+        }
+        backoff.reset();
+        assert!(backoff.next() <= FIRST_BACKOFF.mul_f64(1.25));
+    }
+}

@@ -1,0 +1,294 @@
+//! End-to-end tests of the team: two Weft apps, each on its own private desktop (display,
+//! D-Bus session, XDG folders; hotkey off), share their states through a real `weft-sync`
+//! server on loopback, ping each other through their hold policies, and outlive the server
+//! going down and coming back.
+
+use std::time::{Duration, Instant};
+use weft_e2e::notifications::NotificationCapture;
+use weft_e2e::sync::SyncServer;
+use weft_e2e::tray::TrayItem;
+use weft_e2e::watcher::Watcher;
+use weft_e2e::{wait_for, App, Desktop};
+use weft_proto::sync::Member;
+use weft_proto::{Connection, Request, Response, State, TeamInfo};
+
+const START: Duration = Duration::from_secs(60);
+const SOON: Duration = Duration::from_secs(30);
+/// How soon a teammate's switch must show (the figure).
+const LIVE: Duration = Duration::from_secs(2);
+/// Long enough for the client's backoff (at most 30 s plus jitter) to come round.
+const CATCH_UP: Duration = Duration::from_secs(60);
+
+/// One person: a desktop, its notification server and tray watcher, and Weft on it.
+struct Person {
+    app: App,
+    capture: NotificationCapture,
+    watcher: Watcher,
+    desktop: Desktop,
+}
+
+impl Person {
+    fn start() -> anyhow::Result<Person> {
+        let desktop = Desktop::start()?;
+        desktop.write_config("hotkey = \"off\"\n")?;
+        let capture = NotificationCapture::start(desktop.bus_address())?;
+        let watcher = Watcher::start(desktop.bus_address())?;
+        let app = App::start(&desktop, &[])?;
+        app.wait_until_serving(START)?;
+        Ok(Person {
+            app,
+            capture,
+            watcher,
+            desktop,
+        })
+    }
+
+    fn join(
+        &self,
+        server: &SyncServer,
+        invite: &str,
+        name: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<()> {
+        let url = server.url();
+        let mut args = vec!["team", "join", url.as_str(), invite, "--name", name];
+        args.extend_from_slice(extra);
+        let out = self.desktop.weft_ok(&args)?;
+        assert!(out.contains(name), "{out}");
+        Ok(())
+    }
+
+    fn team(&self) -> anyhow::Result<TeamInfo> {
+        match self.app.call(&Request::Team)? {
+            Response::Team(info) => Ok(info),
+            other => anyhow::bail!("unexpected answer {other:?}"),
+        }
+    }
+
+    /// Waits until this Weft sees `name` as `test` says.
+    fn sees(
+        &self,
+        name: &str,
+        timeout: Duration,
+        test: impl Fn(&Member) -> bool,
+    ) -> anyhow::Result<Member> {
+        wait_for(&format!("{name} as expected"), timeout, || {
+            let info = self.team().ok()?;
+            info.members.into_iter().find(|m| m.name == name && test(m))
+        })
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}; the team was {:?}\n--- app log ---\n{}",
+                self.team(),
+                self.app.log()
+            )
+        })
+    }
+
+    fn online(&self) -> anyhow::Result<()> {
+        wait_for("the team stream to connect", SOON, || {
+            (self.team().ok()?.connection == Connection::Online).then_some(())
+        })
+        .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", self.app.log()))
+    }
+}
+
+/// A server, a team, and Ana and Bo in it, both connected.
+fn two_in_a_team(
+    dir: &std::path::Path,
+    server_args: &[&str],
+) -> anyhow::Result<(SyncServer, Person, Person)> {
+    let server = SyncServer::start(dir, server_args)?;
+    let invite = server.create_team("Platform")?;
+    let ana = Person::start()?;
+    let bo = Person::start()?;
+    ana.join(&server, &invite, "Ana", &[])?;
+    bo.join(&server, &invite, "Bo", &["--share-intent"])?;
+    ana.online()?;
+    bo.online()?;
+    Ok((server, ana, bo))
+}
+
+#[test]
+fn two_apps_see_each_others_switches_live() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let dir = tempfile::tempdir()?;
+    let (server, ana, bo) = two_in_a_team(dir.path(), &[])?;
+
+    // Each sees the other, online, in the state it started in.
+    bo.sees("Ana", SOON, |m| {
+        m.online && m.state == Some(State::Coordination)
+    })?;
+    ana.sees("Bo", SOON, |m| {
+        m.online && m.state == Some(State::Coordination)
+    })?;
+
+    // A switch on Ana's desktop reaches Bo's Weft within two seconds, with its planned end,
+    // but without the intent (Ana did not opt in).
+    ana.desktop
+        .weft_ok(&["focus", "--for", "50m", "release", "notes"])?;
+    let switched = Instant::now();
+    let seen = bo.sees("Ana", LIVE, |m| m.state == Some(State::Focus))?;
+    println!("Bo saw Ana's switch after {:?}", switched.elapsed());
+    assert!(seen.until.is_some(), "the planned end is shared: {seen:?}");
+    assert_eq!(seen.intent, None, "Ana did not opt in to share the intent");
+
+    // Bo opted in: his intent is shared.
+    bo.desktop.weft_ok(&["focus", "parser", "refactor"])?;
+    let seen = ana.sees("Bo", LIVE, |m| m.state == Some(State::Focus))?;
+    assert_eq!(seen.intent.as_deref(), Some("parser refactor"));
+    assert_eq!(seen.until, None);
+
+    // And back, through the CLI's JSON: an array of members with name, state, since, until.
+    ana.desktop.weft_ok(&["coordinate"])?;
+    bo.sees("Ana", LIVE, |m| m.state == Some(State::Coordination))?;
+    let json: serde_json::Value = serde_json::from_str(&bo.desktop.weft_ok(&["team", "--json"])?)?;
+    let members = json.as_array().cloned().unwrap_or_default();
+    let ana_line = members
+        .iter()
+        .find(|m| m["name"] == "Ana")
+        .ok_or_else(|| anyhow::anyhow!("no Ana in {json}"))?;
+    assert_eq!(ana_line["state"], "coordination");
+    assert!(ana_line["since"].is_string());
+    assert!(ana_line["until"].is_null(), "{ana_line}");
+    assert!(members.iter().any(|m| m["name"] == "Bo" && m["me"] == true));
+
+    // Bo's tray lists Ana in its Team submenu.
+    let bus = bo.desktop.bus()?;
+    let item = wait_for("Bo's tray item", SOON, || {
+        bo.watcher.items().last().cloned()
+    })?;
+    let tray = TrayItem::new(&bus, item);
+    let team_menu = wait_for("the Team submenu to list Ana", SOON, || {
+        let team = tray.find("Team").ok()?;
+        team.children
+            .iter()
+            .any(|e| e.label.starts_with("Ana · Coordination"))
+            .then_some(team)
+    })?;
+    assert!(
+        team_menu.children.iter().any(|e| e.label == "Open Team…"),
+        "{team_menu:?}"
+    );
+
+    // When Ana quits, Bo sees her go offline (her last state stays).
+    let mut ana = ana;
+    ana.app.stop();
+    bo.sees("Ana", SOON, |m| {
+        !m.online && m.state == Some(State::Coordination)
+    })?;
+    drop(server);
+    Ok(())
+}
+
+#[test]
+fn pings_are_delivered_or_held_by_the_recipients_state() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let dir = tempfile::tempdir()?;
+    let (_server, ana, bo) = two_in_a_team(dir.path(), &["--urgent-budget", "1"])?;
+
+    // Bo coordinates: delivered, a popup on Bo's desktop from Ana.
+    let out = ana.desktop.weft_ok(&["ping", "Bo", "lunch?"])?;
+    assert!(out.starts_with("Delivered to Bo"), "{out}");
+    let popup = wait_for("the ping's popup", SOON, || {
+        bo.capture
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("lunch?"))
+    })?;
+    assert!(popup.summary.contains("Ana"), "{popup:?}");
+
+    // Bo focuses for 30 minutes: held, and Ana is told until about when.
+    bo.desktop.weft_ok(&["focus", "--for", "30m"])?;
+    ana.sees("Bo", LIVE, |m| m.state == Some(State::Focus))?;
+    let out = ana.desktop.weft_ok(&["ping", "Bo", "review my PR"])?;
+    assert!(out.starts_with("Held until about "), "{out}");
+    wait_for("the ping to be held on Bo's Weft", SOON, || {
+        let status = bo.desktop.weft_ok(&["status", "--json"]).ok()?;
+        status.contains("\"held\":1").then_some(())
+    })?;
+
+    // An urgent one breaks through; the next is over the budget (1 here) and is held.
+    let out = ana
+        .desktop
+        .weft_ok(&["ping", "Bo", "prod is down", "--urgent"])?;
+    assert!(out.contains("Delivered to Bo now (urgent)"), "{out}");
+    let fire = wait_for("the urgent ping's popup", SOON, || {
+        bo.capture
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("prod is down"))
+    })?;
+    assert_eq!(fire.urgency, Some(2), "sent as critical");
+    let out = ana
+        .desktop
+        .weft_ok(&["ping", "Bo", "still down", "--urgent"])?;
+    assert!(out.contains("used up"), "{out}");
+    wait_for("the second ping to be held", SOON, || {
+        let status = bo.desktop.weft_ok(&["status", "--json"]).ok()?;
+        status.contains("\"held\":2").then_some(())
+    })?;
+    assert!(
+        !bo.capture
+            .received()
+            .iter()
+            .any(|n| n.body.contains("review my PR") || n.body.contains("still down")),
+        "held pings must not pop up during focus"
+    );
+
+    // Coordination brings them in one digest that names Ana.
+    bo.desktop.weft_ok(&["coordinate"])?;
+    let digest = wait_for("the digest", SOON, || {
+        bo.capture
+            .received()
+            .into_iter()
+            .find(|n| n.summary.contains("held while you focused"))
+    })?;
+    assert!(digest.body.contains("Ana"), "{digest:?}");
+
+    // Pinging someone who is not in the team is a clear error, and exits non-zero.
+    let out = ana.desktop.weft(&["ping", "Cy", "hello"])?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Cy"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn clients_outlive_the_server_and_statuses_survive_its_restart() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let dir = tempfile::tempdir()?;
+    let (mut server, ana, bo) = two_in_a_team(dir.path(), &[])?;
+    ana.desktop.weft_ok(&["focus", "--for", "25m"])?;
+    bo.sees("Ana", LIVE, |m| m.state == Some(State::Focus))?;
+
+    // The server goes down: both keep working, and say they are offline.
+    server.stop()?;
+    wait_for("Bo to notice the outage", SOON, || {
+        matches!(bo.team().ok()?.connection, Connection::Offline { .. }).then_some(())
+    })?;
+    let out = ana.desktop.weft_ok(&["coordinate"])?;
+    assert!(
+        out.starts_with("Coordination"),
+        "switching works offline: {out}"
+    );
+    let offline = bo.desktop.weft_ok(&["team"])?;
+    assert!(offline.contains("Offline"), "{offline}");
+
+    // It comes back: Ana's client sends its latest state, Bo's catches up.
+    server.restart()?;
+    bo.sees("Ana", CATCH_UP, |m| {
+        m.online && m.state == Some(State::Coordination)
+    })?;
+
+    // A restart keeps what was shared: with Ana gone, Bo still sees her last state.
+    let mut ana = ana;
+    ana.app.stop();
+    bo.sees("Ana", SOON, |m| !m.online)?;
+    server.restart()?;
+    bo.online()?;
+    let seen = bo.sees("Ana", SOON, |m| !m.online)?;
+    assert_eq!(seen.state, Some(State::Coordination), "{seen:?}");
+    assert!(seen.seq > 0);
+    Ok(())
+}
