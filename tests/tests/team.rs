@@ -292,3 +292,83 @@ fn clients_outlive_the_server_and_statuses_survive_its_restart() -> anyhow::Resu
     assert!(seen.seq > 0);
     Ok(())
 }
+
+#[test]
+fn the_window_joins_a_team_shows_it_live_and_pings_over_webdriver() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let dir = tempfile::tempdir()?;
+    let server = SyncServer::start(dir.path(), &[])?;
+    let invite = server.create_team("Platform")?;
+    let ana = Person::start()?;
+    ana.join(&server, &invite, "Ana", &["--share-intent"])?;
+    let bo = Person::start()?;
+    let app_path = weft_e2e::bin_dir().join("weft-app");
+    let session = weft_e2e::webdriver::Session::start(
+        &bo.desktop,
+        &app_path,
+        &["--window", "--view", "team"],
+    )?;
+
+    // Not in a team yet: the Team view says so; Settings has the join form.
+    wait_for("the Team view's invitation to join", START, || {
+        session
+            .text("#team-none")
+            .ok()
+            .filter(|t| t.contains("not in a team"))
+    })?;
+    session.execute("location.hash = '#settings'")?;
+    session.type_into("#join-server", &server.url())?;
+    session.type_into("#join-invite", "wfi_not-the-code")?;
+    session.type_into("#join-name", "Bo")?;
+    session.click("#join")?;
+    wait_for("a wrong invite to be refused", SOON, || {
+        session.text("#join-error").ok().filter(|t| !t.is_empty())
+    })?;
+    session.execute("document.getElementById('join-invite').value = ''")?;
+    session.type_into("#join-invite", &invite)?;
+    session.click("#join")?;
+    wait_for("the membership to show", SOON, || {
+        session
+            .text("#membership-text")
+            .ok()
+            .filter(|t| t.contains("You are Bo in Platform"))
+    })?;
+    bo.online()?;
+
+    // The Team view lists Ana, and follows her switches live.
+    session.execute("location.hash = '#team'")?;
+    let row = "li.member[data-name=\"Ana\"]";
+    wait_for("Ana's row", SOON, || {
+        session
+            .text(&format!("{row} .what"))
+            .ok()
+            .filter(|t| t.starts_with("Coordination"))
+    })?;
+    ana.desktop
+        .weft_ok(&["focus", "--for", "50m", "release", "notes"])?;
+    wait_for("Ana's row to show focus", SOON, || {
+        session
+            .text(&format!("{row} .what"))
+            .ok()
+            .filter(|t| t.starts_with("Focus") && t.contains("until"))
+    })?;
+    assert_eq!(
+        session.text(&format!("{row} .member-intent"))?,
+        "release notes"
+    );
+
+    // A ping from the row: Ana is focusing, so it is held, and the window says until when.
+    session.click(&format!("{row} button.ping"))?;
+    session.type_into("#ping-text", "lunch at noon?")?;
+    session.click("#ping-send")?;
+    let result = wait_for("the ping's outcome", SOON, || {
+        session.text("#ping-result").ok().filter(|t| !t.is_empty())
+    })?;
+    assert!(result.starts_with("Held until about"), "{result}");
+    wait_for("the ping to be held on Ana's Weft", SOON, || {
+        let status = ana.desktop.weft_ok(&["status", "--json"]).ok()?;
+        status.contains("\"held\":1").then_some(())
+    })?;
+    session.screenshot(&weft_e2e::artifacts_dir().join("team.png"))?;
+    Ok(())
+}

@@ -172,6 +172,8 @@ async function sendPing(event: Event): Promise<void> {
       result.hidden = false;
       input.value = "";
       urgent.checked = false;
+      $("ping-form").hidden = true;
+      pinging = null;
     } else if (answer.kind === "error") {
       showError("ping-error", answer.data.message);
     }
