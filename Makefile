@@ -13,6 +13,7 @@ run: setup build
 
 ## test: install what is missing (incl. test tools), build, and run every test
 test: setup-test build
+	scripts/check-deps.sh
 	$(CARGO) test --workspace --no-fail-fast
 
 ## build: debug build of weft-app and weft into target/debug
