@@ -3,8 +3,11 @@
 //! For each N in `--clients` it starts a fresh `weft-sync serve` on a temporary SQLite file on
 //! 127.0.0.1:0, creates N/50 teams with `weft-sync team create`, joins N members over HTTP and
 //! opens N live streams (one TCP connection each, in batches, every one waiting for its
-//! snapshot). Then members switch state at random: Poisson arrivals at `--rate` switches/s,
-//! each a status PUT with the member's next seq. Fan-out latency is the time from just before
+//! snapshot). Then members switch state at random: Poisson arrivals at `--rate` switches/s
+//! (default N/20, at most 500: every member switches every 20 s on average, about a hundred
+//! times a person's real rate, yet 500 × 49 ≈ 25k deliveries/s keep the generator's own share
+//! of the two cores small), each a status PUT with the member's next seq; a member never has
+//! two PUTs in flight, so every PUT is applied. Fan-out latency is the time from just before
 //! a PUT is written to the arrival of that member's event (matched on member id + seq) on the
 //! stream of each other member of its team, on one monotonic clock. A delivery that has not
 //! arrived `--grace` seconds after the last PUT is missed.
@@ -60,8 +63,10 @@ struct Args {
     /// Passed to `weft-sync serve --rate-limit` (requests per second per token).
     #[arg(long)]
     server_rate_limit: Option<u32>,
-    /// Streams opened at a time; each batch waits for its snapshots.
-    #[arg(long, default_value_t = 500)]
+    /// Streams opened at a time; each batch waits for its snapshots. Keep it under the
+    /// server's listen backlog (128: tokio's `TcpListener::bind` uses std's value), or the
+    /// kernel drops SYNs and each batch waits for a 1 s retransmit.
+    #[arg(long, default_value_t = 100)]
     connect_batch: usize,
     /// Concurrent joins.
     #[arg(long, default_value_t = 32)]

@@ -168,6 +168,60 @@ fn event(block: &[u8]) -> (Kind, Option<&[u8]>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A chunked SSE answer written in pieces that split a chunk header and an event.
+    #[tokio::test]
+    async fn a_stream_records_other_members_events_across_split_writes() -> Result<()> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let server = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await?;
+            let mut request = [0u8; 1024];
+            let _ = sock.read(&mut request).await?;
+            let body = concat!(
+                "event: snapshot\ndata: {\"type\":\"snapshot\"}\n\n",
+                "event: member\ndata: {\"type\":\"member\",\"id\":2,\"seq\":0}\n\n",
+                "event: member\ndata: {\"type\":\"member\",\"id\":1,\"seq\":4}\n\n",
+                "event: member\ndata: {\"type\":\"member\",\"id\":2,\"seq\":7}\n\n",
+            );
+            let mut wire = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+            for part in [&body[..30], &body[30..100], &body[100..]] {
+                wire.extend_from_slice(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes());
+            }
+            for piece in wire.chunks(7) {
+                sock.write_all(piece).await?;
+                sock.flush().await?;
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            anyhow::Ok(())
+        });
+        let counters = Arc::new(StreamCounters::default());
+        let log: Log = Arc::default();
+        let stream = tokio::spawn(run(
+            addr,
+            "/events".into(),
+            "t".into(),
+            1,
+            counters.clone(),
+            log.clone(),
+        ));
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        while counters.member_events.load(Ordering::Relaxed) < 1 && Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        stream.abort();
+        server.abort();
+        assert_eq!(counters.snapshots.load(Ordering::Relaxed), 1);
+        assert_eq!(counters.failed.load(Ordering::Relaxed), 0);
+        let seen: Vec<(i64, u64)> = log
+            .lock()
+            .map(|l| l.iter().map(|d| (d.member, d.seq)).collect())
+            .unwrap_or_default();
+        assert_eq!(seen, [(2, 7)], "own events and seq 0 are not recorded");
+        Ok(())
+    }
 
     #[test]
     fn events_are_classified_by_name_or_tag() {
