@@ -35,6 +35,7 @@ pub fn frame(event: &SyncEvent) -> Bytes {
         SyncEvent::Snapshot(_) => "snapshot",
         SyncEvent::Member(_) => "member",
         SyncEvent::Ping(_) => "ping",
+        SyncEvent::Left { .. } => "left",
     };
     let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
     Bytes::from(format!("event: {kind}\ndata: {data}\n\n"))

@@ -76,6 +76,7 @@ struct View {
     teams: HashMap<i64, TeamEntry>,
     members: HashMap<i64, MemberEntry>,
     tokens: HashMap<[u8; 32], i64>,
+    instance: String,
 }
 
 /// The shared state of a running server.
@@ -99,7 +100,10 @@ impl Hub {
     /// Loads everything from the store.
     pub fn new(mut store: Box<dyn Store>, config: Config) -> Result<Hub, Error> {
         let loaded = store.load()?;
-        let mut view = View::default();
+        let mut view = View {
+            instance: store.instance()?,
+            ..View::default()
+        };
         for team in loaded.teams {
             view.add_team(&team, config.channel_capacity);
         }
@@ -439,6 +443,7 @@ impl View {
                 id: caller.team,
                 name: team.name.clone(),
             },
+            instance: self.instance.clone(),
             me: caller.member,
             members: members
                 .into_iter()

@@ -88,6 +88,8 @@ pub trait Store: Send {
     fn add_ping(&mut self, ping: &NewPing<'_>) -> Result<PingRecord, Error>;
     /// The member's pings with id > `after` sent at or after `since` (Unix seconds), oldest first.
     fn pings_for(&mut self, member: i64, after: i64, since: i64) -> Result<Vec<PingRecord>, Error>;
+    /// The random id of this database, made with its schema and kept for its life.
+    fn instance(&mut self) -> Result<String, Error>;
     /// Deletes pings sent before `before` (Unix seconds); returns how many.
     fn prune_pings(&mut self, before: i64) -> Result<usize, Error>;
 }

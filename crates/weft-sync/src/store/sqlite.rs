@@ -13,7 +13,8 @@ use std::path::Path;
 use weft_proto::State;
 
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE teams (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
@@ -51,7 +52,15 @@ CREATE TABLE pings (
 CREATE INDEX pings_to ON pings(to_id, id);
 CREATE INDEX pings_budget ON pings(from_id, to_id, urgent, sent_at);
 CREATE INDEX pings_sent_at ON pings(sent_at);
-"#];
+"#,
+    r#"
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
+"#,
+];
 
 /// The store in one SQLite file.
 pub struct SqliteStore {
@@ -347,6 +356,14 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
+    fn instance(&mut self) -> Result<String, Error> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'instance'", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     fn prune_pings(&mut self, before: i64) -> Result<usize, Error> {
         Ok(self
             .conn
@@ -364,6 +381,10 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
         let path = dir.path().join("sync.db");
         let mut store = SqliteStore::open(&path)?;
+        let instance = store.instance()?;
+        assert_eq!(instance.len(), 32);
+        let other = SqliteStore::open(&dir.path().join("other.db"))?.instance()?;
+        assert_ne!(instance, other, "a new database gets a new instance id");
         let team = store.create_team("Core", &[1; 32])?;
         assert!(matches!(
             store.create_team("core", &[2; 32]),
@@ -406,6 +427,11 @@ mod tests {
         assert!(!store.add_ping(&ping)?.urgent);
         drop(store);
         let mut store = SqliteStore::open(&path)?;
+        assert_eq!(
+            store.instance()?,
+            instance,
+            "a reopened database keeps its instance id"
+        );
         let loaded = store.load()?;
         assert_eq!(loaded.members.len(), 2);
         assert_eq!(loaded.statuses[0].1.seq, 5);

@@ -276,7 +276,7 @@ fn a_client_that_never_reads_is_cut_off_and_others_keep_up() -> R {
     stream.until("Slow online", |e| match e {
         SyncEvent::Snapshot(v) => v.members.iter().any(|m| m.id == slow_id && m.online),
         SyncEvent::Member(m) => m.id == slow_id && m.online,
-        SyncEvent::Ping(_) => false,
+        SyncEvent::Ping(_) | SyncEvent::Left { .. } => false,
     })?;
 
     // Enough events to overflow the kernel's socket buffers (which may grow to tcp_wmem's
