@@ -135,8 +135,10 @@ async fn run(args: Args) -> Result<bool> {
             }
         }
     }
-    print_table(&outcomes);
-    print_target(&outcomes);
+    if !outcomes.is_empty() {
+        print_table(&outcomes);
+        print_target(&outcomes);
+    }
     Ok(ok)
 }
 
