@@ -5,7 +5,7 @@ CARGO ?= cargo
 DEBUG_BIN := target/debug
 RELEASE_BIN := target/release
 
-.PHONY: run test build release ui lint bench bindings setup setup-test clean-artifacts
+.PHONY: run test build release ui lint bench bench-sync bindings setup setup-test clean-artifacts
 
 ## run: install what is missing, build, and start Weft in the tray
 run: setup build
@@ -39,6 +39,12 @@ bench: setup-test release
 	$(CARGO) bench -p weft-core --bench summary
 	$(CARGO) build --release -p weft-e2e --bin weft-bench
 	WEFT_BIN_DIR=$(RELEASE_BIN) $(RELEASE_BIN)/weft-bench
+
+## bench-sync: fan-out latency and memory of the release weft-sync at 1k, 5k and 10k live
+## clients on loopback (pass options, e.g. SYNC_LOAD_ARGS="--clients 1000 --seconds 10")
+bench-sync:
+	$(CARGO) build --release -p weft-sync -p weft-sync-load
+	$(RELEASE_BIN)/weft-sync-load --server-bin $(RELEASE_BIN)/weft-sync $(SYNC_LOAD_ARGS)
 
 ## bindings: regenerate ui/src/bindings from the Rust protocol types
 bindings:
