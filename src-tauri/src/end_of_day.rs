@@ -32,6 +32,7 @@ fn notify(weft: &Weft) {
         urgency: Urgency::Normal,
         from: None,
         opens: Some("today"),
+        ping: None,
     };
     if let Err(e) = weft.notify(&incoming) {
         log::error!("the end-of-day notice was not filed: {e}");

@@ -56,6 +56,7 @@ impl Notices {
                 urgency: Urgency::Normal,
                 from: None,
                 opens: None,
+                ping: None,
             };
             if let Err(e) = weft.notify(&incoming) {
                 log::error!("could not file a notice ({e}): {text}");

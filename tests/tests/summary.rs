@@ -58,7 +58,7 @@ fn the_json_summary_matches_the_seeded_log() -> anyhow::Result<()> {
     let csv = String::from_utf8_lossy(&csv.stdout);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 8, "header and seven days: {csv}");
-    assert_eq!(lines[7], "2026-11-10,3000,25800,57600,2,1,3000,0,0,0,0");
+    assert_eq!(lines[7], "2026-11-10,3000,25800,57600,2,1,3000,0,0,0,0,0,0");
     Ok(())
 }
 

@@ -246,6 +246,14 @@ fn pings_are_delivered_or_held_by_the_recipients_state() -> anyhow::Result<()> {
     })?;
     assert!(digest.body.contains("Ana"), "{digest:?}");
 
+    // Both summaries count them.
+    let sent: serde_json::Value =
+        serde_json::from_str(&ana.desktop.weft_ok(&["summary", "--format", "json"])?)?;
+    assert_eq!(sent["pings_sent"], 4, "{sent}");
+    let received: serde_json::Value =
+        serde_json::from_str(&bo.desktop.weft_ok(&["summary", "--format", "json"])?)?;
+    assert_eq!(received["pings_received"], 4, "{received}");
+
     // Pinging someone who is not in the team is a clear error, and exits non-zero.
     let out = ana.desktop.weft(&["ping", "Cy", "hello"])?;
     assert!(!out.status.success());

@@ -217,8 +217,22 @@ async function share(): Promise<void> {
   else if (answer.kind === "error") showError("settings-error", answer.data.message);
 }
 
+/** Leaving takes two clicks: the first asks, the second leaves (a dialog would be heavier). */
+let leaveArmed = false;
+
 async function leave(): Promise<void> {
-  if (!window.confirm("Leave the team? Weft stops sharing your state, and you need a new invite to join again.")) return;
+  const button = $<HTMLButtonElement>("leave");
+  if (!leaveArmed) {
+    leaveArmed = true;
+    button.textContent = "Leave for sure? You need a new invite to join again";
+    window.setTimeout(() => {
+      leaveArmed = false;
+      button.textContent = "Leave the team";
+    }, 5000);
+    return;
+  }
+  leaveArmed = false;
+  button.textContent = "Leave the team";
   const answer = await control({ cmd: "team_leave" });
   if (answer.kind === "team") renderTeam(answer.data);
   else if (answer.kind === "error") showError("settings-error", answer.data.message);

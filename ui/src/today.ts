@@ -105,7 +105,10 @@ function renderDay(day: DaySummary): void {
   $("t-fragmented").textContent = String(day.fragmented_blocks);
   $("t-counts").textContent =
     `${day.held} held · ${day.digests} digest${day.digests === 1 ? "" : "s"} · ` +
-    `${day.break_throughs} break-through${day.break_throughs === 1 ? "" : "s"}`;
+    `${day.break_throughs} break-through${day.break_throughs === 1 ? "" : "s"}` +
+    (day.pings_sent + day.pings_received > 0
+      ? ` · pings: ${day.pings_sent} sent, ${day.pings_received} received`
+      : "");
   renderTimeline(day);
   $("blocks").replaceChildren(
     ...day.focus_blocks.map((block) => {

@@ -83,6 +83,10 @@ fn print_day(day: &DaySummary) {
         "  Notifications  {} held, {} digests, {} break-throughs",
         day.held, day.digests, day.break_throughs
     );
+    println!(
+        "  Pings          {} sent, {} received",
+        day.pings_sent, day.pings_received
+    );
     for block in &day.focus_blocks {
         let end = if block.open {
             "now".to_owned()

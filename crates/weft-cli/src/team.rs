@@ -131,9 +131,9 @@ fn describe(info: &TeamInfo) -> String {
     };
     let mut out = format!(
         "Team {} on {} (you are {}; intent {})\n",
-        membership.team,
+        printable(&membership.team),
         membership.server,
-        membership.name,
+        printable(&membership.name),
         if membership.share_intent {
             "shared"
         } else {
@@ -164,9 +164,9 @@ fn describe(info: &TeamInfo) -> String {
 /// "Ana       Focus since 09:05 (25 min) · until 10:55: refactor parser"
 fn line(member: &Member, me: bool) -> String {
     let name = if me {
-        format!("{} (you)", member.name)
+        format!("{} (you)", printable(&member.name))
     } else {
-        member.name.clone()
+        printable(&member.name)
     };
     let Some(state) = member.state else {
         return format!("{name:<16} has not shared a status yet");
@@ -187,10 +187,27 @@ fn line(member: &Member, me: bool) -> String {
         ));
     }
     if let Some(intent) = &member.intent {
-        text.push_str(&format!(": {intent}"));
+        text.push_str(&format!(": {}", printable(intent)));
     }
     if !member.online {
         text.push_str(" · offline");
     }
     text
+}
+
+/// What teammates wrote, safe for a terminal: control characters (escape sequences) are
+/// shown as U+FFFD instead of being obeyed.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn teammates_text_cannot_drive_the_terminal() {
+        assert_eq!(super::printable("Ana\u{1b}[2J"), "Ana\u{fffd}[2J");
+        assert_eq!(super::printable("release notes"), "release notes");
+    }
 }

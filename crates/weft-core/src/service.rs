@@ -53,6 +53,8 @@ pub struct Incoming<'a> {
     pub from: Option<&'a str>,
     /// The window view a click on it opens (`"today"`).
     pub opens: Option<&'a str>,
+    /// A teammate's ping: its key, so a ping relayed twice is filed once.
+    pub ping: Option<&'a str>,
 }
 
 /// The running Weft: the state machine and its log, behind one lock.
@@ -95,6 +97,7 @@ impl Inner {
                 disposition: Disposition::Delivered,
                 shows_in_focus: true,
                 opens: None,
+                ping: None,
             })
             .map(drop)
     }
@@ -263,6 +266,16 @@ impl Weft {
     pub fn notify(&self, incoming: &Incoming<'_>) -> Result<NotifyOutcome> {
         let prepared = hold::prepare(incoming.title, incoming.body, incoming.from)?;
         let mut inner = self.lock();
+        if let Some(key) = incoming.ping {
+            if let Some((id, disposition)) = inner.store.ping_filed(key)? {
+                log::info!("ping {key} was filed before (notification {id}); not again");
+                return Ok(NotifyOutcome {
+                    id,
+                    disposition,
+                    truncated: prepared.truncated,
+                });
+            }
+        }
         let now = self.clock.now();
         let disposition = hold::decide(inner.machine.state(), incoming.urgency);
         let id = inner.store.record_notification(&NewNotification {
@@ -274,6 +287,7 @@ impl Weft {
             disposition,
             shows_in_focus: false,
             opens: incoming.opens,
+            ping: incoming.ping,
         })?;
         if disposition == Disposition::Held {
             inner.held += 1;
@@ -419,6 +433,7 @@ impl Weft {
                     urgency,
                     from: from.as_deref(),
                     opens: None,
+                    ping: None,
                 };
                 match self.notify(&incoming) {
                     Ok(outcome) => Response::Notified(outcome),
@@ -485,6 +500,20 @@ impl Weft {
     /// The team client, once attached.
     pub fn team(&self) -> Option<&Arc<Team>> {
         self.team.get()
+    }
+
+    /// Logs a ping this Weft sent (the summary counts them).
+    pub fn ping_sent(&self, sent: &weft_proto::sync::PingSent) -> Result<()> {
+        use weft_proto::sync::PingOutcome;
+        let outcome = match sent.outcome {
+            PingOutcome::Delivered => "delivered",
+            PingOutcome::Held { .. } => "held",
+            PingOutcome::Queued => "queued",
+        };
+        let now = self.clock.now();
+        self.lock()
+            .store
+            .record_ping_sent(now, &sent.to, sent.urgent, outcome)
     }
 
     /// Tells watchers and the shell that the team changed.

@@ -30,6 +30,10 @@ pub struct History {
     pub digests: Vec<DateTime<Utc>>,
     /// When critical notifications broke through focus.
     pub break_throughs: Vec<DateTime<Utc>>,
+    /// When this Weft sent pings to teammates.
+    pub pings_sent: Vec<DateTime<Utc>>,
+    /// When teammates' pings arrived.
+    pub pings_received: Vec<DateTime<Utc>>,
 }
 
 /// The UTC bounds of a local day: `[start, end)`.
@@ -130,6 +134,8 @@ fn summarize(
         held: history.held.iter().filter(|t| in_day(t)).count() as u32,
         digests: history.digests.iter().filter(|t| in_day(t)).count() as u32,
         break_throughs: history.break_throughs.iter().filter(|t| in_day(t)).count() as u32,
+        pings_sent: history.pings_sent.iter().filter(|t| in_day(t)).count() as u32,
+        pings_received: history.pings_received.iter().filter(|t| in_day(t)).count() as u32,
         timeline: timeline(&pieces, start, counted_end),
     }
 }
@@ -357,6 +363,12 @@ where
         day.break_throughs,
         if day.break_throughs == 1 { "" } else { "s" },
     ));
+    if day.pings_sent + day.pings_received > 0 {
+        out.push_str(&format!(
+            "- Pings: {} sent, {} received\n",
+            day.pings_sent, day.pings_received
+        ));
+    }
     if !day.focus_blocks.is_empty() {
         out.push_str("\n### Focus blocks\n\n");
         for b in &day.focus_blocks {
@@ -401,12 +413,12 @@ pub fn headline(day: &DaySummary) -> String {
 }
 
 /// The header of [`csv_row`].
-pub const CSV_HEADER: &str = "date,focus_seconds,coordination_seconds,untracked_seconds,switches,focus_blocks,longest_focus_seconds,fragmented_blocks,held,digests,break_throughs";
+pub const CSV_HEADER: &str = "date,focus_seconds,coordination_seconds,untracked_seconds,switches,focus_blocks,longest_focus_seconds,fragmented_blocks,held,digests,break_throughs,pings_sent,pings_received";
 
 /// One CSV row per day (numbers only; no quoting needed).
 pub fn csv_row(day: &DaySummary) -> String {
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{}",
         day.date,
         day.focus_seconds,
         day.coordination_seconds,
@@ -417,7 +429,9 @@ pub fn csv_row(day: &DaySummary) -> String {
         day.fragmented_blocks,
         day.held,
         day.digests,
-        day.break_throughs
+        day.break_throughs,
+        day.pings_sent,
+        day.pings_received
     )
 }
 

@@ -320,6 +320,10 @@ pub struct DaySummary {
     pub digests: u32,
     /// Critical notifications that broke through focus.
     pub break_throughs: u32,
+    /// Pings sent to teammates.
+    pub pings_sent: u32,
+    /// Pings from teammates (held or not).
+    pub pings_received: u32,
     /// The day from its start to its end (or now), tracked stretches and the gaps between.
     pub timeline: Vec<Segment>,
 }

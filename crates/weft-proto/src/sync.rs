@@ -100,6 +100,10 @@ pub struct Member {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamView {
     pub team: TeamRef,
+    /// A random id of the server's database, made with it. When it changes (the database was
+    /// replaced or restored), ping ids start over, so a client resumes from the first ping.
+    #[serde(default)]
+    pub instance: String,
     /// The caller's member id.
     pub me: i64,
     /// Ordered by name.
@@ -176,6 +180,8 @@ pub enum SyncEvent {
     Member(Member),
     /// A ping for the stream's member (never sent to anyone else).
     Ping(Ping),
+    /// A member left the team (or an admin removed it): it is no longer listed.
+    Left { id: i64, name: String },
 }
 
 /// The body of every error answer.

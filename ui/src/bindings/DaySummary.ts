@@ -36,6 +36,14 @@ digests: number,
  */
 break_throughs: number, 
 /**
+ * Pings sent to teammates.
+ */
+pings_sent: number, 
+/**
+ * Pings from teammates (held or not).
+ */
+pings_received: number, 
+/**
  * The day from its start to its end (or now), tracked stretches and the gaps between.
  */
 timeline: Array<Segment>, };

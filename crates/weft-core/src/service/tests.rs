@@ -205,6 +205,7 @@ fn note<'a>(title: &'a str, urgency: Urgency, from: Option<&'a str>) -> Incoming
         urgency,
         from,
         opens: None,
+        ping: None,
     }
 }
 
@@ -332,6 +333,7 @@ fn restarting_in_coordination_releases_what_a_crash_left_held() -> TestResult {
             disposition: Disposition::Held,
             shows_in_focus: false,
             opens: None,
+            ping: None,
         })?;
     }
     let weft = Weft::start(Store::open(&path)?, clock)?;
@@ -419,5 +421,37 @@ fn a_crashed_run_ends_at_its_last_heartbeat() -> TestResult {
     drop(weft);
     let again = Weft::start(Store::open(&path)?, clock)?;
     assert_eq!(again.with_store(|s| s.app_events())?.len(), 5);
+    Ok(())
+}
+
+#[test]
+fn a_ping_relayed_twice_is_filed_once_and_counted() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open(&dir.path().join("weft.db"))?, clock)?;
+    weft.switch(Target::Focus, Source::Cli, None)?;
+    let ping = Incoming {
+        ping: Some("http://127.0.0.1:7070#1#42"),
+        ..note("Ping from Ana", Urgency::Normal, Some("Ana"))
+    };
+    let first = weft.notify(&ping)?;
+    let again = weft.notify(&ping)?;
+    assert_eq!(first, again, "the second relay is the same notification");
+    assert_eq!(first.disposition, Disposition::Held);
+    assert_eq!(weft.status().held, 1);
+    let other = Incoming {
+        ping: Some("http://127.0.0.1:7070#1#43"),
+        ..ping
+    };
+    weft.notify(&other)?;
+    assert_eq!(weft.status().held, 2);
+    weft.ping_sent(&weft_proto::sync::PingSent {
+        id: 7,
+        to: "Bo".into(),
+        urgent: false,
+        outcome: weft_proto::sync::PingOutcome::Delivered,
+    })?;
+    let day = weft.summary(Some("2026-11-24"), false)?;
+    assert_eq!((day[0].pings_sent, day[0].pings_received), (1, 2));
     Ok(())
 }

@@ -71,6 +71,18 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE notifications ADD COLUMN opens TEXT;
      CREATE INDEX notifications_received ON notifications (received_ms);
      CREATE INDEX digests_at ON digests (at_ms);",
+    // 5: teams. A teammate's ping is a notification with a key (server, team, ping id), unique
+    //    so a ping relayed twice is filed once; pings this Weft sent, for the summary.
+    "ALTER TABLE notifications ADD COLUMN ping_key TEXT;
+     CREATE UNIQUE INDEX notifications_ping ON notifications (ping_key) WHERE ping_key IS NOT NULL;
+     CREATE TABLE pings_sent (
+        id        INTEGER PRIMARY KEY,
+        at_ms     INTEGER NOT NULL,
+        recipient TEXT    NOT NULL,
+        urgent    INTEGER NOT NULL CHECK (urgent IN (0, 1)),
+        outcome   TEXT    NOT NULL
+     );
+     CREATE INDEX pings_sent_at ON pings_sent (at_ms);",
 ];
 
 /// The schema version this build writes.

@@ -307,6 +307,11 @@ impl Store {
                 "SELECT received_ms FROM notifications WHERE received_ms >= ?1 AND received_ms < ?2
                  AND state = 'break_through'",
             )?,
+            pings_sent: times("SELECT at_ms FROM pings_sent WHERE at_ms >= ?1 AND at_ms < ?2")?,
+            pings_received: times(
+                "SELECT received_ms FROM notifications WHERE received_ms >= ?1 AND received_ms < ?2
+                 AND ping_key IS NOT NULL",
+            )?,
         })
     }
 

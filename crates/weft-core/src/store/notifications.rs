@@ -21,6 +21,8 @@ pub struct NewNotification<'a> {
     pub shows_in_focus: bool,
     /// The window view a click on it opens (`"today"`).
     pub opens: Option<&'a str>,
+    /// A teammate's ping: its key (server, team and ping id), unique in the store.
+    pub ping: Option<&'a str>,
 }
 
 /// What a digest is for, and why it was made.
@@ -94,8 +96,9 @@ impl Store {
         self.conn
             .execute(
                 "INSERT INTO notifications
-                     (received_ms, title, body, urgency, sender, state, owed, shows_in_focus, opens)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     (received_ms, title, body, urgency, sender, state, owed, shows_in_focus, opens,
+                      ping_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     to_ms(n.received),
                     n.title,
@@ -106,10 +109,49 @@ impl Store {
                     owed,
                     n.shows_in_focus,
                     n.opens,
+                    n.ping,
                 ],
             )
             .map_err(|e| classify(&self.path, e))?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The notification a ping was filed as, if it was: its id and how it was filed.
+    pub fn ping_filed(&self, key: &str) -> Result<Option<(i64, Disposition)>> {
+        let found = self.conn.query_row(
+            "SELECT id, state FROM notifications WHERE ping_key = ?1",
+            [key],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        );
+        match found {
+            Ok((id, state)) => Ok(Some((
+                id,
+                match state.as_str() {
+                    "held" | "released" => Disposition::Held,
+                    "break_through" => Disposition::BreakThrough,
+                    _ => Disposition::Delivered,
+                },
+            ))),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(classify(&self.path, e)),
+        }
+    }
+
+    /// Logs a ping this Weft sent (for the summary).
+    pub fn record_ping_sent(
+        &mut self,
+        at: DateTime<Utc>,
+        to: &str,
+        urgent: bool,
+        outcome: &str,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO pings_sent (at_ms, recipient, urgent, outcome) VALUES (?1, ?2, ?3, ?4)",
+                params![to_ms(at), to, urgent, outcome],
+            )
+            .map_err(|e| classify(&self.path, e))?;
+        Ok(())
     }
 
     /// How many notifications are held.

@@ -84,6 +84,8 @@ fn an_ordinary_day() {
     log.history.held = vec![utc(24, 9, 20), utc(24, 9, 30), utc(23, 9, 0)];
     log.history.digests = vec![utc(24, 10, 0)];
     log.history.break_throughs = vec![utc(24, 9, 40)];
+    log.history.pings_sent = vec![utc(24, 10, 20), utc(25, 9, 0)];
+    log.history.pings_received = vec![utc(24, 9, 30), utc(24, 9, 31), utc(24, 11, 0)];
     let d = day(
         &log.history,
         date(2026, 11, 24),
@@ -100,6 +102,7 @@ fn an_ordinary_day() {
     assert_eq!(d.longest_focus_seconds, minutes(50));
     assert_eq!(d.fragmented_blocks, 1);
     assert_eq!((d.held, d.digests, d.break_throughs), (2, 1, 1));
+    assert_eq!((d.pings_sent, d.pings_received), (1, 3));
     let first = &d.focus_blocks[0];
     assert_eq!(first.intent.as_deref(), Some("refactor parser"));
     assert_eq!(first.stash.as_deref(), Some("was bisecting at abc"));
@@ -117,11 +120,15 @@ fn an_ordinary_day() {
          - Untracked: 16 h 00 min\n\
          - Switches: 4\n\
          - Notifications: 2 held, 1 digest, 1 break-through\n\
+         - Pings: 1 sent, 3 received\n\
          \n### Focus blocks\n\n\
          - 09:10–10:00 (50 min): refactor parser — left off: was bisecting at abc\n\
          - 10:05–10:12 (7 min): review\n"
     );
-    assert_eq!(csv_row(&d), "2026-11-24,3420,25380,57600,4,2,3000,1,2,1,1");
+    assert_eq!(
+        csv_row(&d),
+        "2026-11-24,3420,25380,57600,4,2,3000,1,2,1,1,1,3"
+    );
     assert_eq!(
         headline(&d),
         "Focus 57 min in 2 blocks (longest 50 min) · coordination 7 h 03 min · 4 switches · 1 break-through"
@@ -139,6 +146,8 @@ fn an_ordinary_day() {
         "held",
         "digests",
         "break_throughs",
+        "pings_sent",
+        "pings_received",
     ] {
         assert!(json.get(field).is_some(), "{field} in {json}");
     }

@@ -29,6 +29,8 @@ use weft_sync_client::Client;
 const SEQ: &str = "team.seq";
 /// The log key of the id of the last ping committed.
 const PING_CURSOR: &str = "team.ping_cursor";
+/// The log key of the server database's id the cursor belongs to.
+const INSTANCE: &str = "team.instance";
 
 /// This Weft's membership and what it knows of the team.
 pub struct Team {
@@ -51,6 +53,8 @@ struct Shared {
     push_not_before: Option<Instant>,
     /// The server refused this membership: nothing is sent until a new join.
     refused: bool,
+    /// A join is under way (its network call runs without the lock).
+    joining: bool,
     stopping: bool,
 }
 
@@ -117,12 +121,34 @@ impl Team {
         name: &str,
         share_intent: bool,
     ) -> Result<TeamInfo> {
-        if let Some(current) = &self.lock().membership {
-            return Err(Error::Team(format!(
-                "this Weft is already in the team {:?} on {} as {:?}; leave it first",
-                current.team.name, current.server, current.name
-            )));
+        {
+            let mut shared = self.lock();
+            if let Some(current) = &shared.membership {
+                return Err(Error::Team(format!(
+                    "this Weft is already in the team {:?} on {} as {:?}; leave it first",
+                    current.team.name, current.server, current.name
+                )));
+            }
+            if shared.joining {
+                return Err(Error::Team("this Weft is joining a team already".into()));
+            }
+            shared.joining = true;
         }
+        let joined = self.join_unlocked(server, invite, name, share_intent);
+        self.lock().joining = false;
+        let generation = joined?;
+        worker::spawn_stream(self, generation);
+        Ok(self.changed())
+    }
+
+    /// The network call and the membership file; returns the new generation.
+    fn join_unlocked(
+        &self,
+        server: &str,
+        invite: &str,
+        name: &str,
+        share_intent: bool,
+    ) -> Result<u64> {
         let client = Client::new(server).map_err(team_error)?;
         let joined = client
             .join(invite.trim(), name.trim())
@@ -139,6 +165,7 @@ impl Team {
         // A new member starts its sequence and its pings afresh.
         weft.remember(SEQ, None)?;
         weft.remember(PING_CURSOR, None)?;
+        weft.remember(INSTANCE, None)?;
         membership::save(&self.file, &stored)?;
         log::info!(
             "joined the team {:?} on {} as {:?}",
@@ -146,54 +173,72 @@ impl Team {
             stored.server,
             stored.name
         );
-        let generation = {
-            let mut shared = self.lock();
-            shared.membership = Some(stored);
-            shared.generation += 1;
-            shared.connection = Some(Connection::Connecting);
-            shared.members.clear();
-            shared.refused = false;
-            shared.push_due = true;
-            shared.push_not_before = None;
-            self.wake.notify_all();
-            shared.generation
-        };
-        worker::spawn_stream(self, generation);
-        Ok(self.changed())
+        let mut shared = self.lock();
+        shared.membership = Some(stored);
+        shared.generation += 1;
+        shared.connection = Some(Connection::Connecting);
+        shared.members.clear();
+        shared.refused = false;
+        shared.push_due = true;
+        shared.push_not_before = None;
+        self.wake.notify_all();
+        Ok(shared.generation)
     }
 
-    /// Changes whether the intent is shared, and shares the status again.
+    /// Changes whether the intent is shared, and shares the status again. The file is written
+    /// without the lock held, so a switch never waits for the disk here.
     pub fn share(&self, share_intent: bool) -> Result<TeamInfo> {
+        let mut stored = self.lock().membership.clone().ok_or_else(not_joined)?;
+        stored.share_intent = share_intent;
+        membership::save(&self.file, &stored)?;
         {
             let mut shared = self.lock();
-            let Some(stored) = shared.membership.as_mut() else {
-                return Err(not_joined());
-            };
-            stored.share_intent = share_intent;
-            membership::save(&self.file, stored)?;
+            if let Some(current) = shared.membership.as_mut() {
+                if current.member_id == stored.member_id && current.server == stored.server {
+                    current.share_intent = share_intent;
+                }
+            }
             shared.push_due = true;
             self.wake.notify_all();
         }
         Ok(self.changed())
     }
 
-    /// Leaves the team on this machine: the membership file is removed and nothing more is
-    /// shared. (The server keeps the member's last status until an admin removes it.)
+    /// Leaves the team: the server forgets the member (if it can be reached; otherwise its
+    /// last status stays until an admin removes it), the membership file is removed, and
+    /// nothing more is shared.
     pub fn leave(&self) -> Result<TeamInfo> {
-        {
+        let stored = {
             let mut shared = self.lock();
-            if shared.membership.is_none() {
-                return Err(not_joined());
-            }
-            membership::remove(&self.file)?;
-            shared.membership = None;
+            let stored = shared.membership.take().ok_or_else(not_joined)?;
             shared.generation += 1;
             shared.connection = None;
             shared.members.clear();
             shared.push_due = false;
             self.wake.notify_all();
+            stored
+        };
+        membership::remove(&self.file)?;
+        let told = Client::new(&stored.server)
+            .map(|c| c.with_token(&stored.token))
+            .and_then(|c| {
+                let path = format!("/v1/teams/{}/members/{}", stored.team.id, stored.member_id);
+                match c.raw("DELETE", &path, b"")? {
+                    (status, _) if status < 300 => Ok(()),
+                    (status, body) => Err(weft_sync_client::Error::Refused {
+                        status,
+                        code: "unknown".into(),
+                        message: body,
+                    }),
+                }
+            });
+        match told {
+            Ok(()) => log::info!("left the team {:?}", stored.team.name),
+            Err(e) => log::warn!(
+                "left the team {:?} on this machine, but the server was not told: {e}",
+                stored.team.name
+            ),
         }
-        log::info!("left the team");
         Ok(self.changed())
     }
 
@@ -210,6 +255,10 @@ impl Team {
         };
         let sent = client.ping(stored.team.id, &request).map_err(team_error)?;
         log::info!("ping {} sent to {:?}: {:?}", sent.id, sent.to, sent.outcome);
+        // The ping is sent whatever happens here; the log only feeds the summary.
+        if let Err(e) = self.weft()?.ping_sent(&sent) {
+            log::error!("the sent ping was not logged: {e}");
+        }
         Ok(sent)
     }
 
@@ -233,9 +282,19 @@ impl Team {
         info
     }
 
-    /// Files a teammate's ping through the hold policy.
-    fn receive(&self, weft: &Weft, ping: &weft_proto::sync::Ping) -> Result<()> {
+    /// Files a teammate's ping through the hold policy (once, however often it is relayed).
+    fn receive(
+        &self,
+        weft: &Weft,
+        stored: &Stored,
+        instance: &str,
+        ping: &weft_proto::sync::Ping,
+    ) -> Result<()> {
         let title = format!("Ping from {}", ping.from);
+        let key = format!(
+            "{}#{instance}#{}#{}",
+            stored.server, stored.team.id, ping.id
+        );
         weft.notify(&Incoming {
             title: &title,
             body: Some(&ping.text),
@@ -246,6 +305,7 @@ impl Team {
             },
             from: Some(&ping.from),
             opens: None,
+            ping: Some(&key),
         })?;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The team client's two threads: the pusher (status out) and the stream (team and pings in).
 //! Both retry with a capped, jittered exponential backoff while the server is unreachable.
 
-use super::{Shared, Team, PING_CURSOR, SEQ};
+use super::{Shared, Team, INSTANCE, PING_CURSOR, SEQ};
 use crate::service::Weft;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -124,7 +124,7 @@ fn push_loop(team: &Arc<Team>) {
             Err(ClientError::RateLimited { retry_after }) => {
                 team.push_again(Some(Duration::from_secs(retry_after.max(1))));
             }
-            Err(e @ ClientError::Refused { .. }) => {
+            Err(e @ ClientError::Refused { status, .. }) if status != 408 && status < 500 => {
                 // The server will refuse the same status again: do not loop on it.
                 log::error!("the sync server refused the status: {e}");
             }
@@ -149,6 +149,18 @@ fn next_seq(weft: &Weft) -> crate::Result<u64> {
     Ok(next)
 }
 
+/// Why a live stream ended.
+enum Ended {
+    /// The server closed it.
+    Closed,
+    /// It failed, or could not be opened.
+    Failed(ClientError),
+    /// The server's database is a new one: resume from its first ping, at once.
+    NewInstance,
+    /// A newer membership took over, or Weft is stopping.
+    Superseded,
+}
+
 /// Follows the live stream of one membership until it is replaced or Weft stops.
 fn stream_loop(team: &Arc<Team>, generation: u64) {
     let mut backoff = Backoff::default();
@@ -157,30 +169,27 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
             return;
         };
         let Ok(weft) = team.weft() else { return };
-        let cursor = weft
-            .recall(PING_CURSOR)
-            .ok()
-            .flatten()
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0);
+        let cursor = recall_number(&weft, PING_CURSOR).unwrap_or(0);
         let opened = Client::new(&stored.server)
             .map(|c| c.with_token(&stored.token))
             .and_then(|c| c.events(stored.team.id, cursor));
         let ended = match opened {
-            Ok(events) => follow(team, &weft, generation, events, &mut backoff),
-            Err(e) => Some(e),
+            Ok(events) => follow(team, &weft, &stored, generation, events, &mut backoff),
+            Err(e) => Ended::Failed(e),
         };
         drop(weft);
         if team.current(generation).is_none() {
             return;
         }
         let message = match ended {
-            Some(e) if e.is_auth() => {
+            Ended::Superseded => return,
+            Ended::NewInstance => continue,
+            Ended::Failed(e) if e.is_auth() => {
                 team.refuse(&e);
                 return;
             }
-            Some(e) => e.to_string(),
-            None => format!(
+            Ended::Failed(e) => e.to_string(),
+            Ended::Closed => format!(
                 "the sync server at {} closed the live stream",
                 stored.server
             ),
@@ -193,33 +202,54 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
     }
 }
 
-/// Applies one stream's events. Returns the error that ended it (`None`: the server closed it).
+fn recall_number<T: std::str::FromStr>(weft: &Weft, key: &str) -> Option<T> {
+    weft.recall(key).ok().flatten().and_then(|s| s.parse().ok())
+}
+
+/// Applies one stream's events until it ends.
 fn follow(
     team: &Arc<Team>,
     weft: &Weft,
+    stored: &super::membership::Stored,
     generation: u64,
     events: weft_sync_client::Events,
     backoff: &mut Backoff,
-) -> Option<ClientError> {
+) -> Ended {
+    // The server's database id, from the snapshot (the first event); part of each ping's key.
+    let mut instance = String::new();
     for event in events {
         let event = match event {
             Ok(event) => event,
-            Err(e) => return Some(e),
+            Err(e) => return Ended::Failed(e),
         };
         // A newer membership took over: this stream's events are not ours to apply.
-        team.current(generation)?;
+        if team.current(generation).is_none() {
+            return Ended::Superseded;
+        }
         match event {
             SyncEvent::Snapshot(view) => {
                 backoff.reset();
+                if weft.recall(INSTANCE).ok().flatten().as_deref() != Some(&view.instance) {
+                    let resumed = recall_number::<i64>(weft, PING_CURSOR).unwrap_or(0) > 0;
+                    let saved = weft
+                        .remember(INSTANCE, Some(&view.instance))
+                        .and_then(|()| weft.remember(PING_CURSOR, None));
+                    if let Err(e) = saved {
+                        return Ended::Failed(ClientError::Protocol(format!(
+                            "cannot note the server's database id: {e}"
+                        )));
+                    }
+                    if resumed {
+                        log::warn!(
+                            "the sync server's database is new; resuming from its first ping"
+                        );
+                        return Ended::NewInstance;
+                    }
+                }
+                instance = view.instance;
                 let mine = view.members.iter().find(|m| m.id == view.me).map(|m| m.seq);
                 if let Some(server_seq) = mine {
-                    let local = weft
-                        .recall(SEQ)
-                        .ok()
-                        .flatten()
-                        .and_then(|s| s.parse::<u64>().ok())
-                        .unwrap_or(0);
-                    if server_seq > local {
+                    if server_seq > recall_number::<u64>(weft, SEQ).unwrap_or(0) {
                         let _ = weft.remember(SEQ, Some(&server_seq.to_string()));
                     }
                 }
@@ -239,25 +269,33 @@ fn follow(
                 upsert(&mut team.lock().members, member);
                 team.changed();
             }
-            SyncEvent::Ping(ping) => {
-                match team.receive(weft, &ping) {
-                    Ok(()) => {
-                        if let Err(e) = weft.remember(PING_CURSOR, Some(&ping.id.to_string())) {
-                            log::error!("the ping cursor was not saved: {e}");
-                        }
-                    }
-                    // Not saved: the ping comes again on the next connection.
-                    Err(e) => {
-                        log::error!("a ping from {:?} could not be filed: {e}", ping.from);
-                        return Some(ClientError::Protocol(format!(
-                            "a ping could not be filed: {e}"
-                        )));
+            SyncEvent::Left { id, name } => {
+                log::info!("{name:?} left the team");
+                team.lock().members.retain(|m| m.id != id);
+                team.changed();
+            }
+            SyncEvent::Ping(ping) => match team.receive(weft, stored, &instance, &ping) {
+                Ok(()) => {
+                    if let Err(e) = weft.remember(PING_CURSOR, Some(&ping.id.to_string())) {
+                        log::error!("the ping cursor was not saved: {e}");
                     }
                 }
-            }
+                // A ping the policy refuses would be refused again: skip it.
+                Err(e @ crate::Error::Invalid(_)) => {
+                    log::error!("a ping from {:?} was refused and skipped: {e}", ping.from);
+                    let _ = weft.remember(PING_CURSOR, Some(&ping.id.to_string()));
+                }
+                // Not saved: the ping comes again on the next connection.
+                Err(e) => {
+                    log::error!("a ping from {:?} could not be filed: {e}", ping.from);
+                    return Ended::Failed(ClientError::Protocol(format!(
+                        "a ping could not be filed: {e}"
+                    )));
+                }
+            },
         }
     }
-    None
+    Ended::Closed
 }
 
 fn upsert(members: &mut Vec<Member>, member: Member) {
