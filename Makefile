@@ -36,6 +36,7 @@ lint: setup ui
 
 ## bench: start-up, memory and hotkey-latency figures of the release build
 bench: setup-test release
+	$(CARGO) build --release -p weft-sync
 	$(CARGO) bench -p weft-core --bench summary
 	$(CARGO) build --release -p weft-e2e --bin weft-bench
 	WEFT_BIN_DIR=$(RELEASE_BIN) $(RELEASE_BIN)/weft-bench

@@ -9,7 +9,9 @@
 //! - hotkey to committed switch: from xdotool sending Ctrl+Alt+F to the control socket
 //!   reporting the new state (the app reports a switch only after its commit), over many presses;
 //! - a notification: to its committed answer when held, and to the notification server when
-//!   delivered at once.
+//!   delivered at once;
+//! - in a team (a `weft-sync` from the same folder on loopback): the tray's PSS once
+//!   connected, and a switch to a teammate's live stream seeing it.
 
 use anyhow::Context;
 use std::io::Write;
@@ -43,6 +45,77 @@ fn main() -> anyhow::Result<()> {
     switch_round_trip(&app)?;
     hotkey_latency(&desktop, &app)?;
     notify_latency(&app, &notifications)?;
+    team(&app)?;
+    Ok(())
+}
+
+/// Joins a team on a local `weft-sync`, then measures the tray's PSS and how soon a teammate
+/// following the live stream sees a switch.
+fn team(app: &App) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = weft_e2e::sync::SyncServer::start(dir.path(), &["--rate-limit", "0"])?;
+    let invite = server.create_team("Bench")?;
+    let join = Request::TeamJoin {
+        server: server.url(),
+        invite: invite.clone(),
+        name: "Ana".into(),
+        share_intent: false,
+    };
+    match app.call(&join)? {
+        Response::Team(_) => {}
+        other => anyhow::bail!("joining failed: {other:?}"),
+    }
+    wait_for("the team stream", LIMIT, || match app.call(&Request::Team).ok()? {
+        Response::Team(info) => (info.connection == weft_proto::Connection::Online).then_some(()),
+        _ => None,
+    })?;
+    let (pss, parts) = settled_pss(app);
+    println!("PSS tray-only, in a team and connected: {pss:.1} MB ({parts})");
+
+    // A teammate's Weft, reduced to its stream.
+    let client = weft_sync_client::Client::new(&server.url())?;
+    let joined = client.join(&invite, "Observer")?;
+    let mate = client.with_token(&joined.token);
+    let events = mate.events(joined.team.id, 0)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for event in events {
+            if let Ok(weft_proto::sync::SyncEvent::Member(m)) = event {
+                if tx.send((Instant::now(), m)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut samples = Vec::new();
+    for _ in 0..40 {
+        let asked = Instant::now();
+        let to = match state(app) {
+            Some(State::Focus) => weft_proto::Target::Coordination,
+            _ => weft_proto::Target::Focus,
+        };
+        switch_to(app, to)?;
+        let want = match to {
+            weft_proto::Target::Focus => State::Focus,
+            _ => State::Coordination,
+        };
+        loop {
+            let (at, member) = rx
+                .recv_timeout(Duration::from_secs(10))
+                .context("the teammate's stream saw no switch within 10 s")?;
+            if member.name == "Ana" && member.state == Some(want) {
+                samples.push((at - asked).as_secs_f64() * 1000.0);
+                break;
+            }
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    println!(
+        "switch to a teammate's stream seeing it: median {:.1} ms, p95 {:.1} ms ({} switches)",
+        percentile(&samples, 0.5),
+        percentile(&samples, 0.95),
+        samples.len()
+    );
     Ok(())
 }
 
