@@ -1,4 +1,7 @@
 //! The live stream as a blocking iterator of [`SyncEvent`]s, parsed from Server-Sent Events.
+//!
+//! [`Events::next_frame`] also yields the server's keep-alives (every 15 s at most), so a
+//! caller can look at its own state at least that often; the [`Iterator`] skips them.
 
 use crate::Error;
 use std::io::{BufRead, BufReader, Read};
@@ -6,6 +9,17 @@ use weft_proto::sync::SyncEvent;
 
 /// The longest line the client accepts on the stream (an event is far smaller).
 const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// The most `data` one event may carry over all its lines.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// One thing read from the stream: an event, or a keep-alive comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    Event(SyncEvent),
+    /// The server is there and has nothing to say.
+    KeepAlive,
+}
 
 /// Blocking iterator of parsed SSE events (ignores comments and unknown event types); ends
 /// (`None`) when the server closes the stream; yields `Err` on a read or parse error, and
@@ -33,16 +47,14 @@ impl Events {
         }
     }
 
-    fn fail(&mut self, error: Error) -> Option<Result<SyncEvent, Error>> {
+    fn fail(&mut self, error: Error) -> Option<Result<Frame, Error>> {
         self.done = true;
         Some(Err(error))
     }
-}
 
-impl Iterator for Events {
-    type Item = Result<SyncEvent, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next event or keep-alive; `None` when the server closed the stream, `Err` on a
+    /// read or parse error (and `None` after it).
+    pub fn next_frame(&mut self) -> Option<Result<Frame, Error>> {
         let mut kind = String::new();
         let mut data = String::new();
         let mut line = Vec::new();
@@ -86,8 +98,10 @@ impl Iterator for Events {
             };
             let text = text.trim_end_matches(['\n', '\r']);
             if text.is_empty() {
-                if !data.is_empty() && matches!(kind.as_str(), "snapshot" | "member" | "ping") {
-                    return Some(serde_json::from_str(&data).map_err(|e| {
+                if !data.is_empty()
+                    && matches!(kind.as_str(), "snapshot" | "member" | "ping" | "left")
+                {
+                    return Some(serde_json::from_str(&data).map(Frame::Event).map_err(|e| {
                         Error::Protocol(format!(
                             "the sync server at {} sent a {kind} event this Weft does not understand: {e}",
                             self.server
@@ -99,6 +113,9 @@ impl Iterator for Events {
                 continue;
             }
             if text.starts_with(':') {
+                if kind.is_empty() && data.is_empty() {
+                    return Some(Ok(Frame::KeepAlive));
+                }
                 continue;
             }
             let (field, value) = text.split_once(':').unwrap_or((text, ""));
@@ -106,6 +123,12 @@ impl Iterator for Events {
             match field {
                 "event" => kind = value.to_string(),
                 "data" => {
+                    if data.len() + value.len() + 1 > MAX_EVENT_BYTES {
+                        return self.fail(Error::Protocol(format!(
+                            "the sync server at {} sent an event larger than {MAX_EVENT_BYTES} bytes",
+                            self.server
+                        )));
+                    }
                     if !data.is_empty() {
                         data.push('\n');
                     }
@@ -115,6 +138,21 @@ impl Iterator for Events {
             }
         }
         None
+    }
+}
+
+impl Iterator for Events {
+    type Item = Result<SyncEvent, Error>;
+
+    /// The next event; keep-alives are skipped.
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.next_frame()? {
+                Ok(Frame::Event(event)) => return Some(Ok(event)),
+                Ok(Frame::KeepAlive) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }
 
@@ -135,5 +173,47 @@ mod tests {
         assert!(matches!(&events[0], Ok(SyncEvent::Ping(p)) if p.id == 3));
         let broken = parse("event: member\ndata: {\"nope\":1}\n\n");
         assert!(matches!(&broken[..], [Err(Error::Protocol(_))]));
+        let left = parse("event: left\ndata: {\"type\":\"left\",\"id\":4,\"name\":\"Bo\"}\n\n");
+        assert!(matches!(&left[..], [Ok(SyncEvent::Left { id: 4, name })] if name == "Bo"));
+    }
+
+    #[test]
+    fn frames_include_keep_alives() {
+        let mut events = Events::new(
+            Box::new(&b": keep-alive\n\nevent: left\ndata: {\"type\":\"left\",\"id\":4,\"name\":\"Bo\"}\n\n: keep-alive\n\n"[..]),
+            "http://test".into(),
+        );
+        let mut frames = Vec::new();
+        while let Some(frame) = events.next_frame() {
+            frames.push(frame.map_err(|e| e.to_string()));
+        }
+        assert_eq!(
+            frames,
+            [
+                Ok(Frame::KeepAlive),
+                Ok(Frame::Event(SyncEvent::Left {
+                    id: 4,
+                    name: "Bo".into()
+                })),
+                Ok(Frame::KeepAlive),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_event_too_large_is_refused() {
+        // Many short data lines, each well under the line limit, that add up past the cap.
+        let line = format!("data: {}\n", "x".repeat(1000));
+        let mut text = String::from("event: member\n");
+        while text.len() < MAX_EVENT_BYTES + 64 * 1024 {
+            text.push_str(&line);
+        }
+        text.push('\n');
+        let events: Vec<_> =
+            Events::new(Box::new(std::io::Cursor::new(text)), "http://test".into()).collect();
+        assert!(
+            matches!(&events[..], [Err(Error::Protocol(m))] if m.contains("larger than")),
+            "{events:?}"
+        );
     }
 }

@@ -4,13 +4,13 @@
 //! [`Client`] wraps one `ureq` agent (connect timeout 5 s, read and write timeouts 10 s) and
 //! the member's bearer token; [`Client::events`] opens the live stream as an [`Events`]
 //! iterator whose reads time out after 45 s, three keep-alive intervals, so a dead server is
-//! noticed. Every failure is an [`Error`] whose message is a sentence for people.
+//! noticed ([`Events::next_frame`] also shows the keep-alives). Every failure is an [`Error`] whose message is a sentence for people.
 
 mod error;
 mod events;
 
 pub use error::Error;
-pub use events::Events;
+pub use events::{Events, Frame, MAX_EVENT_BYTES};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -112,6 +112,16 @@ impl Client {
     ) -> Result<StatusAck, Error> {
         let path = format!("/v1/teams/{team}/members/{member}/status");
         self.call(self.request("PUT", &path), Some(update))
+    }
+
+    /// `DELETE /v1/teams/{team}/members/{member}`: the member leaves the team (its token
+    /// stops working).
+    pub fn leave(&self, team: i64, member: i64) -> Result<(), Error> {
+        let path = format!("/v1/teams/{team}/members/{member}");
+        self.request("DELETE", &path)
+            .call()
+            .map_err(|e| Error::from_ureq(&self.server, e))?;
+        Ok(())
     }
 
     /// `POST /v1/teams/{team}/pings`.

@@ -8,6 +8,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use weft_proto::sync::ApiError;
 
+/// The `Retry-After` (seconds) of a refused stream: about when a dead one has been dropped.
+const STREAMS_RETRY_AFTER: u64 = 15;
+
 /// Everything that can go wrong in the sync server.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -32,6 +35,9 @@ pub enum Error {
     /// The token sent too many requests; it may try again after this many seconds.
     #[error("too many requests; try again in {0} s")]
     RateLimited(u64),
+    /// The member has this many streams open already.
+    #[error("this member has {0} live streams open already; close one or try again later")]
+    TooManyStreams(u32),
     /// The method is not allowed on this path.
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -78,7 +84,9 @@ impl IntoResponse for AppError {
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-            Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Error::RateLimited(_) | Error::TooManyStreams(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+            }
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::BadDatabase { .. }
             | Error::NewerSchema { .. }
@@ -103,6 +111,9 @@ impl IntoResponse for AppError {
             }
             Error::RateLimited(seconds) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            Error::TooManyStreams(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(STREAMS_RETRY_AFTER));
             }
             _ => {}
         }

@@ -3,8 +3,9 @@
 //!
 //! Each stream reads its team's bounded broadcast channel. A subscriber that falls more than
 //! the channel's capacity behind is ended (its client reconnects and gets a fresh snapshot),
-//! so a client that never reads cannot make the server buffer without bound. Streams end when
-//! the server shuts down.
+//! so a client that never reads cannot make the server buffer without bound (and a socket that
+//! accepts no bytes is dropped by [`crate::net`]). Streams end when the server shuts down and
+//! when their member leaves the team (after the `left` event that says so).
 
 use crate::hub::{OnlineGuard, Subscription};
 use bytes::Bytes;
@@ -25,6 +26,8 @@ pub struct Outgoing {
     pub to: Option<i64>,
     /// The ping's id (0 for other events).
     pub ping_id: i64,
+    /// The member whose streams end after this event (it left the team).
+    pub ends: Option<i64>,
     /// `event: ...\ndata: ...\n\n`.
     pub frame: Bytes,
 }
@@ -46,6 +49,8 @@ struct StreamState {
     me: i64,
     backlog: VecDeque<Bytes>,
     last_ping: i64,
+    /// The member left: the stream ends after the event that said so.
+    done: bool,
     keep_alive: Interval,
     shutdown: CancellationToken,
     _online: OnlineGuard,
@@ -70,6 +75,7 @@ pub fn stream(
         me,
         backlog,
         last_ping,
+        done: false,
         keep_alive: interval_at(Instant::now() + keep_alive, keep_alive),
         shutdown,
         _online: subscription.guard,
@@ -77,6 +83,9 @@ pub fn stream(
     futures_util::stream::unfold(state, |mut st| async move {
         if let Some(bytes) = st.backlog.pop_front() {
             return Some((Ok(bytes), st));
+        }
+        if st.done {
+            return None;
         }
         loop {
             tokio::select! {
@@ -90,6 +99,9 @@ pub fn stream(
                             if to != st.me || out.ping_id <= st.last_ping {
                                 continue;
                             }
+                        }
+                        if out.ends == Some(st.me) {
+                            st.done = true;
                         }
                         return Some((Ok(out.frame.clone()), st));
                     }

@@ -1,6 +1,6 @@
 //! Request extractors whose every rejection is an [`ApiError`](weft_proto::sync::ApiError)
 //! JSON answer: [`JsonBody`] (size-limited, strict JSON) and [`Caller`] (bearer token + rate
-//! limit), plus the check that a path's team is the caller's.
+//! limit), [`ClientIp`], plus the check that a path's team is the caller's.
 
 use crate::error::{AppError, Error};
 use crate::hub::{Caller, Hub};
@@ -84,6 +84,23 @@ impl FromRequestParts<Arc<Hub>> for Caller {
                 )
             })?;
         Ok(hub.authenticate(token)?)
+    }
+}
+
+/// The client's IP address, when the server runs on a socket (not in `oneshot` tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<crate::net::Peer>>()
+                .map(|info| info.0 .0.ip()),
+        ))
     }
 }
 

@@ -8,7 +8,9 @@
 //! - [`app`] builds the router (tests can call it without a socket); [`serve`] runs it on a
 //!   listener until a shutdown signal, ending open streams so shutdown is prompt.
 //! - [`hub`] is the server's memory and fan-out; [`store`] is the [`store::Store`] trait and
-//!   its SQLite implementation; [`admin`] holds the `team` subcommands' logic.
+//!   its SQLite implementation; [`admin`] holds the `team` subcommands' logic; [`net`] is the
+//!   listener (TCP keep-alive, and dropping connections that accept no bytes).
+//! - `testing` (behind the `testing` feature) is an in-process server for tests.
 //! - [`error::Error`] is the one error type; [`error::AppError`] turns it into JSON answers.
 
 pub mod admin;
@@ -17,9 +19,11 @@ pub mod events;
 pub mod extract;
 pub mod hub;
 pub mod limit;
+pub mod net;
 mod routes;
 pub mod secret;
 pub mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod validate;
 
@@ -49,7 +53,9 @@ pub fn open(path: &Path, config: Config) -> Result<Arc<Hub>, Error> {
 
 /// Serves the API on `listener` until `shutdown` completes or the hub's shutdown token is
 /// cancelled. Open event streams are ended then; connections that still do not finish within
-/// [`SHUTDOWN_GRACE`] are dropped.
+/// [`SHUTDOWN_GRACE`] are dropped. Connections are guarded by [`net::GuardedListener`]
+/// (with the hub's [`Config::stall_timeout`]), and the store is checked for members the admin
+/// CLI removed every [`Config::reconcile_every`].
 pub async fn serve(
     listener: TcpListener,
     hub: Arc<Hub>,
@@ -57,6 +63,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let token = hub.shutdown_token().clone();
     let prune = tokio::spawn(prune_pings(Arc::clone(&hub)));
+    let reconcile = tokio::spawn(reconcile(Arc::clone(&hub)));
     let signal = {
         let token = token.clone();
         async move {
@@ -67,7 +74,9 @@ pub async fn serve(
             token.cancel();
         }
     };
-    let server = axum::serve(listener, app(hub)).with_graceful_shutdown(signal);
+    let listener = net::GuardedListener::new(listener, hub.config().stall_timeout);
+    let service = app(hub).into_make_service_with_connect_info::<net::Peer>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(signal);
     let result = tokio::select! {
         result = server => result,
         _ = async { token.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
@@ -76,7 +85,22 @@ pub async fn serve(
         }
     };
     prune.abort();
+    reconcile.abort();
     result
+}
+
+async fn reconcile(hub: Arc<Hub>) {
+    let mut every = tokio::time::interval(hub.config().reconcile_every);
+    loop {
+        every.tick().await;
+        let hub = Arc::clone(&hub);
+        match tokio::task::spawn_blocking(move || hub.reconcile()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => log::info!("{n} members were removed from the database; forgot them"),
+            Ok(Err(e)) => log::warn!("could not look for removed members: {e}"),
+            Err(e) => log::warn!("could not look for removed members: {e}"),
+        }
+    }
 }
 
 async fn prune_pings(hub: Arc<Hub>) {

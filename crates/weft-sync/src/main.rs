@@ -34,6 +34,13 @@ enum Command {
         /// Sustained requests per second per token (bursts of twice that); 0 turns it off.
         #[arg(long, default_value_t = 20)]
         rate_limit: u32,
+        /// Sustained joins per second per client address (bursts of twice that); 0 turns it
+        /// off.
+        #[arg(long, default_value_t = 5)]
+        join_rate_limit: u32,
+        /// Live streams one member may have open at once.
+        #[arg(long, default_value_t = 4)]
+        max_streams: u32,
     },
     /// Manage teams.
     Team {
@@ -52,6 +59,14 @@ enum TeamCommand {
     },
     /// Replace a team's invite code with a new one and print it.
     Invite {
+        name: String,
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Remove a member from a team (its token stops working and its name is free again). A
+    /// running server notices within seconds.
+    RemoveMember {
+        team: String,
         name: String,
         #[arg(long)]
         db: PathBuf,
@@ -85,10 +100,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             db,
             urgent_budget,
             rate_limit,
+            join_rate_limit,
+            max_streams,
         } => {
             let config = Config {
                 urgent_budget,
                 rate_per_second: rate_limit,
+                join_rate_per_second: join_rate_limit,
+                max_streams_per_member: max_streams,
                 ..Config::default()
             };
             serve(listen, db, config)
@@ -162,6 +181,16 @@ fn team(command: TeamCommand) -> anyhow::Result<()> {
                 team.name, team.id
             );
             println!("{invite}");
+        }
+        TeamCommand::RemoveMember { team, name, db } => {
+            let mut store = open(&db)?;
+            let member = admin::remove_member(&mut store, &team, &name)?;
+            println!(
+                "Removed \"{}\" (member {}) from team \"{}\".",
+                member.name,
+                member.id,
+                team.trim()
+            );
         }
         TeamCommand::List { db } => {
             let mut store = open(&db)?;

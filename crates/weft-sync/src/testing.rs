@@ -1,5 +1,5 @@
-//! A server on `127.0.0.1:0` with an in-memory store, on its own runtime thread, for the
-//! integration tests of this crate and of `weft-sync-client`.
+//! A server on `127.0.0.1:0` with an in-memory store (or a file), on its own runtime thread,
+//! for the integration tests of this crate and of `weft-sync-client` (the `testing` feature).
 
 use crate::error::Error;
 use crate::hub::{Config, Hub};
@@ -27,7 +27,12 @@ impl std::fmt::Debug for TestServer {
 impl TestServer {
     /// Starts a server with an in-memory SQLite store.
     pub fn start(config: Config) -> Result<TestServer, Error> {
-        let hub = crate::open(Path::new(":memory:"), config)?;
+        TestServer::start_on(Path::new(":memory:"), config)
+    }
+
+    /// Starts a server on the SQLite file at `db`.
+    pub fn start_on(db: &Path, config: Config) -> Result<TestServer, Error> {
+        let hub = crate::open(db, config)?;
         let (tx, rx) = std::sync::mpsc::channel();
         let served = Arc::clone(&hub);
         let thread = std::thread::spawn(move || {

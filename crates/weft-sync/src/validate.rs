@@ -40,8 +40,17 @@ pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-/// A ping text: not blank, at most MAX_PING_CHARS characters.
+/// A ping text: not blank, at most MAX_PING_CHARS characters, no control characters but
+/// line feeds and tabs (a teammate's terminal must not run escape sequences).
 pub fn ping_text(raw: &str) -> Result<String, Error> {
+    if raw
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(bad(
+            "text must not contain control characters (other than line feeds and tabs)".into(),
+        ));
+    }
     if raw.trim().is_empty() {
         return Err(bad("text must not be empty".into()));
     }
@@ -88,6 +97,9 @@ pub fn status(update: &StatusUpdate, now: DateTime<Utc>) -> Result<ValidStatus, 
             return Err(bad(format!(
                 "intent must be at most {MAX_INTENT_CHARS} characters"
             )));
+        }
+        if intent.chars().any(char::is_control) {
+            return Err(bad("intent must not contain control characters".into()));
         }
     }
     Ok(ValidStatus {
@@ -165,5 +177,39 @@ mod tests {
         assert!(name("name", "a\u{7}b").is_err());
         assert!(name("name", &"x".repeat(65)).is_err());
         assert_eq!(name_key("ÄNA"), "äna");
+        assert!(name("name", "Ana\u{1b}[2J").is_err());
+        assert!(name("name", "Ana\u{9b}31m").is_err(), "C1 controls too");
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        let refused = |r: Result<String, Error>| match r {
+            Err(Error::BadRequest(m)) => m,
+            other => format!("not refused: {other:?}"),
+        };
+        assert_eq!(
+            ping_text("line one\n\tline two").ok().as_deref(),
+            Some("line one\n\tline two")
+        );
+        for text in [
+            "\u{1b}]0;pwned\u{7}",
+            "a\rb",
+            "a\u{0}b",
+            "a\u{7f}b",
+            "a\u{9b}b",
+        ] {
+            assert!(refused(ping_text(text)).starts_with("text "), "{text:?}");
+        }
+        let now = Utc::now();
+        let mut with_intent = update(&rfc3339(now), None);
+        for intent in ["parser\u{1b}[31m", "a\nb", "a\tb"] {
+            with_intent.intent = Some(intent.into());
+            match status(&with_intent, now) {
+                Err(Error::BadRequest(m)) => assert!(m.starts_with("intent "), "{m}"),
+                other => panic!("{intent:?} was not refused: {other:?}"),
+            }
+        }
+        with_intent.intent = Some("parser, then tests".into());
+        assert!(status(&with_intent, now).is_ok());
     }
 }

@@ -4,23 +4,28 @@
 //! Reads and auth are answered from here without a query. Writes go through the store first
 //! (under the store's lock, on a blocking thread) and only then change memory and fan out, so
 //! whatever is acknowledged or sent on a stream is committed. Events are serialised once into
-//! an SSE frame and shared as [`Bytes`] by every subscriber.
+//! an SSE frame and shared as [`Bytes`](bytes::Bytes) by every subscriber. A member removed
+//! by the admin CLI while the server runs is noticed by [`Hub::reconcile`].
+
+mod view;
 
 use crate::error::Error;
-use crate::events::{frame, Outgoing};
+use crate::events::Outgoing;
 use crate::limit::Limiter;
 use crate::secret;
-use crate::store::{MemberRecord, NewPing, PingRecord, Store, TeamRecord};
+use crate::store::{NewPing, PingRecord, Store, TeamRecord};
 use crate::validate::{self, name_key, ValidStatus};
 use chrono::{TimeZone, Utc};
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+use view::View;
 use weft_proto::sync::{
-    Joined, Member, Ping, PingOutcome, PingRequest, PingSent, StatusAck, SyncEvent, TeamRef,
-    TeamView, DEFAULT_URGENT_BUDGET,
+    Joined, Ping, PingOutcome, PingRequest, PingSent, StatusAck, SyncEvent, TeamRef, TeamView,
+    DEFAULT_URGENT_BUDGET,
 };
 
 /// How long the server keeps pings for recipients that are away.
@@ -33,20 +38,36 @@ pub struct Config {
     pub urgent_budget: u32,
     /// Sustained requests per second per token (the burst is twice this); 0 turns it off.
     pub rate_per_second: u32,
-    /// How often an idle stream gets a keep-alive comment.
+    /// Sustained joins per second per client IP address (an IPv6 /64 counts as one; the
+    /// burst is twice this); 0 turns it off.
+    pub join_rate_per_second: u32,
+    /// Open streams one member may have at once; one more is answered 429.
+    pub max_streams_per_member: u32,
+    /// How often an idle stream gets a keep-alive comment (at most 15 s: clients take 45 s of
+    /// silence for a dead server).
     pub keep_alive: Duration,
+    /// How long a connection's socket may accept no bytes before the connection is dropped
+    /// (a client that never reads, or a peer that vanished).
+    pub stall_timeout: Duration,
     /// Events a team's channel holds for a subscriber that is behind; past it, the
     /// subscriber's stream is ended.
     pub channel_capacity: usize,
+    /// How often the server looks for changes another process (the admin CLI) committed.
+    pub reconcile_every: Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
+        let keep_alive = Duration::from_secs(15);
         Config {
             urgent_budget: DEFAULT_URGENT_BUDGET,
             rate_per_second: 20,
-            keep_alive: Duration::from_secs(15),
+            join_rate_per_second: 5,
+            max_streams_per_member: 4,
+            keep_alive,
+            stall_timeout: keep_alive * 3,
             channel_capacity: 256,
+            reconcile_every: Duration::from_secs(5),
         }
     }
 }
@@ -58,32 +79,12 @@ pub struct Caller {
     pub team: i64,
 }
 
-struct TeamEntry {
-    name: String,
-    tx: broadcast::Sender<Arc<Outgoing>>,
-}
-
-struct MemberEntry {
-    team: i64,
-    name: String,
-    key: String,
-    status: Option<ValidStatus>,
-    online: u32,
-}
-
-#[derive(Default)]
-struct View {
-    teams: HashMap<i64, TeamEntry>,
-    members: HashMap<i64, MemberEntry>,
-    tokens: HashMap<[u8; 32], i64>,
-    instance: String,
-}
-
 /// The shared state of a running server.
 pub struct Hub {
     store: Mutex<Box<dyn Store>>,
     view: RwLock<View>,
-    limiter: Limiter,
+    limiter: Limiter<i64>,
+    join_limiter: Limiter<IpAddr>,
     config: Config,
     shutdown: CancellationToken,
 }
@@ -119,6 +120,7 @@ impl Hub {
             store: Mutex::new(store),
             view: RwLock::new(view),
             limiter: Limiter::new(config.rate_per_second),
+            join_limiter: Limiter::new(config.join_rate_per_second),
             config,
             shutdown: CancellationToken::new(),
         })
@@ -165,6 +167,18 @@ impl Hub {
         Ok(caller)
     }
 
+    /// Takes one join from the bucket of this client address (an IPv6 /64 is one client).
+    pub fn check_join_rate(&self, peer: IpAddr) -> Result<(), Error> {
+        let key = match peer {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+            },
+            v4 => v4,
+        };
+        self.join_limiter.check(key)
+    }
+
     /// The caller's team.
     pub fn team_view(&self, caller: Caller) -> Result<TeamView, Error> {
         self.read().team_view(caller)
@@ -207,6 +221,38 @@ impl Hub {
         })
     }
 
+    /// Removes a member: its token, status and pings to and from it are deleted, its name is
+    /// free again, its streams end and its team is told (blocking).
+    pub fn remove_member(&self, member: i64) -> Result<(), Error> {
+        let mut store = self.store();
+        store.remove_member(member)?;
+        self.write().remove_member(member);
+        self.limiter.forget(&member);
+        Ok(())
+    }
+
+    /// Forgets members that another process (`weft-sync team remove-member`) deleted from the
+    /// store since the last look; returns how many (blocking).
+    pub fn reconcile(&self) -> Result<usize, Error> {
+        let mut store = self.store();
+        if !store.changed_elsewhere()? {
+            return Ok(0);
+        }
+        let kept: HashSet<i64> = store.member_ids()?.into_iter().collect();
+        let mut view = self.write();
+        let gone: Vec<i64> = view
+            .members
+            .keys()
+            .filter(|id| !kept.contains(id))
+            .copied()
+            .collect();
+        for id in &gone {
+            view.remove_member(*id);
+            self.limiter.forget(id);
+        }
+        Ok(gone.len())
+    }
+
     /// Stores a member's own status if its seq is the highest, then fans it out (blocking).
     pub fn put_status(&self, caller: Caller, status: ValidStatus) -> Result<StatusAck, Error> {
         let mut store = self.store();
@@ -241,22 +287,19 @@ impl Hub {
                 .get(&caller.member)
                 .map(|m| m.name.clone())
                 .unwrap_or_default();
-            let (to, entry) = view
-                .members
-                .iter()
-                .find(|(_, m)| m.team == caller.team && m.key == key)
-                .ok_or_else(|| {
-                    Error::NotFound(format!(
-                        "there is no member named \"{}\" in this team",
-                        request.to.trim()
-                    ))
-                })?;
-            (from_name, *to, entry.name.clone())
+            let (to, entry) = view.member_named(caller.team, &key).ok_or_else(|| {
+                Error::NotFound(format!(
+                    "there is no member named \"{}\" in this team",
+                    request.to.trim()
+                ))
+            })?;
+            (from_name, to, entry.name.clone())
         };
         if to == caller.member {
             return Err(Error::BadRequest("you cannot ping yourself".into()));
         }
         let mut store = self.store();
+        let now = Utc::now();
         let record = store.add_ping(&NewPing {
             team: caller.team,
             from: caller.member,
@@ -264,7 +307,7 @@ impl Hub {
             to,
             text: &text,
             urgent: request.urgent,
-            sent_at: Utc::now().timestamp(),
+            sent_at: now.timestamp(),
             urgent_budget: self.config.urgent_budget,
         })?;
         let view = self.read();
@@ -276,7 +319,8 @@ impl Hub {
             (_, 0) => PingOutcome::Queued,
             (Some(s), _) if s.state == weft_proto::State::Focus && !record.urgent => {
                 PingOutcome::Held {
-                    until: s.until.map(validate::rfc3339),
+                    // A planned end already past says nothing about when the ping shows.
+                    until: s.until.filter(|until| *until > now).map(validate::rfc3339),
                     over_budget: request.urgent,
                 }
             }
@@ -287,7 +331,8 @@ impl Hub {
             let _ = team.tx.send(Arc::new(Outgoing {
                 to: Some(to),
                 ping_id: record.id,
-                frame: frame(&event),
+                ends: None,
+                frame: crate::events::frame(&event),
             }));
         }
         Ok(PingSent {
@@ -316,7 +361,8 @@ impl Hub {
     }
 
     /// Opens a stream for the caller: marks it online, subscribes to its team and returns
-    /// the snapshot that begins the stream.
+    /// the snapshot that begins the stream. A member with
+    /// [`Config::max_streams_per_member`] streams open gets [`Error::TooManyStreams`].
     pub fn subscribe(self: &Arc<Self>, caller: Caller) -> Result<Subscription, Error> {
         let mut view = self.write();
         let rx = view
@@ -328,6 +374,10 @@ impl Hub {
             .members
             .get_mut(&caller.member)
             .ok_or_else(|| Error::NotFound("this member no longer exists".into()))?;
+        let limit = self.config.max_streams_per_member.max(1);
+        if member.online >= limit {
+            return Err(Error::TooManyStreams(limit));
+        }
         member.online += 1;
         if member.online == 1 {
             view.fan_out_member(caller.member);
@@ -366,90 +416,6 @@ impl Drop for OnlineGuard {
                 view.fan_out_member(self.member);
             }
         }
-    }
-}
-
-impl View {
-    fn add_team(&mut self, team: &TeamRecord, capacity: usize) {
-        let (tx, _) = broadcast::channel(capacity.max(1));
-        self.teams.insert(
-            team.id,
-            TeamEntry {
-                name: team.name.clone(),
-                tx,
-            },
-        );
-    }
-
-    fn add_member(&mut self, member: &MemberRecord) {
-        self.tokens.insert(member.token_hash, member.id);
-        self.members.insert(
-            member.id,
-            MemberEntry {
-                team: member.team,
-                name: member.name.clone(),
-                key: name_key(&member.name),
-                status: None,
-                online: 0,
-            },
-        );
-    }
-
-    fn member(&self, id: i64) -> Option<Member> {
-        let m = self.members.get(&id)?;
-        let status = m.status.as_ref();
-        Some(Member {
-            id,
-            name: m.name.clone(),
-            state: status.map(|s| s.state),
-            since: status.map(|s| validate::rfc3339(s.since)),
-            until: status.and_then(|s| s.until.map(validate::rfc3339)),
-            intent: status.and_then(|s| s.intent.clone()),
-            seq: status.map_or(0, |s| s.seq.max(0) as u64),
-            online: m.online > 0,
-        })
-    }
-
-    fn fan_out_member(&self, id: i64) {
-        let (Some(member), Some(team)) = (
-            self.member(id),
-            self.members.get(&id).and_then(|m| self.teams.get(&m.team)),
-        ) else {
-            return;
-        };
-        let frame = frame(&SyncEvent::Member(member));
-        // No subscriber is not an error.
-        let _ = team.tx.send(Arc::new(Outgoing {
-            to: None,
-            ping_id: 0,
-            frame,
-        }));
-    }
-
-    fn team_view(&self, caller: Caller) -> Result<TeamView, Error> {
-        let team = self
-            .teams
-            .get(&caller.team)
-            .ok_or_else(|| Error::NotFound("this team no longer exists".into()))?;
-        let mut members: Vec<(&String, &String, i64)> = self
-            .members
-            .iter()
-            .filter(|(_, m)| m.team == caller.team)
-            .map(|(id, m)| (&m.key, &m.name, *id))
-            .collect();
-        members.sort();
-        Ok(TeamView {
-            team: TeamRef {
-                id: caller.team,
-                name: team.name.clone(),
-            },
-            instance: self.instance.clone(),
-            me: caller.member,
-            members: members
-                .into_iter()
-                .filter_map(|(_, _, id)| self.member(id))
-                .collect(),
-        })
     }
 }
 

@@ -4,6 +4,7 @@
 mod events;
 mod health;
 mod join;
+mod members;
 mod pings;
 mod status;
 mod team;
@@ -12,7 +13,7 @@ use crate::error::{AppError, Error};
 use crate::hub::Hub;
 use axum::extract::rejection::PathRejection;
 use axum::http::{Method, Uri};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/v1/health", get(health::health))
         .route("/v1/join", post(join::join))
         .route("/v1/teams/{team}", get(team::team))
+        .route("/v1/teams/{team}/members/{member}", delete(members::leave))
         .route(
             "/v1/teams/{team}/members/{member}/status",
             put(status::put_status),

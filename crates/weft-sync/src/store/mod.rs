@@ -82,6 +82,16 @@ pub trait Store: Send {
         token_hash: &[u8; 32],
         now: i64,
     ) -> Result<MemberRecord, Error>;
+    /// The member of the team with this name (both matched without regard to case).
+    fn member_named(&mut self, team: &str, name: &str) -> Result<Option<MemberRecord>, Error>;
+    /// Deletes a member with its status and the pings to and from it;
+    /// [`Error::NotFound`] if there is none.
+    fn remove_member(&mut self, member: i64) -> Result<(), Error>;
+    /// The ids of all members.
+    fn member_ids(&mut self) -> Result<Vec<i64>, Error>;
+    /// Whether another process committed a change since the last call (the first call says
+    /// false).
+    fn changed_elsewhere(&mut self) -> Result<bool, Error>;
     /// Stores the status if its seq is higher than the stored one; returns whether it did.
     fn put_status(&mut self, member: i64, status: &ValidStatus, now: i64) -> Result<bool, Error>;
     /// Stores a ping; an urgent one over the day's budget is stored as not urgent.

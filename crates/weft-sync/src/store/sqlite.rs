@@ -65,6 +65,8 @@ INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 /// The store in one SQLite file.
 pub struct SqliteStore {
     conn: Connection,
+    /// `PRAGMA data_version` when last looked at: it changes when another connection commits.
+    data_version: i64,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -89,6 +91,29 @@ impl SqliteStore {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(bad)?;
         let known = MIGRATIONS.len() as i64;
+        if version < 0 {
+            return Err(Error::BadDatabase {
+                path: shown,
+                reason: format!("its schema version ({version}) is not one weft-sync writes"),
+            });
+        }
+        if version == 0 {
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(bad)?;
+            if tables > 0 {
+                return Err(Error::BadDatabase {
+                    path: shown,
+                    reason: "it is a SQLite database of another program (it has tables, but no \
+                             weft-sync schema); it was left untouched"
+                        .into(),
+                });
+            }
+        }
         if version > known {
             return Err(Error::NewerSchema {
                 path: shown,
@@ -105,12 +130,20 @@ impl SqliteStore {
             .map_err(bad)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(bad)?;
-        let mut store = SqliteStore { conn };
+        let mut store = SqliteStore {
+            conn,
+            data_version: 0,
+        };
         store.migrate(version).map_err(|e| match e {
             Error::Store(e) => bad(e),
             other => other,
         })?;
+        store.data_version = store.read_data_version().map_err(bad)?;
         Ok(store)
+    }
+
+    fn read_data_version(&self) -> rusqlite::Result<i64> {
+        self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))
     }
 
     fn migrate(&mut self, from: i64) -> Result<(), Error> {
@@ -127,6 +160,16 @@ impl SqliteStore {
 fn conflict_or(e: rusqlite::Error, message: String) -> Error {
     match e.sqlite_error_code() {
         Some(ErrorCode::ConstraintViolation) => Error::Conflict(message),
+        _ => Error::Store(e),
+    }
+}
+
+/// A foreign key that points nowhere: the member was removed meanwhile (by the admin CLI).
+fn gone_or(e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => {
+            Error::NotFound("this member is no longer in the team".into())
+        }
         _ => Error::Store(e),
     }
 }
@@ -290,23 +333,75 @@ impl Store for SqliteStore {
         })
     }
 
+    fn member_named(&mut self, team: &str, name: &str) -> Result<Option<MemberRecord>, Error> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT m.id, m.team_id, m.name, m.token_hash FROM members m \
+                 JOIN teams t ON t.id = m.team_id WHERE t.name_key = ?1 AND m.name_key = ?2",
+                params![name_key(team), name_key(name)],
+                |r| {
+                    Ok(MemberRecord {
+                        id: r.get(0)?,
+                        team: r.get(1)?,
+                        name: r.get(2)?,
+                        token_hash: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn remove_member(&mut self, member: i64) -> Result<(), Error> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM pings WHERE from_id = ?1 OR to_id = ?1",
+            [member],
+        )?;
+        tx.execute("DELETE FROM statuses WHERE member_id = ?1", [member])?;
+        let removed = tx.execute("DELETE FROM members WHERE id = ?1", [member])?;
+        if removed == 0 {
+            return Err(Error::NotFound("this member no longer exists".into()));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn member_ids(&mut self) -> Result<Vec<i64>, Error> {
+        let mut stmt = self.conn.prepare("SELECT id FROM members")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    fn changed_elsewhere(&mut self) -> Result<bool, Error> {
+        let now = self.read_data_version()?;
+        let changed = now != self.data_version;
+        self.data_version = now;
+        Ok(changed)
+    }
+
     fn put_status(&mut self, member: i64, s: &ValidStatus, now: i64) -> Result<bool, Error> {
-        let changed = self.conn.execute(
-            "INSERT INTO statuses (member_id, seq, state, since, until, intent, updated_at) \
+        let changed = self
+            .conn
+            .execute(
+                "INSERT INTO statuses (member_id, seq, state, since, until, intent, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
              ON CONFLICT (member_id) DO UPDATE SET seq = excluded.seq, state = excluded.state, \
              since = excluded.since, until = excluded.until, intent = excluded.intent, \
              updated_at = excluded.updated_at WHERE excluded.seq > statuses.seq",
-            params![
-                member,
-                s.seq,
-                s.state.as_str(),
-                crate::validate::rfc3339(s.since),
-                s.until.map(crate::validate::rfc3339),
-                s.intent,
-                now
-            ],
-        )?;
+                params![
+                    member,
+                    s.seq,
+                    s.state.as_str(),
+                    crate::validate::rfc3339(s.since),
+                    s.until.map(crate::validate::rfc3339),
+                    s.intent,
+                    now
+                ],
+            )
+            .map_err(gone_or)?;
         Ok(changed > 0)
     }
 
@@ -331,7 +426,8 @@ impl Store for SqliteStore {
                 urgent,
                 ping.sent_at
             ],
-        )?;
+        )
+        .map_err(gone_or)?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
         Ok(PingRecord {
@@ -460,6 +556,91 @@ mod tests {
             SqliteStore::open(&newer),
             Err(Error::NewerSchema { found: 99, .. })
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_negative_versions_and_other_programs_databases() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+        let negative = dir.path().join("negative.db");
+        Connection::open(&negative)?.pragma_update(None, "user_version", -3)?;
+        assert!(matches!(
+            SqliteStore::open(&negative),
+            Err(Error::BadDatabase { .. })
+        ));
+        assert_eq!(
+            Connection::open(&negative)?
+                .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?,
+            -3
+        );
+
+        let foreign = dir.path().join("notes.db");
+        Connection::open(&foreign)?.execute_batch("CREATE TABLE notes (body TEXT);")?;
+        match SqliteStore::open(&foreign) {
+            Err(Error::BadDatabase { reason, .. }) => {
+                assert!(reason.contains("another program"), "{reason}")
+            }
+            other => panic!("a foreign database was opened: {other:?}"),
+        }
+        let tables: Vec<String> = Connection::open(&foreign)?
+            .prepare("SELECT name FROM sqlite_master ORDER BY name")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        assert_eq!(tables, ["notes"], "no weft-sync tables were added");
+        Ok(())
+    }
+
+    #[test]
+    fn removing_a_member_frees_its_name_and_is_seen_elsewhere() -> Result<(), Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+        let path = dir.path().join("sync.db");
+        let mut server = SqliteStore::open(&path)?;
+        let team = server.create_team("Core", &[1; 32])?;
+        let ana = server.add_member(team.id, "Ana", &[3; 32], 0)?;
+        let bo = server.add_member(team.id, "Bo", &[4; 32], 0)?;
+        let ping = |from: i64, to: i64| NewPing {
+            team: team.id,
+            from,
+            from_name: "x",
+            to,
+            text: "hi",
+            urgent: false,
+            sent_at: 10,
+            urgent_budget: 0,
+        };
+        server.add_ping(&ping(ana.id, bo.id))?;
+        server.add_ping(&ping(bo.id, ana.id))?;
+        assert!(!server.changed_elsewhere()?);
+
+        let mut admin = SqliteStore::open(&path)?;
+        let found = admin.member_named("CORE", " ana ")?;
+        assert_eq!(found.as_ref().map(|m| m.id), Some(ana.id));
+        admin.remove_member(ana.id)?;
+        assert!(matches!(
+            admin.remove_member(ana.id),
+            Err(Error::NotFound(_))
+        ));
+
+        assert!(server.changed_elsewhere()?);
+        assert!(!server.changed_elsewhere()?);
+        assert_eq!(server.member_ids()?, [bo.id]);
+        assert!(server.pings_for(bo.id, 0, 0)?.is_empty());
+        assert!(matches!(
+            server.put_status(
+                ana.id,
+                &ValidStatus {
+                    seq: 1,
+                    state: State::Focus,
+                    since: Utc::now(),
+                    until: None,
+                    intent: None,
+                },
+                0
+            ),
+            Err(Error::NotFound(_))
+        ));
+        let again = server.add_member(team.id, "ANA", &[5; 32], 0)?;
+        assert_ne!(again.id, ana.id, "ids are not reused");
         Ok(())
     }
 }

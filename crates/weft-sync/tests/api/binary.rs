@@ -77,6 +77,8 @@ fn the_binary_keeps_statuses_across_restarts_and_stops_on_sigterm() -> R {
 
     let (mut first, url) = serve(db)?;
     let (ana, ana_j) = join(&url, &code, "Ana")?;
+    let instance = ana.team(ana_j.team.id)?.instance;
+    assert_eq!(instance.len(), 32, "{instance:?}");
     let update = status(7, State::Focus, Some(25));
     assert!(
         ana.put_status(ana_j.team.id, ana_j.member_id, &update)?
@@ -112,6 +114,11 @@ fn the_binary_keeps_statuses_across_restarts_and_stops_on_sigterm() -> R {
         (me.seq, me.state, me.until),
         (7, Some(State::Focus), update.until)
     );
+    assert_eq!(
+        ana.team(ana_j.team.id)?.instance,
+        instance,
+        "a restart keeps the database's instance id"
+    );
     assert!(
         matches!(
             join(&url, &code, "Bo"),
@@ -119,7 +126,24 @@ fn the_binary_keeps_statuses_across_restarts_and_stops_on_sigterm() -> R {
         ),
         "the old code was replaced"
     );
-    assert!(join(&url, &new_code, "Bo").is_ok());
+    let (bo, bo_j) = join(&url, &new_code, "Bo")?;
+
+    // The admin removes Ana while the server runs: it notices, tells Bo and ends her token.
+    let bo_stream = Stream::open(&bo, bo_j.team.id, 0)?;
+    bo_stream.until("snapshot", |_| true)?;
+    let removed = weft_sync(&["team", "remove-member", "core", "ANA", "--db", db])?;
+    assert!(removed.status.success(), "{removed:?}");
+    assert!(String::from_utf8(removed.stdout)?.contains("Removed \"Ana\""));
+    bo_stream.until(
+        "Ana left",
+        |e| matches!(e, weft_proto::sync::SyncEvent::Left { id, .. } if *id == ana_j.member_id),
+    )?;
+    assert!(matches!(
+        ana.team(ana_j.team.id),
+        Err(Error::Refused { status: 401, .. })
+    ));
+    let again = weft_sync(&["team", "remove-member", "core", "Ana", "--db", db])?;
+    assert_eq!(again.status.code(), Some(1));
     assert!(terminate(&mut second)?.success());
     Ok(())
 }

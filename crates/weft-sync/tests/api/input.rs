@@ -103,6 +103,12 @@ fn bad_input_gets_a_json_error() -> R {
             400,
             "intent",
         ),
+        (
+            format!(r#"{{"seq":1,"state":"focus","since":"{now}","intent":"a\u001b]0;x\u0007"}}"#)
+                .into_bytes(),
+            400,
+            "intent must not contain control characters",
+        ),
         (vec![b' '; MAX_BODY_BYTES + 1], 413, "too_large"),
     ];
     for (body, status, needle) in cases {
@@ -136,5 +142,53 @@ fn bad_input_gets_a_json_error() -> R {
     )?);
     assert_eq!(status, 400);
     assert_eq!(anonymous.health()?.status, "ok");
+
+    // Ping texts: line feeds and tabs are fine, other control characters are not.
+    let (bo, _) = join(&server.url, &code, "Bo")?;
+    let pings = format!("/v1/teams/{team}/pings");
+    for (text, expected) in [
+        (r#"line\n\tindented"#, 201),
+        (r#"\u001b[2J\u001b[Hyou were hacked"#, 400),
+        (r#"carriage\rreturn"#, 400),
+        (r#"bell\u0007"#, 400),
+        (r#"csi\u009b31m"#, 400),
+    ] {
+        let body = format!(r#"{{"to":"Ana","text":"{text}"}}"#);
+        let (status, answer) = bo.raw("POST", &pings, body.as_bytes())?;
+        assert_eq!(status, expected, "{text}: {answer}");
+        if expected == 400 {
+            assert!(answer.contains("text must not contain control"), "{answer}");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn joins_are_rate_limited_per_address() -> R {
+    let server = TestServer::start(weft_sync::Config {
+        join_rate_per_second: 1,
+        ..config()
+    })?;
+    let code = invite(&server, "Core")?;
+    let anonymous = Client::new(&server.url)?;
+    // Wrong codes count too: guessing is what the limit is for. The burst is twice the rate.
+    for _ in 0..2 {
+        assert!(matches!(
+            anonymous.join("wfi_guess", "Ana"),
+            Err(Error::Refused { status: 403, .. })
+        ));
+    }
+    let (status, body) = anonymous.raw(
+        "POST",
+        "/v1/join",
+        format!(r#"{{"invite":"{code}","name":"Ana"}}"#).as_bytes(),
+    )?;
+    assert_eq!(status, 429, "{body}");
+    let error: ApiError = serde_json::from_str(&body)?;
+    assert_eq!(error.error, "rate_limited");
+    assert!(matches!(
+        anonymous.join(&code, "Ana"),
+        Err(Error::RateLimited { retry_after: 1 })
+    ));
     Ok(())
 }

@@ -6,4 +6,5 @@ mod auth;
 mod binary;
 mod input;
 mod live;
+mod members;
 mod support;

@@ -18,6 +18,7 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub fn config() -> Config {
     Config {
         rate_per_second: 0,
+        join_rate_per_second: 0,
         ..Config::default()
     }
 }
