@@ -9,7 +9,7 @@ use weft_proto::sync::{PingRequest, StatusUpdate, SyncEvent};
 use weft_proto::State;
 use weft_sync::testing::TestServer;
 use weft_sync::Config;
-use weft_sync_client::{Client, Error};
+use weft_sync_client::{Client, Error, Frame};
 
 type R = Result<(), Box<dyn std::error::Error>>;
 
@@ -181,5 +181,43 @@ fn the_stream_yields_events_and_ends_with_the_server() -> R {
         }
     }
     reader.join().map_err(|_| "reader panicked")?;
+    Ok(())
+}
+
+#[test]
+fn frames_show_keep_alives_and_leaving_ends_the_stream() -> R {
+    let server = TestServer::start(Config {
+        keep_alive: Duration::from_millis(50),
+        ..Config::default()
+    })?;
+    let code = server.hub.create_team("Core")?.1;
+    let ana_j = Client::new(&server.url)?.join(&code, "Ana")?;
+    let ana = Client::new(&server.url)?.with_token(&ana_j.token);
+    let team = ana_j.team.id;
+    let mut events = ana.events(team, 0)?;
+    assert!(matches!(
+        events.next_frame(),
+        Some(Ok(Frame::Event(SyncEvent::Snapshot(_))))
+    ));
+    let mut keep_alives = 0;
+    while keep_alives < 2 {
+        match events.next_frame() {
+            Some(Ok(Frame::KeepAlive)) => keep_alives += 1,
+            Some(Ok(Frame::Event(_))) => {}
+            other => return Err(format!("unexpected {other:?}").into()),
+        }
+    }
+    ana.leave(team, ana_j.member_id)?;
+    let mut left = false;
+    for event in events {
+        if matches!(event?, SyncEvent::Left { id, .. } if id == ana_j.member_id) {
+            left = true;
+        }
+    }
+    assert!(left, "the stream said so before it ended");
+    assert!(matches!(
+        ana.team(team),
+        Err(Error::Refused { status: 401, .. })
+    ));
     Ok(())
 }
