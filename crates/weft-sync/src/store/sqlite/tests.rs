@@ -1,0 +1,176 @@
+//! The SQLite store's story test and its refusals of files that are not its own.
+
+use super::*;
+use crate::validate::rfc3339;
+
+#[test]
+fn a_story() -> Result<(), Error> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    let path = dir.path().join("sync.db");
+    let mut store = SqliteStore::open(&path)?;
+    let instance = store.instance()?;
+    assert_eq!(instance.len(), 32);
+    let other = SqliteStore::open(&dir.path().join("other.db"))?.instance()?;
+    assert_ne!(instance, other, "a new database gets a new instance id");
+    let team = store.create_team("Core", &[1; 32])?;
+    assert!(matches!(
+        store.create_team("core", &[2; 32]),
+        Err(Error::Conflict(_))
+    ));
+    let ana = store.add_member(team.id, "Ana", &[3; 32], 0)?;
+    let bo = store.add_member(team.id, "Bo", &[4; 32], 0)?;
+    assert!(matches!(
+        store.add_member(team.id, "ANA", &[5; 32], 0),
+        Err(Error::Conflict(_))
+    ));
+    let status = ValidStatus {
+        seq: 5,
+        state: State::Focus,
+        since: Utc::now(),
+        until: None,
+        intent: Some("parser".into()),
+    };
+    assert!(store.put_status(ana.id, &status, 0)?);
+    assert!(!store.put_status(
+        ana.id,
+        &ValidStatus {
+            seq: 4,
+            ..status.clone()
+        },
+        0
+    )?);
+    let now = Utc::now().timestamp();
+    let ping = NewPing {
+        team: team.id,
+        from: bo.id,
+        from_name: "Bo",
+        to: ana.id,
+        text: "hi",
+        urgent: true,
+        sent_at: now,
+        urgent_budget: 1,
+    };
+    assert!(store.add_ping(&ping)?.urgent);
+    assert!(!store.add_ping(&ping)?.urgent);
+    drop(store);
+    let mut store = SqliteStore::open(&path)?;
+    assert_eq!(
+        store.instance()?,
+        instance,
+        "a reopened database keeps its instance id"
+    );
+    let loaded = store.load()?;
+    assert_eq!(loaded.members.len(), 2);
+    assert_eq!(loaded.statuses[0].1.seq, 5);
+    assert_eq!(rfc3339(loaded.statuses[0].1.since), rfc3339(status.since));
+    assert_eq!(store.pings_for(ana.id, 0, 0)?.len(), 2);
+    assert_eq!(store.prune_pings(now + 1)?, 2);
+    Ok(())
+}
+
+#[test]
+fn refuses_garbage_and_newer_schemas() -> Result<(), Error> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![b'x'; 4096]).map_err(|e| Error::Internal(e.to_string()))?;
+    assert!(matches!(
+        SqliteStore::open(&garbage),
+        Err(Error::BadDatabase { .. })
+    ));
+    assert_eq!(
+        std::fs::read(&garbage).map_err(|e| Error::Internal(e.to_string()))?,
+        vec![b'x'; 4096]
+    );
+    let newer = dir.path().join("newer.db");
+    Connection::open(&newer)?.pragma_update(None, "user_version", 99)?;
+    assert!(matches!(
+        SqliteStore::open(&newer),
+        Err(Error::NewerSchema { found: 99, .. })
+    ));
+    Ok(())
+}
+
+#[test]
+fn refuses_negative_versions_and_other_programs_databases() -> Result<(), Error> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    let negative = dir.path().join("negative.db");
+    Connection::open(&negative)?.pragma_update(None, "user_version", -3)?;
+    assert!(matches!(
+        SqliteStore::open(&negative),
+        Err(Error::BadDatabase { .. })
+    ));
+    assert_eq!(
+        Connection::open(&negative)?
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?,
+        -3
+    );
+
+    let foreign = dir.path().join("notes.db");
+    Connection::open(&foreign)?.execute_batch("CREATE TABLE notes (body TEXT);")?;
+    match SqliteStore::open(&foreign) {
+        Err(Error::BadDatabase { reason, .. }) => {
+            assert!(reason.contains("another program"), "{reason}")
+        }
+        other => panic!("a foreign database was opened: {other:?}"),
+    }
+    let tables: Vec<String> = Connection::open(&foreign)?
+        .prepare("SELECT name FROM sqlite_master ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    assert_eq!(tables, ["notes"], "no weft-sync tables were added");
+    Ok(())
+}
+
+#[test]
+fn removing_a_member_frees_its_name_and_is_seen_elsewhere() -> Result<(), Error> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    let path = dir.path().join("sync.db");
+    let mut server = SqliteStore::open(&path)?;
+    let team = server.create_team("Core", &[1; 32])?;
+    let ana = server.add_member(team.id, "Ana", &[3; 32], 0)?;
+    let bo = server.add_member(team.id, "Bo", &[4; 32], 0)?;
+    let ping = |from: i64, to: i64| NewPing {
+        team: team.id,
+        from,
+        from_name: "x",
+        to,
+        text: "hi",
+        urgent: false,
+        sent_at: 10,
+        urgent_budget: 0,
+    };
+    server.add_ping(&ping(ana.id, bo.id))?;
+    server.add_ping(&ping(bo.id, ana.id))?;
+    assert!(!server.changed_elsewhere()?);
+
+    let mut admin = SqliteStore::open(&path)?;
+    let found = admin.member_named("CORE", " ana ")?;
+    assert_eq!(found.as_ref().map(|m| m.id), Some(ana.id));
+    admin.remove_member(ana.id)?;
+    assert!(matches!(
+        admin.remove_member(ana.id),
+        Err(Error::NotFound(_))
+    ));
+
+    assert!(server.changed_elsewhere()?);
+    assert!(!server.changed_elsewhere()?);
+    assert_eq!(server.member_ids()?, [bo.id]);
+    assert!(server.pings_for(bo.id, 0, 0)?.is_empty());
+    assert!(matches!(
+        server.put_status(
+            ana.id,
+            &ValidStatus {
+                seq: 1,
+                state: State::Focus,
+                since: Utc::now(),
+                until: None,
+                intent: None,
+            },
+            0
+        ),
+        Err(Error::NotFound(_))
+    ));
+    let again = server.add_member(team.id, "ANA", &[5; 32], 0)?;
+    assert_ne!(again.id, ana.id, "ids are not reused");
+    Ok(())
+}
