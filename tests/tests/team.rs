@@ -378,5 +378,22 @@ fn the_window_joins_a_team_shows_it_live_and_pings_over_webdriver() -> anyhow::R
         status.contains("\"held\":1").then_some(())
     })?;
     session.screenshot(&weft_e2e::artifacts_dir().join("team.png"))?;
+
+    // Leaving from Settings takes two clicks; then Ana's Weft no longer lists Bo.
+    session.execute("location.hash = '#settings'")?;
+    session.click("#leave")?;
+    assert!(session.text("#leave")?.contains("for sure"));
+    session.click("#leave")?;
+    wait_for("the join form to come back", SOON, || {
+        session
+            .execute("return document.getElementById('join-form').hidden")
+            .ok()
+            .filter(|hidden| hidden == &serde_json::Value::Bool(false))
+    })?;
+    wait_for("Ana's Weft to drop Bo", SOON, || {
+        let info = ana.team().ok()?;
+        (!info.members.iter().any(|m| m.name == "Bo")).then_some(())
+    })?;
+    assert!(!bo.desktop.dir().join("config/weft/team.json").exists());
     Ok(())
 }

@@ -65,9 +65,13 @@ fn team(app: &App) -> anyhow::Result<()> {
         Response::Team(_) => {}
         other => anyhow::bail!("joining failed: {other:?}"),
     }
-    wait_for("the team stream", LIMIT, || match app.call(&Request::Team).ok()? {
-        Response::Team(info) => (info.connection == weft_proto::Connection::Online).then_some(()),
-        _ => None,
+    wait_for("the team stream", LIMIT, || {
+        match app.call(&Request::Team).ok()? {
+            Response::Team(info) => {
+                (info.connection == weft_proto::Connection::Online).then_some(())
+            }
+            _ => None,
+        }
     })?;
     let (pss, parts) = settled_pss(app);
     println!("PSS tray-only, in a team and connected: {pss:.1} MB ({parts})");

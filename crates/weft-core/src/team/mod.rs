@@ -221,17 +221,7 @@ impl Team {
         membership::remove(&self.file)?;
         let told = Client::new(&stored.server)
             .map(|c| c.with_token(&stored.token))
-            .and_then(|c| {
-                let path = format!("/v1/teams/{}/members/{}", stored.team.id, stored.member_id);
-                match c.raw("DELETE", &path, b"")? {
-                    (status, _) if status < 300 => Ok(()),
-                    (status, body) => Err(weft_sync_client::Error::Refused {
-                        status,
-                        code: "unknown".into(),
-                        message: body,
-                    }),
-                }
-            });
+            .and_then(|c| c.leave(stored.team.id, stored.member_id));
         match told {
             Ok(()) => log::info!("left the team {:?}", stored.team.name),
             Err(e) => log::warn!(

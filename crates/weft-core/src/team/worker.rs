@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weft_proto::sync::{Member, StatusUpdate, SyncEvent};
 use weft_proto::Connection;
-use weft_sync_client::{Client, Error as ClientError};
+use weft_sync_client::{Client, Error as ClientError, Frame};
 
 /// The first retry after a failure; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -212,20 +212,24 @@ fn follow(
     weft: &Weft,
     stored: &super::membership::Stored,
     generation: u64,
-    events: weft_sync_client::Events,
+    mut events: weft_sync_client::Events,
     backoff: &mut Backoff,
 ) -> Ended {
     // The server's database id, from the snapshot (the first event); part of each ping's key.
     let mut instance = String::new();
-    for event in events {
-        let event = match event {
-            Ok(event) => event,
+    while let Some(frame) = events.next_frame() {
+        let frame = match frame {
+            Ok(frame) => frame,
             Err(e) => return Ended::Failed(e),
         };
-        // A newer membership took over: this stream's events are not ours to apply.
+        // A newer membership took over (or Weft is stopping): checked at every event and
+        // keep-alive, so a left team's stream ends within a keep-alive interval.
         if team.current(generation).is_none() {
             return Ended::Superseded;
         }
+        let Frame::Event(event) = frame else {
+            continue;
+        };
         match event {
             SyncEvent::Snapshot(view) => {
                 backoff.reset();
