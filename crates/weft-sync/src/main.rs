@@ -124,9 +124,8 @@ fn serve(listen: SocketAddr, db: PathBuf, config: Config) -> anyhow::Result<()> 
     let hub = weft_sync::open(&db, config)?;
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("could not listen on {listen}"))?;
+        let listener =
+            listen_on(listen).with_context(|| format!("could not listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let mut stdout = std::io::stdout();
         writeln!(stdout, "weft-sync listening on http://{addr}")?;
@@ -136,6 +135,23 @@ fn serve(listen: SocketAddr, db: PathBuf, config: Config) -> anyhow::Result<()> 
         log::info!("stopped");
         Ok(())
     })
+}
+
+/// Connections the kernel queues before they are accepted. After a restart a whole
+/// organisation's clients reconnect at once; the default of 128 overflowed at 500 connections
+/// in a burst, and each overflow costs the client a 1 s SYN retransmit.
+const ACCEPT_BACKLOG: u32 = 4096;
+
+fn listen_on(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // A restarted server takes its port back at once, as TcpListener::bind would.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 async fn stop_signal() {
