@@ -60,6 +60,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let weft = Arc::new(Weft::start(opened.store, Arc::new(SystemClock))?);
     // Sharing starts at once: the pusher and the stream run on threads of their own.
     let team = Team::start(membership::file(&paths.config_dir), &weft);
+    if let weft_proto::Connection::Offline { message, .. } = team.info().connection {
+        notices.add(&message);
+    }
 
     let listener = control::bind(&paths.socket()).with_context(|| {
         format!(

@@ -397,3 +397,37 @@ fn the_window_joins_a_team_shows_it_live_and_pings_over_webdriver() -> anyhow::R
     assert!(!bo.desktop.dir().join("config/weft/team.json").exists());
     Ok(())
 }
+
+#[test]
+fn a_damaged_membership_is_kept_aside_and_explained() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let desktop = Desktop::start()?;
+    let _watcher = Watcher::start(desktop.bus_address())?;
+    let _capture = NotificationCapture::start(desktop.bus_address())?;
+    let dir = desktop.dir().join("config/weft");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("team.json"),
+        "{\"server\": \"http://127.0.0.1:9\", \"tok",
+    )?;
+    let app = App::start(&desktop, &[])?;
+    app.wait_until_serving(START)?;
+    let out = desktop.weft_ok(&["team"])?;
+    assert!(
+        out.starts_with("Not in a team: the team membership"),
+        "{out}"
+    );
+    assert!(out.contains("unreadable-"), "{out}");
+    let kept: Vec<_> = std::fs::read_dir(&dir)?
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("team.json.unreadable-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "the damaged file is kept, not deleted");
+    // Switching works as ever.
+    assert!(desktop.weft_ok(&["focus"])?.starts_with("Focus"));
+    Ok(())
+}

@@ -97,6 +97,25 @@ pub fn save(path: &Path, stored: &Stored) -> Result<()> {
     std::fs::rename(&temp, path).map_err(|e| Error::io(path, e))
 }
 
+/// Moves an unreadable membership file out of the way (`team.json.unreadable-<time>`, never
+/// over an existing file), so a new join does not overwrite it. Returns where it went.
+pub fn set_aside(path: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<PathBuf> {
+    let stamp = now.format("%Y%m%dT%H%M%SZ");
+    let aside = (0..)
+        .map(|n| {
+            let suffix = if n == 0 {
+                String::new()
+            } else {
+                format!("-{n}")
+            };
+            path.with_extension(format!("json.unreadable-{stamp}{suffix}"))
+        })
+        .find(|p| !p.exists())
+        .ok_or_else(|| Error::Invalid("no free name to set the membership aside".into()))?;
+    std::fs::rename(path, &aside).map_err(|e| Error::io(path, e))?;
+    Ok(aside)
+}
+
 /// Forgets the membership. Not being a member is not an error.
 pub fn remove(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
@@ -151,6 +170,10 @@ mod tests {
         let err = load(&path).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("not readable"), "{err}");
         assert!(path.exists());
+        let aside = set_aside(&path, chrono::Utc::now())?;
+        assert!(!path.exists());
+        let kept = std::fs::read_to_string(&aside).map_err(|e| Error::io(&aside, e))?;
+        assert_eq!(kept, "{not json");
         Ok(())
     }
 }

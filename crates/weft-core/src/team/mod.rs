@@ -66,11 +66,17 @@ impl std::fmt::Debug for Team {
 
 impl Team {
     /// Reads the membership file and starts sharing (if this Weft is in a team). A damaged
-    /// file is reported as the connection's message and left in place.
+    /// file is set aside (never deleted) and reported as the connection's message.
     pub fn start(file: PathBuf, weft: &Arc<Weft>) -> Arc<Team> {
         let (membership, problem) = match membership::load(&file) {
             Ok(m) => (m, None),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => {
+                let kept = match membership::set_aside(&file, chrono::Utc::now()) {
+                    Ok(aside) => format!("it was kept as {}", aside.display()),
+                    Err(moved) => format!("it could not be set aside either: {moved}"),
+                };
+                (None, Some(format!("{e}; {kept}. Join the team again")))
+            }
         };
         let joined = membership.is_some();
         let team = Arc::new(Team {
