@@ -236,6 +236,14 @@ fn pings_are_delivered_or_held_by_the_recipients_state() -> anyhow::Result<()> {
         "held pings must not pop up during focus"
     );
 
+    let inbox = bo.desktop.weft_ok(&["inbox"])?;
+    assert!(
+        inbox
+            .lines()
+            .any(|l| l.contains("held") && l.ends_with("Ping from Ana · review my PR")),
+        "{inbox}"
+    );
+
     // Coordination brings them in one digest that names Ana.
     bo.desktop.weft_ok(&["coordinate"])?;
     let digest = wait_for("the digest", SOON, || {

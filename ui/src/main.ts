@@ -94,7 +94,10 @@ function renderInbox(items: InboxItem[]): void {
       time.textContent = clock(item.received);
       const text = document.createElement("span");
       text.className = "text";
-      text.textContent = item.from ? `${item.from}: ${item.title}` : item.title;
+      // "Ping from Ana" already names its sender; others get "CI: build failed".
+      const named = item.from && !item.title.includes(item.from) ? `${item.from}: ${item.title}` : item.title;
+      const firstLine = item.body.split("\n")[0];
+      text.textContent = firstLine ? `${named} · ${firstLine}` : named;
       text.title = item.body;
       const state = document.createElement("span");
       state.className = "source";

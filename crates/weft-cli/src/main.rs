@@ -306,13 +306,22 @@ fn inbox(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
             InboxState::Delivered => "delivered",
             InboxState::BreakThrough => "broke through",
         };
+        // "Ping from Ana" already names its sender; others get "CI: build failed".
         let from = item
             .from
             .as_deref()
+            .filter(|f| !item.title.contains(f))
             .map(|f| format!("{f}: "))
             .unwrap_or_default();
+        let body = item
+            .body
+            .lines()
+            .next()
+            .filter(|l| !l.is_empty())
+            .map(|l| format!(" · {l}"))
+            .unwrap_or_default();
         println!(
-            "{at}  {state:<13} {:<8} {from}{}",
+            "{at}  {state:<13} {:<8} {from}{}{body}",
             item.urgency.as_str(),
             item.title
         );
