@@ -188,6 +188,14 @@ struct Failure {
     pending: Option<Receiver<Result<(), String>>>,
 }
 
+/// Bodies are plain text, but servers that support body markup (GNOME, dunst) would read
+/// `<b>` or `<a href>` in a teammate's ping as markup: escape the three characters it uses.
+fn escape_markup(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 fn show_bounded(popup: &Popup, open_view: &OpenView) -> Result<(), Failure> {
     let (tx, rx) = mpsc::sync_channel(1);
     let summary = popup.summary.clone();
@@ -206,7 +214,7 @@ fn show_bounded(popup: &Popup, open_view: &OpenView) -> Result<(), Failure> {
             notification
                 .appname("Weft")
                 .summary(&summary)
-                .body(&body)
+                .body(&escape_markup(&body))
                 .urgency(urgency);
             if opens.is_some() {
                 notification.action("default", "Open");
@@ -247,5 +255,16 @@ fn show_bounded(popup: &Popup, open_view: &OpenView) -> Result<(), Failure> {
             ),
             pending: Some(rx),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markup_in_a_body_is_shown_not_obeyed() {
+        assert_eq!(
+            super::escape_markup("<b>fire</b> & <a href=\"x\">go</a>"),
+            "&lt;b&gt;fire&lt;/b&gt; &amp; &lt;a href=\"x\"&gt;go&lt;/a&gt;"
+        );
     }
 }

@@ -268,8 +268,14 @@ pub fn team_lines(info: &TeamInfo) -> Option<Vec<String>> {
     if lines.is_empty() {
         lines.push("No teammates yet".into());
     }
-    if let Connection::Offline { .. } = info.connection {
-        lines.insert(0, "⚠ Sync server unreachable".into());
+    match info.connection {
+        Connection::Offline {
+            retry_at: Some(_), ..
+        } => lines.insert(0, "⚠ Sync server unreachable".into()),
+        Connection::Offline { retry_at: None, .. } => {
+            lines.insert(0, "⚠ Not shared: see Team".into())
+        }
+        _ => {}
     }
     Some(lines)
 }

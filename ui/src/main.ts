@@ -95,7 +95,7 @@ function renderInbox(items: InboxItem[]): void {
       const text = document.createElement("span");
       text.className = "text";
       // "Ping from Ana" already names its sender; others get "CI: build failed".
-      const named = item.from && !item.title.includes(item.from) ? `${item.from}: ${item.title}` : item.title;
+      const named = item.from && item.title !== `Ping from ${item.from}` ? `${item.from}: ${item.title}` : item.title;
       const firstLine = item.body.split("\n")[0];
       text.textContent = firstLine ? `${named} · ${firstLine}` : named;
       text.title = item.body;

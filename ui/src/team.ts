@@ -233,7 +233,7 @@ async function leave(): Promise<void> {
   }
   leaveArmed = false;
   button.textContent = "Leave the team";
-  const answer = await control({ cmd: "team_leave" });
+  const answer = await control({ cmd: "team_leave", force: false });
   if (answer.kind === "team") renderTeam(answer.data);
   else if (answer.kind === "error") showError("settings-error", answer.data.message);
 }
@@ -250,8 +250,8 @@ export async function setUpTeam(): Promise<void> {
   $("leave").addEventListener("click", () => void leave().catch((e) => showError("settings-error", String(e))));
   await onTeam(renderTeam);
   await refreshTeam();
-  // "since … · 12 min" stays current.
-  window.setInterval(() => team && renderTeam(team), 30_000);
+  // "since … · 12 min" stays current, and a team event the window missed is caught up.
+  window.setInterval(() => void refreshTeam().catch(() => team && renderTeam(team)), 30_000);
 }
 
 export async function refreshTeam(): Promise<void> {

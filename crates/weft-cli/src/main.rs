@@ -310,23 +310,31 @@ fn inbox(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
         let from = item
             .from
             .as_deref()
-            .filter(|f| !item.title.contains(f))
-            .map(|f| format!("{f}: "))
+            .filter(|f| item.title != format!("Ping from {f}"))
+            .map(|f| format!("{}: ", printable(f)))
             .unwrap_or_default();
         let body = item
             .body
             .lines()
             .next()
             .filter(|l| !l.is_empty())
-            .map(|l| format!(" · {l}"))
+            .map(|l| format!(" · {}", printable(l)))
             .unwrap_or_default();
         println!(
             "{at}  {state:<13} {:<8} {from}{}{body}",
             item.urgency.as_str(),
-            item.title
+            printable(&item.title)
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Text from others (teammates, scripts), safe for a terminal: control characters (escape
+/// sequences) are shown as U+FFFD instead of being obeyed.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 /// Checks a stash note's length before anything is sent (exit 2 when too long).

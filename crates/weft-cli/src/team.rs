@@ -1,7 +1,7 @@
 //! `weft team` and `weft ping`: the team as the running app knows it, joining and leaving,
 //! and pings. The app does the talking to the sync server, so the CLI holds no token.
 
-use crate::{call, unexpected};
+use crate::{call, printable, unexpected};
 use chrono::{Local, Utc};
 use clap::Subcommand;
 use serde::Serialize;
@@ -32,8 +32,13 @@ pub enum TeamAction {
         #[arg(value_parser = parse_on_off)]
         intent: bool,
     },
-    /// Leave the team on this machine: stop sharing and forget the membership.
-    Leave,
+    /// Leave the team: the server forgets you (your last status, token and pings), this
+    /// machine forgets the membership, and nothing more is shared.
+    Leave {
+        /// Leave on this machine even when the server cannot be reached.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// One line of `weft team --json`.
@@ -65,7 +70,7 @@ pub fn run(paths: &Paths, action: Option<TeamAction>, json: bool) -> anyhow::Res
         Some(TeamAction::Share { intent }) => Request::TeamShare {
             share_intent: intent,
         },
-        Some(TeamAction::Leave) => Request::TeamLeave,
+        Some(TeamAction::Leave { force }) => Request::TeamLeave { force },
     };
     let info = match call(paths, &request)? {
         Response::Team(info) => info,
@@ -193,14 +198,6 @@ fn line(member: &Member, me: bool) -> String {
         text.push_str(" · offline");
     }
     text
-}
-
-/// What teammates wrote, safe for a terminal: control characters (escape sequences) are
-/// shown as U+FFFD instead of being obeyed.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

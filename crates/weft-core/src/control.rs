@@ -28,8 +28,19 @@ const WATCH_CHECK: Duration = Duration::from_secs(2);
 /// Connections served at once; more are refused (a local client gone haywire).
 const MAX_CONNECTIONS: usize = 64;
 
-/// How long the client waits for the app's answer (team requests wait on the sync server).
-pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the client waits for the app's answer.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the client waits when the app must ask the sync server (join, leave, ping): the
+/// team client's connect and I/O timeouts (5 + 10 + 10 s), with room to spare.
+pub const TEAM_TIMEOUT: Duration = Duration::from_secs(45);
+
+fn timeout_for(request: &Request) -> Duration {
+    match request {
+        Request::TeamJoin { .. } | Request::TeamLeave { .. } | Request::Ping { .. } => TEAM_TIMEOUT,
+        _ => CLIENT_TIMEOUT,
+    }
+}
 
 /// What the socket serves: the app passes its dispatcher.
 pub trait Handler: Send + Sync {
@@ -261,6 +272,7 @@ pub fn watch(socket: &Path) -> Result<impl Iterator<Item = Result<Event>>> {
 /// Sends one request to the running app and waits for its answer.
 pub fn call(socket: &Path, request: &Request) -> Result<Response> {
     let stream = connect(socket)?;
+    let timeout = timeout_for(request);
     let protocol = |detail: String| Error::Protocol {
         socket: socket.to_owned(),
         detail,
@@ -269,14 +281,14 @@ pub fn call(socket: &Path, request: &Request) -> Result<Response> {
         if matches!(e.kind(), IoKind::WouldBlock | IoKind::TimedOut) {
             Error::Timeout {
                 socket: socket.to_owned(),
-                seconds: CLIENT_TIMEOUT.as_secs(),
+                seconds: timeout.as_secs(),
             }
         } else {
             Error::io(socket, e)
         }
     };
-    stream.set_read_timeout(Some(CLIENT_TIMEOUT)).map_err(io)?;
-    stream.set_write_timeout(Some(CLIENT_TIMEOUT)).map_err(io)?;
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.set_write_timeout(Some(timeout)).map_err(io)?;
     let mut line = serde_json::to_vec(request).map_err(|e| protocol(e.to_string()))?;
     line.push(b'\n');
     let mut writer = &stream;

@@ -131,9 +131,14 @@ impl Inner {
     }
 
     /// Sends to every watcher without waiting; drops those that are gone or too far behind.
+    /// A team event is skipped, not fatal, for a watcher that is behind: a burst of them (a
+    /// whole team reconnecting) must not close a window, and the next one carries the whole
+    /// team again.
     fn broadcast(&mut self, event: &Event) -> usize {
+        let skippable = matches!(event, Event::Team(_));
         self.watchers.retain(|w| match w.try_send(event.clone()) {
             Ok(()) => true,
+            Err(TrySendError::Full(_)) if skippable => true,
             Err(TrySendError::Full(_)) => {
                 log::warn!("a watcher fell {WATCH_BACKLOG} events behind; dropping it");
                 false
@@ -475,7 +480,9 @@ impl Weft {
             Request::TeamShare { share_intent } => {
                 self.with_team(|team| team.share(share_intent).map(Response::Team))
             }
-            Request::TeamLeave => self.with_team(|team| team.leave().map(Response::Team)),
+            Request::TeamLeave { force } => {
+                self.with_team(|team| team.leave(force).map(Response::Team))
+            }
             Request::Ping { to, text, urgent } => {
                 self.with_team(|team| team.ping(&to, &text, urgent).map(Response::PingSent))
             }

@@ -423,8 +423,13 @@ pub enum Request {
     },
     /// Change what is shared with the team.
     TeamShare { share_intent: bool },
-    /// Leave the team: forget the membership on this machine and stop sharing.
-    TeamLeave,
+    /// Leave the team: the server forgets you, this machine forgets the membership, and
+    /// nothing more is shared.
+    TeamLeave {
+        /// Leave on this machine even if the server cannot be told.
+        #[serde(default)]
+        force: bool,
+    },
     /// A message to a teammate; their Weft delivers or holds it by their state.
     Ping {
         /// The teammate's name.

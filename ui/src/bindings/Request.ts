@@ -42,7 +42,11 @@ name: string,
 /**
  * Share the focus block's intent too (state, since and planned end always are).
  */
-share_intent: boolean, } | { "cmd": "team_share", share_intent: boolean, } | { "cmd": "team_leave" } | { "cmd": "ping", 
+share_intent: boolean, } | { "cmd": "team_share", share_intent: boolean, } | { "cmd": "team_leave", 
+/**
+ * Leave on this machine even if the server cannot be told.
+ */
+force: boolean, } | { "cmd": "ping", 
 /**
  * The teammate's name.
  */

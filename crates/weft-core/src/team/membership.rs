@@ -79,7 +79,10 @@ pub fn save(path: &Path, stored: &Stored) -> Result<()> {
         .parent()
         .ok_or_else(|| Error::Invalid(format!("{} has no directory", path.display())))?;
     crate::paths::ensure_private_dir(dir)?;
-    let temp = path.with_extension("json.tmp");
+    // A name of its own per write, so two writers never share a half-written file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = path.with_extension(format!("json.tmp-{}-{n}", std::process::id()));
     let json = serde_json::to_vec_pretty(stored)
         .map_err(|e| Error::Invalid(format!("cannot write the team membership: {e}")))?;
     let written = (|| {

@@ -38,6 +38,9 @@ pub struct Team {
     weft: Weak<Weft>,
     shared: Mutex<Shared>,
     wake: Condvar,
+    /// Held while the membership file is written or removed, so writes never interleave
+    /// (taken before `shared`, never while holding it).
+    file_lock: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -56,6 +59,8 @@ struct Shared {
     /// A join is under way (its network call runs without the lock).
     joining: bool,
     stopping: bool,
+    /// Why there is no membership although a file was there (it was unreadable).
+    problem: Option<String>,
 }
 
 impl std::fmt::Debug for Team {
@@ -70,13 +75,19 @@ impl Team {
     pub fn start(file: PathBuf, weft: &Arc<Weft>) -> Arc<Team> {
         let (membership, problem) = match membership::load(&file) {
             Ok(m) => (m, None),
-            Err(e) => {
+            // Not a membership file at all: keep it, but out of the way of a new join.
+            Err(e @ Error::Invalid(_)) => {
                 let kept = match membership::set_aside(&file, chrono::Utc::now()) {
                     Ok(aside) => format!("it was kept as {}", aside.display()),
                     Err(moved) => format!("it could not be set aside either: {moved}"),
                 };
                 (None, Some(format!("{e}; {kept}. Join the team again")))
             }
+            // Unreadable for now (permissions, I/O): left in place for the next start.
+            Err(e) => (
+                None,
+                Some(format!("the team membership could not be read: {e}")),
+            ),
         };
         let joined = membership.is_some();
         let team = Arc::new(Team {
@@ -85,13 +96,11 @@ impl Team {
             shared: Mutex::new(Shared {
                 membership,
                 push_due: joined,
-                connection: problem.map(|message| Connection::Offline {
-                    message,
-                    retry_at: None,
-                }),
+                problem,
                 ..Shared::default()
             }),
             wake: Condvar::new(),
+            file_lock: Mutex::new(()),
         });
         weft.attach_team(team.clone());
         worker::spawn_pusher(&team);
@@ -172,6 +181,7 @@ impl Team {
         weft.remember(SEQ, None)?;
         weft.remember(PING_CURSOR, None)?;
         weft.remember(INSTANCE, None)?;
+        let _file = self.file_lock.lock().unwrap_or_else(|p| p.into_inner());
         membership::save(&self.file, &stored)?;
         log::info!(
             "joined the team {:?} on {} as {:?}",
@@ -185,6 +195,7 @@ impl Team {
         shared.connection = Some(Connection::Connecting);
         shared.members.clear();
         shared.refused = false;
+        shared.problem = None;
         shared.push_due = true;
         shared.push_not_before = None;
         self.wake.notify_all();
@@ -192,17 +203,16 @@ impl Team {
     }
 
     /// Changes whether the intent is shared, and shares the status again. The file is written
-    /// without the lock held, so a switch never waits for the disk here.
+    /// without the state lock held, so a switch never waits for the disk here.
     pub fn share(&self, share_intent: bool) -> Result<TeamInfo> {
-        let mut stored = self.lock().membership.clone().ok_or_else(not_joined)?;
-        stored.share_intent = share_intent;
-        membership::save(&self.file, &stored)?;
         {
+            let _file = self.file_lock.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stored = self.lock().membership.clone().ok_or_else(not_joined)?;
+            stored.share_intent = share_intent;
+            membership::save(&self.file, &stored)?;
             let mut shared = self.lock();
             if let Some(current) = shared.membership.as_mut() {
-                if current.member_id == stored.member_id && current.server == stored.server {
-                    current.share_intent = share_intent;
-                }
+                current.share_intent = share_intent;
             }
             shared.push_due = true;
             self.wake.notify_all();
@@ -210,30 +220,42 @@ impl Team {
         Ok(self.changed())
     }
 
-    /// Leaves the team: the server forgets the member (if it can be reached; otherwise its
-    /// last status stays until an admin removes it), the membership file is removed, and
-    /// nothing more is shared.
-    pub fn leave(&self) -> Result<TeamInfo> {
-        let stored = {
-            let mut shared = self.lock();
-            let stored = shared.membership.take().ok_or_else(not_joined)?;
-            shared.generation += 1;
-            shared.connection = None;
-            shared.members.clear();
-            shared.push_due = false;
-            self.wake.notify_all();
-            stored
-        };
-        membership::remove(&self.file)?;
+    /// Leaves the team: the server forgets the member (its token, last status and pings), then
+    /// this machine forgets the membership and nothing more is shared. If the server cannot
+    /// be told, nothing changes and the error says so, unless `force` leaves on this machine
+    /// anyway (the server then keeps the last status until its admin removes the member).
+    pub fn leave(&self, force: bool) -> Result<TeamInfo> {
+        let stored = self.lock().membership.clone().ok_or_else(not_joined)?;
         let told = Client::new(&stored.server)
             .map(|c| c.with_token(&stored.token))
             .and_then(|c| c.leave(stored.team.id, stored.member_id));
         match told {
             Ok(()) => log::info!("left the team {:?}", stored.team.name),
-            Err(e) => log::warn!(
-                "left the team {:?} on this machine, but the server was not told: {e}",
+            // Already gone from the server (removed by its admin): leave here too.
+            Err(e) if e.is_auth() => log::info!("the server had already let us go: {e}"),
+            Err(e) if force => log::warn!(
+                "left the team {:?} on this machine only; the server was not told: {e}",
                 stored.team.name
             ),
+            Err(e) => {
+                return Err(Error::Team(format!(
+                    "{e}. You are still in the team; try again, or leave on this machine only with `weft team leave --force` (the server then shows your last status until its admin runs `weft-sync team remove-member`)"
+                )))
+            }
+        }
+        {
+            let _file = self.file_lock.lock().unwrap_or_else(|p| p.into_inner());
+            {
+                let mut shared = self.lock();
+                shared.membership = None;
+                shared.generation += 1;
+                shared.connection = None;
+                shared.members.clear();
+                shared.push_due = false;
+                shared.refused = false;
+                self.wake.notify_all();
+            }
+            membership::remove(&self.file)?;
         }
         Ok(self.changed())
     }
@@ -287,9 +309,11 @@ impl Team {
         ping: &weft_proto::sync::Ping,
     ) -> Result<()> {
         let title = format!("Ping from {}", ping.from);
+        // The sending time too: a server restored from a backup keeps its database id but
+        // hands out ping ids again.
         let key = format!(
-            "{}#{instance}#{}#{}",
-            stored.server, stored.team.id, ping.id
+            "{}#{instance}#{}#{}#{}",
+            stored.server, stored.team.id, ping.id, ping.sent_at
         );
         weft.notify(&Incoming {
             title: &title,
@@ -309,10 +333,14 @@ impl Team {
 
 impl Shared {
     fn info(&self) -> TeamInfo {
-        let connection = match (&self.membership, &self.connection) {
-            (_, Some(c)) => c.clone(),
-            (Some(_), None) => Connection::Connecting,
-            (None, None) => Connection::NotJoined,
+        let connection = match (&self.membership, &self.connection, &self.problem) {
+            (Some(_), Some(c), _) => c.clone(),
+            (Some(_), None, _) => Connection::Connecting,
+            (None, _, Some(problem)) => Connection::Offline {
+                message: problem.clone(),
+                retry_at: None,
+            },
+            (None, _, None) => Connection::NotJoined,
         };
         TeamInfo {
             membership: self.membership.as_ref().map(Stored::public),

@@ -61,7 +61,7 @@ pub(super) fn spawn_stream(team: &Arc<Team>, generation: u64) {
 fn push_loop(team: &Arc<Team>) {
     let mut backoff = Backoff::default();
     loop {
-        let stored = {
+        let (stored, generation) = {
             let mut shared = team.lock();
             loop {
                 if shared.stopping {
@@ -81,7 +81,7 @@ fn push_loop(team: &Arc<Team>) {
             }
             shared.push_due = false;
             shared.push_not_before = None;
-            shared.membership.clone()
+            (shared.membership.clone(), shared.generation)
         };
         let Some(stored) = stored else { continue };
         let Ok(weft) = team.weft() else { return };
@@ -89,7 +89,9 @@ fn push_loop(team: &Arc<Team>) {
         let seq = match next_seq(&weft) {
             Ok(seq) => seq,
             Err(e) => {
-                log::error!("cannot share the status: {e}");
+                let delay = backoff.next();
+                log::error!("cannot number the status to share ({e}); retrying in {delay:?}");
+                team.push_again(generation, Some(delay));
                 continue;
             }
         };
@@ -103,7 +105,7 @@ fn push_loop(team: &Arc<Team>) {
         let client = match Client::new(&stored.server) {
             Ok(c) => c.with_token(&stored.token),
             Err(e) => {
-                team.fail(&e.to_string(), None);
+                team.fail(generation, &e.to_string(), None);
                 continue;
             }
         };
@@ -115,23 +117,29 @@ fn push_loop(team: &Arc<Team>) {
                     // and send again.
                     log::info!("the server was at seq {}; sending again above it", ack.seq);
                     let _ = weft.remember(SEQ, Some(&ack.seq.to_string()));
-                    team.push_again(None);
+                    team.push_again(generation, None);
                 } else {
                     log::debug!("status shared (seq {seq})");
                 }
             }
-            Err(e) if e.is_auth() => team.refuse(&e),
+            Err(e) if e.is_auth() => team.refuse(generation, &e),
             Err(ClientError::RateLimited { retry_after }) => {
-                team.push_again(Some(Duration::from_secs(retry_after.max(1))));
+                team.push_again(generation, Some(Duration::from_secs(retry_after.max(1))));
             }
             Err(e @ ClientError::Refused { status, .. }) if status != 408 && status < 500 => {
-                // The server will refuse the same status again: do not loop on it.
+                // The server will refuse the same status again (e.g. a clock a day ahead):
+                // do not loop on it, but say so where people look.
                 log::error!("the sync server refused the status: {e}");
+                team.fail(
+                    generation,
+                    &format!("your status was not shared: {e}"),
+                    None,
+                );
             }
             Err(e) => {
                 let delay = backoff.next();
                 log::warn!("could not share the status ({e}); retrying in {delay:?}");
-                team.push_again(Some(delay));
+                team.push_again(generation, Some(delay));
             }
         }
     }
@@ -161,6 +169,10 @@ enum Ended {
     Superseded,
 }
 
+/// How long a stream must stay up before its backoff starts again from the shortest wait, so
+/// a server that drops every stream right after its snapshot is not hammered.
+const STABLE: Duration = Duration::from_secs(30);
+
 /// Follows the live stream of one membership until it is replaced or Weft stops.
 fn stream_loop(team: &Arc<Team>, generation: u64) {
     let mut backoff = Backoff::default();
@@ -178,14 +190,11 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
             Err(e) => Ended::Failed(e),
         };
         drop(weft);
-        if team.current(generation).is_none() {
-            return;
-        }
         let message = match ended {
             Ended::Superseded => return,
             Ended::NewInstance => continue,
             Ended::Failed(e) if e.is_auth() => {
-                team.refuse(&e);
+                team.refuse(generation, &e);
                 return;
             }
             Ended::Failed(e) => e.to_string(),
@@ -196,9 +205,15 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
         };
         let delay = backoff.next();
         log::warn!("team stream: {message}; reconnecting in {delay:?}");
-        team.fail(&message, Some(delay));
-        let shared = team.lock();
-        let _unused = wait_timeout(team, shared, delay);
+        team.fail(generation, &message, Some(delay));
+        // Switches and the pusher wake the same condition variable: wait out the whole delay
+        // unless this membership ends.
+        let deadline = Instant::now() + delay;
+        let mut shared = team.lock();
+        while Instant::now() < deadline && !shared.stopping && shared.generation == generation {
+            let left = deadline.saturating_duration_since(Instant::now());
+            shared = wait_timeout(team, shared, left);
+        }
     }
 }
 
@@ -215,6 +230,7 @@ fn follow(
     mut events: weft_sync_client::Events,
     backoff: &mut Backoff,
 ) -> Ended {
+    let opened = Instant::now();
     // The server's database id, from the snapshot (the first event); part of each ping's key.
     let mut instance = String::new();
     while let Some(frame) = events.next_frame() {
@@ -227,12 +243,14 @@ fn follow(
         if team.current(generation).is_none() {
             return Ended::Superseded;
         }
+        if opened.elapsed() >= STABLE {
+            backoff.reset();
+        }
         let Frame::Event(event) = frame else {
             continue;
         };
         match event {
             SyncEvent::Snapshot(view) => {
-                backoff.reset();
                 if weft.recall(INSTANCE).ok().flatten().as_deref() != Some(&view.instance) {
                     let resumed = recall_number::<i64>(weft, PING_CURSOR).unwrap_or(0) > 0;
                     let saved = weft
@@ -251,31 +269,43 @@ fn follow(
                     }
                 }
                 instance = view.instance;
-                let mine = view.members.iter().find(|m| m.id == view.me).map(|m| m.seq);
-                if let Some(server_seq) = mine {
-                    if server_seq > recall_number::<u64>(weft, SEQ).unwrap_or(0) {
-                        let _ = weft.remember(SEQ, Some(&server_seq.to_string()));
-                    }
+                let local = recall_number::<u64>(weft, SEQ).unwrap_or(0);
+                let mine = view.members.iter().find(|m| m.id == view.me);
+                let server_seq = mine.map_or(0, |m| m.seq);
+                if server_seq > local {
+                    let _ = weft.remember(SEQ, Some(&server_seq.to_string()));
                 }
-                {
-                    let mut shared = team.lock();
+                // The server misses the last status sent (or has none): send it again now.
+                // A push still due from the outage goes out now too.
+                let missed = server_seq < local || mine.is_none_or(|m| m.state.is_none());
+                let current = team.update(generation, |shared| {
                     shared.members = view.members;
                     shared.connection = Some(Connection::Online);
-                    // Whatever happened while away, the server now gets the latest status.
-                    shared.push_due = true;
-                    shared.push_not_before = None;
-                    team.wake.notify_all();
+                    if missed {
+                        shared.push_due = true;
+                    }
+                    if shared.push_due {
+                        shared.push_not_before = None;
+                    }
+                });
+                if !current {
+                    return Ended::Superseded;
                 }
+                team.wake.notify_all();
                 log::info!("team stream connected");
                 team.changed();
             }
             SyncEvent::Member(member) => {
-                upsert(&mut team.lock().members, member);
+                if !team.update(generation, |shared| upsert(&mut shared.members, member)) {
+                    return Ended::Superseded;
+                }
                 team.changed();
             }
             SyncEvent::Left { id, name } => {
                 log::info!("{name:?} left the team");
-                team.lock().members.retain(|m| m.id != id);
+                if !team.update(generation, |shared| shared.members.retain(|m| m.id != id)) {
+                    return Ended::Superseded;
+                }
                 team.changed();
             }
             SyncEvent::Ping(ping) => match team.receive(weft, stored, &instance, &ping) {
@@ -333,47 +363,61 @@ impl Team {
         shared.membership.clone()
     }
 
-    fn push_again(&self, after: Option<Duration>) {
+    /// Changes the shared state for `generation`'s membership; does nothing (and returns
+    /// false) when that membership has since been left or replaced.
+    fn update(&self, generation: u64, change: impl FnOnce(&mut Shared)) -> bool {
         let mut shared = self.lock();
-        shared.push_due = true;
-        shared.push_not_before = after.map(|d| Instant::now() + d);
-        self.wake.notify_all();
+        if shared.stopping || shared.generation != generation || shared.membership.is_none() {
+            return false;
+        }
+        change(&mut shared);
+        true
     }
 
-    /// The server cannot be reached: say so, with when the next try is.
-    fn fail(&self, message: &str, retry: Option<Duration>) {
+    fn push_again(&self, generation: u64, after: Option<Duration>) {
+        let updated = self.update(generation, |shared| {
+            shared.push_due = true;
+            shared.push_not_before = after.map(|d| Instant::now() + d);
+        });
+        if updated {
+            self.wake.notify_all();
+        }
+    }
+
+    /// The server cannot be reached (or refused a status): say so, with when the next try is.
+    fn fail(&self, generation: u64, message: &str, retry: Option<Duration>) {
         let retry_at = retry.map(|d| {
             crate::time::rfc3339(
                 chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default(),
             )
         });
-        let changed = {
-            let mut shared = self.lock();
-            let next = Some(Connection::Offline {
-                message: message.to_owned(),
-                retry_at,
-            });
-            let changed = shared.connection != next;
+        let next = Some(Connection::Offline {
+            message: message.to_owned(),
+            retry_at,
+        });
+        let mut changed = false;
+        self.update(generation, |shared| {
+            changed = shared.connection != next;
             shared.connection = next;
-            changed
-        };
+        });
         if changed {
             self.changed();
         }
     }
 
     /// The server refused this membership: stop until a new join.
-    fn refuse(&self, e: &ClientError) {
-        log::error!("the sync server refused this membership: {e}");
-        {
-            let mut shared = self.lock();
+    fn refuse(&self, generation: u64, e: &ClientError) {
+        let updated = self.update(generation, |shared| {
             shared.refused = true;
             shared.connection = Some(Connection::Offline {
                 message: format!("{e}. Leave the team and join again with a new invite"),
                 retry_at: None,
             });
+        });
+        if updated {
+            log::error!("the sync server refused this membership: {e}");
+            self.changed();
         }
-        self.changed();
     }
 }
 

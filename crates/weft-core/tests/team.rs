@@ -1,0 +1,168 @@
+//! The team client against a real sync server in this process (on 127.0.0.1:0): sharing a
+//! switch, a ping through the hold policy, leaving and joining again (the old membership's
+//! threads must not touch the new one), and leaving while the server is down. No window.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use weft_core::clock::SystemClock;
+use weft_core::service::Weft;
+use weft_core::store::Store;
+use weft_core::team::{membership, Team};
+use weft_proto::sync::{PingOutcome, PingRequest, SyncEvent};
+use weft_proto::{Connection, Source, State, Target};
+use weft_sync::testing::TestServer;
+use weft_sync::Config;
+use weft_sync_client::Client;
+
+type R = Result<(), Box<dyn std::error::Error>>;
+
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> Result<T, String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(value) = probe() {
+            return Ok(value);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A Weft without a window: the dispatcher on a temp log, and its team client.
+struct Local {
+    weft: Arc<Weft>,
+    team: Arc<Team>,
+    _dir: tempfile::TempDir,
+}
+
+fn local() -> Result<Local, Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let weft = Arc::new(Weft::start(
+        Store::open(&dir.path().join("weft.db"))?,
+        Arc::new(SystemClock),
+    )?);
+    let team = Team::start(membership::file(&dir.path().join("config")), &weft);
+    Ok(Local {
+        weft,
+        team,
+        _dir: dir,
+    })
+}
+
+fn online(local: &Local) -> Result<(), String> {
+    wait_for("the team stream", || {
+        (local.team.info().connection == Connection::Online).then_some(())
+    })
+}
+
+#[test]
+fn a_switch_is_shared_and_a_ping_meets_the_hold_policy() -> R {
+    let server = TestServer::start(Config::default())?;
+    let invite = server.hub.create_team("Core")?.1;
+    let ana = local()?;
+    ana.team.join(&server.url, &invite, "Ana", false)?;
+    online(&ana)?;
+
+    // A teammate reduced to a client.
+    let mate = Client::new(&server.url)?;
+    let bo = mate.join(&invite, "Bo")?;
+    let mate = mate.with_token(&bo.token);
+    ana.weft
+        .switch(Target::Focus, Source::Cli, Some("parser"))?;
+    let seen = wait_for("Ana's focus on the server", || {
+        let view = mate.team(bo.team.id).ok()?;
+        let seen = view.members.into_iter().find(|m| m.name == "Ana")?;
+        (seen.state == Some(State::Focus)).then_some(seen)
+    })?;
+    assert_eq!(seen.intent, None, "the intent is shared only when opted in");
+    ana.team.share(true)?;
+    wait_for("the intent, once opted in", || {
+        let view = mate.team(bo.team.id).ok()?;
+        let seen = view.members.into_iter().find(|m| m.name == "Ana")?;
+        (seen.intent.as_deref() == Some("parser")).then_some(())
+    })?;
+
+    // Bo's ping lands in Ana's hold policy: she is focusing, so it is held.
+    let sent = mate.ping(
+        bo.team.id,
+        &PingRequest {
+            to: "ana".into(),
+            text: "review?".into(),
+            urgent: false,
+        },
+    )?;
+    assert!(matches!(sent.outcome, PingOutcome::Held { .. }), "{sent:?}");
+    wait_for("the ping held", || {
+        (ana.weft.status().held == 1).then_some(())
+    })?;
+    let inbox = ana.weft.inbox()?;
+    assert_eq!(inbox[0].title, "Ping from Bo");
+    assert_eq!(inbox[0].body, "review?");
+    assert_eq!(inbox[0].from.as_deref(), Some("Bo"));
+    Ok(())
+}
+
+#[test]
+fn leaving_and_joining_again_starts_clean() -> R {
+    let server = TestServer::start(Config::default())?;
+    let invite = server.hub.create_team("Core")?.1;
+    let ana = local()?;
+    ana.team.join(&server.url, &invite, "Ana", false)?;
+    online(&ana)?;
+    assert!(
+        ana.team.join(&server.url, &invite, "Ana", false).is_err(),
+        "one team at a time"
+    );
+
+    // Leaving tells the server: the team hears it, and the name is free again.
+    let observer = Client::new(&server.url)?;
+    let cy = observer.join(&invite, "Cy")?;
+    let observer = observer.with_token(&cy.token);
+    let mut events = observer.events(cy.team.id, 0)?;
+    let left = ana.team.leave(false)?;
+    assert_eq!(left.connection, Connection::NotJoined);
+    assert!(left.members.is_empty());
+    let gone = wait_for("Cy to hear that Ana left", || match events.next()? {
+        Ok(SyncEvent::Left { name, .. }) => Some(name),
+        _ => None,
+    })?;
+    assert_eq!(gone, "Ana");
+    assert!(ana.team.leave(false).is_err(), "not in a team any more");
+
+    // Joining again under the same name shares again; nothing the old membership's threads
+    // still do marks the new one refused.
+    ana.team.join(&server.url, &invite, "Ana", false)?;
+    online(&ana)?;
+    ana.weft.switch(Target::Focus, Source::Cli, None)?;
+    wait_for("the new membership's status on the server", || {
+        let view = observer.team(cy.team.id).ok()?;
+        let ana = view.members.into_iter().find(|m| m.name == "Ana")?;
+        (ana.state == Some(State::Focus)).then_some(())
+    })?;
+    assert_eq!(ana.team.info().connection, Connection::Online);
+    Ok(())
+}
+
+#[test]
+fn leaving_an_unreachable_server_keeps_the_membership_unless_forced() -> R {
+    let server = TestServer::start(Config::default())?;
+    let invite = server.hub.create_team("Core")?.1;
+    let ana = local()?;
+    ana.team.join(&server.url, &invite, "Ana", false)?;
+    drop(server);
+    let refused = ana
+        .team
+        .leave(false)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains("still in the team"), "{refused}");
+    assert!(ana.team.info().membership.is_some());
+    // The switch path never waits on the unreachable server.
+    assert!(ana.weft.switch(Target::Focus, Source::Cli, None)?.switched);
+    let forced = ana.team.leave(true)?;
+    assert_eq!(forced.connection, Connection::NotJoined);
+    assert!(forced.membership.is_none());
+    Ok(())
+}
