@@ -356,7 +356,6 @@ fn the_window_joins_a_team_shows_it_live_and_pings_over_webdriver() -> anyhow::R
             .filter(|t| t.contains("You are Bo in Platform"))
     })?;
     bo.online()?;
-    session.screenshot(&weft_e2e::artifacts_dir().join("settings.png"))?;
 
     // The Team view lists Ana, and follows her switches live.
     session.execute("location.hash = '#team'")?;

@@ -200,6 +200,8 @@ async function join(event: Event): Promise<void> {
       showError("join-error", null);
       $<HTMLInputElement>("join-invite").value = "";
       renderTeam(answer.data);
+      // Team events may have overtaken this answer (the stream connects while it travels).
+      await refreshTeam();
     } else if (answer.kind === "error") {
       showError("join-error", answer.data.message);
     }

@@ -166,3 +166,32 @@ fn leaving_an_unreachable_server_keeps_the_membership_unless_forced() -> R {
     assert!(forced.membership.is_none());
     Ok(())
 }
+
+#[test]
+fn a_member_removed_by_the_admin_stops_and_says_so() -> R {
+    let server = TestServer::start(Config::default())?;
+    let invite = server.hub.create_team("Core")?.1;
+    let ana = local()?;
+    let joined = ana.team.join(&server.url, &invite, "Ana", false)?;
+    online(&ana)?;
+    let id = joined
+        .membership
+        .as_ref()
+        .map(|m| m.member_id)
+        .ok_or("no membership")?;
+    server.hub.remove_member(id)?;
+    let message = wait_for("Ana's Weft to stop sharing", || {
+        match ana.team.info().connection {
+            Connection::Offline {
+                message,
+                retry_at: None,
+            } => Some(message),
+            _ => None,
+        }
+    })?;
+    assert!(message.contains("removed from the team"), "{message}");
+    // Switching still works, and leaving (already gone on the server) cleans up here.
+    assert!(ana.weft.switch(Target::Focus, Source::Cli, None)?.switched);
+    assert_eq!(ana.team.leave(false)?.connection, Connection::NotJoined);
+    Ok(())
+}

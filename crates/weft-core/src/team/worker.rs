@@ -301,6 +301,15 @@ fn follow(
                 }
                 team.changed();
             }
+            // This member was removed (by its own leave, or by the server's admin): the
+            // token is gone, so stop here; a leave under way clears the membership next.
+            SyncEvent::Left { id, .. } if id == stored.member_id => {
+                return Ended::Failed(ClientError::Refused {
+                    status: 403,
+                    code: "removed".into(),
+                    message: "this member was removed from the team".into(),
+                });
+            }
             SyncEvent::Left { id, name } => {
                 log::info!("{name:?} left the team");
                 if !team.update(generation, |shared| shared.members.retain(|m| m.id != id)) {
