@@ -36,7 +36,10 @@ fn run(weft: &Weak<Weft>, events: &std::sync::mpsc::Receiver<Event>, on_end: Pla
         };
         match event {
             Ok(Event::Status(status)) => {
+                // A status event after the end (a held notification, a note) must not arm
+                // the block that was already handled again: that would wait zero forever.
                 due = match (status.state, status.until) {
+                    (State::Focus, Some(_)) if handled.as_deref() == Some(&status.since) => None,
                     (State::Focus, Some(until)) => {
                         parse_rfc3339(&until).map(|at| (at, status.since.clone()))
                     }
@@ -49,7 +52,7 @@ fn run(weft: &Weak<Weft>, events: &std::sync::mpsc::Receiver<Event>, on_end: Pla
                 let Some((at, block)) = due.clone() else {
                     continue;
                 };
-                if Utc::now() < at || handled.as_ref() == Some(&block) {
+                if Utc::now() < at {
                     continue;
                 }
                 handled = Some(block);
