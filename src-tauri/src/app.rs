@@ -61,6 +61,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     // Sharing starts at once: the pusher and the stream run on threads of their own.
     let team = Team::start(membership::file(&paths.config_dir), &weft);
     if let weft_proto::Connection::Offline { message, .. } = team.info().connection {
+        log::warn!("{message}");
         notices.add(&message);
     }
 

@@ -1,5 +1,5 @@
 //! Weft's own notices (a config problem, a log that had to be set aside, a hotkey that is
-//! taken). Each one is logged, listed in the tray menu, and filed as a notification through
+//! taken). Each one is logged where it is raised, listed in the tray menu, and filed as a notification through
 //! the hold policy like any other, so it is delivered, held or retried by the same rules.
 
 use std::sync::mpsc;

@@ -1,5 +1,5 @@
 //! Things that happen at local times of day: the `release_at` digests and the end-of-day
-//! notice share one timer loop ([`daily`]).
+//! notice each run [`daily`], a timer thread of their own.
 
 use chrono::{Local, NaiveTime, Utc};
 use std::sync::Weak;

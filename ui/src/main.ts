@@ -1,31 +1,18 @@
-// The Weft window: the current state, one switch button, and today's switches.
+// The Weft window: the Now view (the state, one switch button, the Inbox and today's
+// switches) and the routing between the views (Now, Today, Team, Settings).
 import { control, onStatus } from "./api.js";
 import { refreshToday, setUpToday } from "./today.js";
 import { refreshTeam, setUpTeam } from "./team.js";
+import { $, clock, elapsed, label } from "./format.js";
 import type { Status } from "./api.js";
 import type { SwitchEntry } from "./bindings/SwitchEntry";
 import type { InboxItem } from "./bindings/InboxItem";
 import type { State } from "./bindings/State";
 
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
-const label: Record<State, string> = { focus: "Focus", coordination: "Coordination" };
 let current: Status | null = null;
 
-function elapsed(since: string): string {
-  const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 60000));
-  if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
-}
 
-function clock(at: string): string {
-  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
 
 function render(status: Status): void {
   current = status;

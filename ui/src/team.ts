@@ -1,32 +1,17 @@
 // The Team view (teammates' states, pings) and the Settings view (joining a team, what is
 // shared). Both read the app's TeamInfo and change it only through control requests.
 import { control, onTeam } from "./api.js";
+import { $, clock, elapsed, label } from "./format.js";
 import type { TeamInfo } from "./api.js";
 import type { Member } from "./bindings/Member";
 import type { PingSent } from "./bindings/PingSent";
-import type { State } from "./bindings/State";
 
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
-const label: Record<State, string> = { focus: "Focus", coordination: "Coordination" };
 let team: TeamInfo | null = null;
 /** The teammate whose ping form is open, by member id. */
 let pinging: number | null = null;
 
-function clock(at: string): string {
-  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
 
-function elapsed(since: string): string {
-  const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 60000));
-  if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
-}
 
 /** What the sender is told: "Delivered to Ana." or "Held until about 10:55 (Ana is focusing)." */
 export function describePing(sent: PingSent): string {

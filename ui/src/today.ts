@@ -1,25 +1,16 @@
 // The Today view: headline figures, an SVG timeline of the day, the focus blocks with their
 // intents and stashes, seven days of bars, and "Copy as Markdown".
 import { control } from "./api.js";
+import { $, clock as localClock, duration } from "./format.js";
+
+/** Times on the timeline and the blocks read as a 24-hour clock. */
+const clock = (at: string): string => localClock(at, { hour12: false });
 import type { DaySummary } from "./bindings/DaySummary";
 
 const SVG = "http://www.w3.org/2000/svg";
 
-const $ = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`missing #${id}`);
-  return el as T;
-};
 
-export function duration(seconds: number): string {
-  const minutes = Math.floor(Math.max(0, seconds) / 60);
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
-}
 
-function clock(at: string): string {
-  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
-}
 
 function isoDate(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");

@@ -32,8 +32,11 @@ const MAX_CONNECTIONS: usize = 64;
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long the client waits when the app must ask the sync server (join, leave, ping): the
-/// team client's connect and I/O timeouts (5 + 10 + 10 s), with room to spare.
-pub const TEAM_TIMEOUT: Duration = Duration::from_secs(45);
+/// team client's connect, write and read timeouts, with room to spare (45 s).
+pub const TEAM_TIMEOUT: Duration = weft_sync_client::CONNECT_TIMEOUT
+    .saturating_add(weft_sync_client::IO_TIMEOUT)
+    .saturating_add(weft_sync_client::IO_TIMEOUT)
+    .saturating_add(Duration::from_secs(20));
 
 fn timeout_for(request: &Request) -> Duration {
     match request {

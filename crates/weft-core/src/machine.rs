@@ -110,9 +110,9 @@ impl Machine {
         self.since
     }
 
-    /// The planned end of the current focus block.
-    pub fn until(&self) -> Option<DateTime<Utc>> {
-        self.until
+    /// The last stash note ever written (shown again when focus resumes).
+    pub fn last_stash(&self) -> Option<&str> {
+        self.last_stash.as_deref()
     }
 
     /// The status as every surface reports it, with `held` notifications waiting.
@@ -355,7 +355,11 @@ mod tests {
             Some("2026-11-24T09:50:00.000Z")
         );
         switched(&mut m, plan(Target::Coordination), t(9, 40));
-        assert_eq!(m.until(), None, "a coordination block has no planned end");
+        assert_eq!(
+            m.status(0).until,
+            None,
+            "a coordination block has no planned end"
+        );
         assert!(m
             .propose(
                 &Plan {

@@ -93,6 +93,27 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A free name next to `path` for a copy set aside: `<name>.<label>-<UTC time>`, then `.1`,
+/// `.2`… if that exists, so a set-aside file never lands on another.
+pub fn aside_name(path: &Path, label: &str, now: chrono::DateTime<chrono::Utc>) -> Result<PathBuf> {
+    let stamp = now.format("%Y%m%dT%H%M%SZ");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (0..1000)
+        .map(|n| {
+            let suffix = if n == 0 {
+                String::new()
+            } else {
+                format!(".{n}")
+            };
+            path.with_file_name(format!("{name}.{label}-{stamp}{suffix}"))
+        })
+        .find(|candidate| !candidate.exists())
+        .ok_or_else(|| Error::Invalid(format!("too many set-aside copies of {}", path.display())))
+}
+
 fn current_uid() -> u32 {
     std::fs::metadata("/proc/self")
         .map(|m| m.uid())

@@ -108,7 +108,12 @@ impl Inner {
         now: chrono::DateTime<chrono::Utc>,
         reason: ReleaseReason,
     ) -> Result<Released> {
-        let held = self.store.held()?;
+        // Nothing held (the common switch): no query.
+        let held = if self.held == 0 {
+            Vec::new()
+        } else {
+            self.store.held()?
+        };
         if held.is_empty() {
             return Ok(Released {
                 items: 0,
@@ -171,7 +176,7 @@ impl Weft {
             held,
         };
         // Held items in coordination: a crash came between a switch and its digest.
-        if inner.machine.state() == State::Coordination && held > 0 {
+        if inner.machine.state() == State::Coordination {
             inner.release(now, ReleaseReason::Coordination)?;
         }
         Ok(Weft {
@@ -230,7 +235,7 @@ impl Weft {
         let mut popups = false;
         if switch.to == State::Focus {
             // Where you left off last time, shown as focus resumes.
-            if let Some(stash) = inner.machine.status(0).stash {
+            if let Some(stash) = inner.machine.last_stash().map(str::to_owned) {
                 match inner.file_note(now, "Where you left off", &stash) {
                     Ok(()) => popups = true,
                     Err(e) => log::error!("the stash note was not filed: {e}"),
@@ -244,8 +249,7 @@ impl Weft {
                 Err(e) => log::error!("held notifications were not released: {e}"),
             }
         }
-        let status = inner.status();
-        self.announce(&mut inner, &status, popups);
+        let status = self.announce(&mut inner, popups);
         if let Some(team) = self.team.get() {
             team.status_changed();
         }
@@ -256,15 +260,18 @@ impl Weft {
         })
     }
 
-    /// Tells watchers and the shell about a new status (and owed popups). Lock held.
-    fn announce(&self, inner: &mut Inner, status: &Status, popups: bool) {
+    /// Tells watchers and the shell about the new status (and owed popups), and returns it.
+    /// Lock held.
+    fn announce(&self, inner: &mut Inner, popups: bool) -> Status {
+        let status = inner.status();
         inner.broadcast(&Event::Status(status.clone()));
         if let Some(shell) = self.shell.get() {
-            shell.state_changed(status);
+            shell.state_changed(&status);
             if popups {
                 shell.popups_owed();
             }
         }
+        status
     }
 
     /// Files a notification by the hold policy. Returns once it is committed.
@@ -296,8 +303,7 @@ impl Weft {
         })?;
         if disposition == Disposition::Held {
             inner.held += 1;
-            let status = inner.status();
-            self.announce(&mut inner, &status, false);
+            self.announce(&mut inner, false);
         } else if let Some(shell) = self.shell.get() {
             shell.popups_owed();
         }
@@ -318,8 +324,7 @@ impl Weft {
         }
         let now = self.clock.now();
         let released = inner.release(now, ReleaseReason::ReleaseTime)?;
-        let status = inner.status();
-        self.announce(&mut inner, &status, released.digest.is_some());
+        self.announce(&mut inner, released.digest.is_some());
         Ok(released.items)
     }
 
@@ -368,12 +373,13 @@ impl Weft {
 
     /// The summary of a local day (`None`: today), or of the week ending with it.
     pub fn summary(&self, date: Option<&str>, week: bool) -> Result<Vec<weft_proto::DaySummary>> {
-        let today = chrono::Local::now().date_naive();
+        let now = self.clock.now();
+        let today = now.with_timezone(&chrono::Local).date_naive();
         let date = match date {
             None => today,
             Some(text) => crate::summary::parse_date(text, today).map_err(Error::Invalid)?,
         };
-        let now = self.clock.now();
+
         let fragment = chrono::Duration::minutes(crate::summary::DEFAULT_FRAGMENT_MINUTES);
         let inner = self.lock();
         crate::summary::from_store(&inner.store, date, week, &chrono::Local, now, fragment)

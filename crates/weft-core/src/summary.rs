@@ -14,7 +14,7 @@ use crate::time::rfc3339;
 use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeZone, Utc};
 use weft_proto::{DaySummary, FocusBlock, Segment, State};
 
-/// Focus blocks shorter than this count as fragmented, unless configured otherwise.
+/// Focus blocks shorter than this count as fragmented.
 pub const DEFAULT_FRAGMENT_MINUTES: i64 = 15;
 
 /// The part of the log a summary reads.

@@ -271,7 +271,7 @@ pub struct NotifyOutcome {
 pub struct FocusBlock {
     /// RFC 3339, UTC; clipped to the day.
     pub start: String,
-    /// RFC 3339, UTC; clipped to the day, or "now" for an open block.
+    /// RFC 3339, UTC; clipped to the day, and for an open block (see `open`) the current time.
     pub end: String,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seconds: i64,
@@ -394,7 +394,7 @@ pub enum Request {
         #[cfg_attr(feature = "ts", ts(optional))]
         from: Option<String>,
     },
-    /// Held notifications and the most recent others, newest first.
+    /// Held notifications (oldest first), then the most recent others (newest first).
     Inbox,
     /// The summary of a local day, or of the seven days ending with it.
     Summary {

@@ -9,7 +9,7 @@ export type FocusBlock = {
  */
 start: string, 
 /**
- * RFC 3339, UTC; clipped to the day, or "now" for an open block.
+ * RFC 3339, UTC; clipped to the day, and for an open block (see `open`) the current time.
  */
 end: string, seconds: number, intent: string | null, 
 /**

@@ -464,24 +464,11 @@ pub fn open_or_set_aside(path: &Path, now: DateTime<Utc>) -> Result<Opened> {
 }
 
 fn set_aside(path: &Path, now: DateTime<Utc>) -> Result<PathBuf> {
-    let stamp = now.format("%Y%m%dT%H%M%SZ");
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "weft.db".into());
-    let target = (0..1000)
-        .map(|n| {
-            let suffix = if n == 0 {
-                String::new()
-            } else {
-                format!(".{n}")
-            };
-            path.with_file_name(format!("{name}.corrupt-{stamp}{suffix}"))
-        })
-        .find(|candidate| !candidate.exists())
-        .ok_or_else(|| {
-            Error::Invalid(format!("too many set-aside copies of {}", path.display()))
-        })?;
+    let target = crate::paths::aside_name(path, "corrupt", now)?;
     for companion in ["-wal", "-shm"] {
         let from = path.with_file_name(format!("{name}{companion}"));
         if from.exists() {

@@ -53,8 +53,8 @@ pub struct Popup {
     pub attempts: u32,
     /// When it was filed (the notification arrived, or the digest was made).
     pub created: DateTime<Utc>,
-    /// It must show during focus (a break-through, or a digest at a release time), so a
-    /// silenced desktop is lifted for it.
+    /// It must show during focus (a break-through, a digest at a release time, or one of
+    /// Weft's own notes such as the stash shown again), so a silenced desktop is lifted for it.
     pub breaks_focus: bool,
     /// The window view a click on it opens.
     pub opens: Option<String>,

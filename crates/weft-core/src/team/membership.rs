@@ -103,18 +103,7 @@ pub fn save(path: &Path, stored: &Stored) -> Result<()> {
 /// Moves an unreadable membership file out of the way (`team.json.unreadable-<time>`, never
 /// over an existing file), so a new join does not overwrite it. Returns where it went.
 pub fn set_aside(path: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<PathBuf> {
-    let stamp = now.format("%Y%m%dT%H%M%SZ");
-    let aside = (0..)
-        .map(|n| {
-            let suffix = if n == 0 {
-                String::new()
-            } else {
-                format!("-{n}")
-            };
-            path.with_extension(format!("json.unreadable-{stamp}{suffix}"))
-        })
-        .find(|p| !p.exists())
-        .ok_or_else(|| Error::Invalid("no free name to set the membership aside".into()))?;
+    let aside = crate::paths::aside_name(path, "unreadable", now)?;
     std::fs::rename(path, &aside).map_err(|e| Error::io(path, e))?;
     Ok(aside)
 }

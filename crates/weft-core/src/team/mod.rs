@@ -7,7 +7,8 @@
 //! - one stream thread per membership follows the live stream: the snapshot, members'
 //!   changes, and pings, which enter through [`Weft::notify`] like any notification, so the
 //!   hold policy decides. The last committed ping id (`team.ping_cursor`) is where a
-//!   reconnect resumes. On every (re)connect the latest status is pushed again.
+//!   reconnect resumes. After a reconnect the status is pushed again if the server's
+//!   snapshot shows it missed the last one (or a push was still due).
 //!
 //! Lock order: the [`Weft`] lock may be held while calling into [`Team`]
 //! ([`Team::status_changed`]), never the other way round.

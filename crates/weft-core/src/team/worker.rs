@@ -148,10 +148,7 @@ fn push_loop(team: &Arc<Team>) {
 /// The next sequence number, committed to the log before it is used, so a crash never sends
 /// two statuses with one number.
 fn next_seq(weft: &Weft) -> crate::Result<u64> {
-    let last = weft
-        .recall(SEQ)?
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0);
+    let last: u64 = weft.recall(SEQ)?.and_then(|s| s.parse().ok()).unwrap_or(0);
     let next = last.saturating_add(1);
     weft.remember(SEQ, Some(&next.to_string()))?;
     Ok(next)
@@ -186,7 +183,15 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
             .map(|c| c.with_token(&stored.token))
             .and_then(|c| c.events(stored.team.id, cursor));
         let ended = match opened {
-            Ok(events) => follow(team, &weft, &stored, generation, events, &mut backoff),
+            Ok(events) => follow(
+                team,
+                &weft,
+                &stored,
+                generation,
+                cursor,
+                events,
+                &mut backoff,
+            ),
             Err(e) => Ended::Failed(e),
         };
         drop(weft);
@@ -227,6 +232,7 @@ fn follow(
     weft: &Weft,
     stored: &super::membership::Stored,
     generation: u64,
+    cursor: i64,
     mut events: weft_sync_client::Events,
     backoff: &mut Backoff,
 ) -> Ended {
@@ -252,7 +258,7 @@ fn follow(
         match event {
             SyncEvent::Snapshot(view) => {
                 if weft.recall(INSTANCE).ok().flatten().as_deref() != Some(&view.instance) {
-                    let resumed = recall_number::<i64>(weft, PING_CURSOR).unwrap_or(0) > 0;
+                    let resumed = cursor > 0;
                     let saved = weft
                         .remember(INSTANCE, Some(&view.instance))
                         .and_then(|()| weft.remember(PING_CURSOR, None));
