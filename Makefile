@@ -16,7 +16,7 @@ test: setup-test build
 	scripts/check-deps.sh
 	$(CARGO) test --workspace --no-fail-fast
 
-## build: debug build of weft-app and weft into target/debug
+## build: debug build of weft-app, weft and weft-sync into target/debug
 build: setup ui
 	$(CARGO) build --workspace --bins
 

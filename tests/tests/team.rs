@@ -138,6 +138,11 @@ fn two_apps_see_each_others_switches_live() -> anyhow::Result<()> {
     let seen = ana.sees("Bo", LIVE, |m| m.state == Some(State::Focus))?;
     assert_eq!(seen.intent.as_deref(), Some("parser refactor"));
     assert_eq!(seen.until, None);
+    // And stops sharing it when he opts out.
+    bo.desktop.weft_ok(&["team", "share", "off"])?;
+    ana.sees("Bo", LIVE, |m| {
+        m.state == Some(State::Focus) && m.intent.is_none()
+    })?;
 
     // And back, through the CLI's JSON: an array of members with name, state, since, until.
     ana.desktop.weft_ok(&["coordinate"])?;
@@ -344,7 +349,10 @@ fn the_window_joins_a_team_shows_it_live_and_pings_over_webdriver() -> anyhow::R
     session.type_into("#join-name", "Bo")?;
     session.click("#join")?;
     wait_for("a wrong invite to be refused", SOON, || {
-        session.text("#join-error").ok().filter(|t| !t.is_empty())
+        session
+            .text("#join-error")
+            .ok()
+            .filter(|t| t.contains("invite code is not valid"))
     })?;
     session.execute("document.getElementById('join-invite').value = ''")?;
     session.type_into("#join-invite", &invite)?;
@@ -394,6 +402,9 @@ fn the_window_joins_a_team_shows_it_live_and_pings_over_webdriver() -> anyhow::R
     session.screenshot(&weft_e2e::artifacts_dir().join("team.png"))?;
 
     // Leaving from Settings takes two clicks; then Ana's Weft no longer lists Bo.
+    ana.sees("Bo", SOON, |m| m.online)?;
+    let membership = bo.desktop.dir().join("config/weft/team.json");
+    assert!(membership.exists());
     session.execute("location.hash = '#settings'")?;
     session.click("#leave")?;
     assert!(session.text("#leave")?.contains("for sure"));
@@ -408,7 +419,7 @@ fn the_window_joins_a_team_shows_it_live_and_pings_over_webdriver() -> anyhow::R
         let info = ana.team().ok()?;
         (!info.members.iter().any(|m| m.name == "Bo")).then_some(())
     })?;
-    assert!(!bo.desktop.dir().join("config/weft/team.json").exists());
+    assert!(!membership.exists());
     Ok(())
 }
 

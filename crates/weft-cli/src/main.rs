@@ -425,3 +425,35 @@ fn log(paths: &Paths, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod cli_tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn team_share_takes_on_or_off() {
+        let on = Cli::try_parse_from(["weft", "team", "share", "on"]).map(|c| c.command);
+        assert!(matches!(
+            on,
+            Ok(Command::Team {
+                action: Some(team::TeamAction::Share { intent: true }),
+                ..
+            })
+        ));
+        let off = Cli::try_parse_from(["weft", "team", "share", "off"]).map(|c| c.command);
+        assert!(matches!(
+            off,
+            Ok(Command::Team {
+                action: Some(team::TeamAction::Share { intent: false }),
+                ..
+            })
+        ));
+        assert!(Cli::try_parse_from(["weft", "team", "share", "maybe"]).is_err());
+    }
+}

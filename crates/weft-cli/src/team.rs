@@ -29,7 +29,7 @@ pub enum TeamAction {
     /// Choose whether the intent of your focus blocks is shared.
     Share {
         /// on or off.
-        #[arg(value_parser = parse_on_off)]
+        #[arg(value_parser = parse_on_off, action = clap::ArgAction::Set, value_name = "on|off")]
         intent: bool,
     },
     /// Leave the team: the server forgets you (your last status, token and pings), this
