@@ -184,11 +184,26 @@ pub enum SyncEvent {
     Left { id: i64, name: String },
 }
 
+impl SyncEvent {
+    /// Every event type, as the SSE `event:` field names it.
+    pub const KINDS: [&'static str; 4] = ["snapshot", "member", "ping", "left"];
+
+    /// This event's type, as the SSE `event:` field names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SyncEvent::Snapshot(_) => "snapshot",
+            SyncEvent::Member(_) => "member",
+            SyncEvent::Ping(_) => "ping",
+            SyncEvent::Left { .. } => "left",
+        }
+    }
+}
+
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// A stable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `too_large`, `rate_limited`, `internal`.
+    /// `too_large`, `rate_limited`, `method_not_allowed`, `internal`.
     pub error: String,
     /// A sentence for people.
     pub message: String,
@@ -228,6 +243,17 @@ mod tests {
             serde_json::to_string(&outcome).unwrap_or_default(),
             r#"{"outcome":"held","until":null,"over_budget":true}"#
         );
+    }
+
+    #[test]
+    fn an_event_s_kind_is_its_json_type() {
+        let left = SyncEvent::Left {
+            id: 3,
+            name: "Ana".into(),
+        };
+        let json = serde_json::to_value(&left).unwrap_or_default();
+        assert_eq!(json["type"], left.kind());
+        assert!(SyncEvent::KINDS.contains(&left.kind()));
     }
 
     #[test]

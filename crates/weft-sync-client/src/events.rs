@@ -98,9 +98,7 @@ impl Events {
             };
             let text = text.trim_end_matches(['\n', '\r']);
             if text.is_empty() {
-                if !data.is_empty()
-                    && matches!(kind.as_str(), "snapshot" | "member" | "ping" | "left")
-                {
+                if !data.is_empty() && SyncEvent::KINDS.contains(&kind.as_str()) {
                     return Some(serde_json::from_str(&data).map(Frame::Event).map_err(|e| {
                         Error::Protocol(format!(
                             "the sync server at {} sent a {kind} event this Weft does not understand: {e}",

@@ -1,7 +1,8 @@
 //! `weft-sync-client`: the blocking client of Weft's sync server, used by the app's team
 //! worker (no async runtime).
 //!
-//! [`Client`] wraps one `ureq` agent (connect timeout 5 s, read and write timeouts 10 s) and
+//! [`Client`] wraps two `ureq` agents, one for requests (connect timeout 5 s, read and write
+//! timeouts 10 s) and one for the live stream, and
 //! the member's bearer token; [`Client::events`] opens the live stream as an [`Events`]
 //! iterator whose reads time out after 45 s, three keep-alive intervals, so a dead server is
 //! noticed ([`Events::next_frame`] also shows the keep-alives). Every failure is an [`Error`] whose message is a sentence for people.

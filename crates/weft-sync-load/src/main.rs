@@ -64,8 +64,8 @@ struct Args {
     #[arg(long)]
     server_rate_limit: Option<u32>,
     /// Streams opened at a time; each batch waits for its snapshots. Keep it under the
-    /// server's listen backlog (128: tokio's `TcpListener::bind` uses std's value), or the
-    /// kernel drops SYNs and each batch waits for a 1 s retransmit.
+    /// server's listen backlog (4096), or the kernel drops SYNs and each batch waits for a
+    /// 1 s retransmit.
     #[arg(long, default_value_t = 100)]
     connect_batch: usize,
     /// Concurrent joins.

@@ -34,12 +34,7 @@ pub struct Outgoing {
 
 /// An event as an SSE frame.
 pub fn frame(event: &SyncEvent) -> Bytes {
-    let kind = match event {
-        SyncEvent::Snapshot(_) => "snapshot",
-        SyncEvent::Member(_) => "member",
-        SyncEvent::Ping(_) => "ping",
-        SyncEvent::Left { .. } => "left",
-    };
+    let kind = event.kind();
     let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
     Bytes::from(format!("event: {kind}\ndata: {data}\n\n"))
 }

@@ -32,14 +32,14 @@ enum Command {
         #[arg(long, default_value_t = weft_proto::sync::DEFAULT_URGENT_BUDGET)]
         urgent_budget: u32,
         /// Sustained requests per second per token (bursts of twice that); 0 turns it off.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = Config::default().rate_per_second)]
         rate_limit: u32,
         /// Sustained joins per second per client address (bursts of twice that); 0 turns it
         /// off.
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = Config::default().join_rate_per_second)]
         join_rate_limit: u32,
         /// Live streams one member may have open at once.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = Config::default().max_streams_per_member)]
         max_streams: u32,
     },
     /// Manage teams.

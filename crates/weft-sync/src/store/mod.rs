@@ -2,8 +2,9 @@
 //!
 //! [`sqlite::SqliteStore`] is the embedded default; a PostgreSQL store for several replicas
 //! can implement the same trait later. The server loads everything once at start
-//! ([`Store::load`]) and then only writes through the store: reads and auth are served from
-//! memory (see [`crate::hub`]).
+//! ([`Store::load`]); statuses, team views and auth are then served from memory (see
+//! [`crate::hub`]). The store is still read for an invite at join and for the kept pings when
+//! a stream opens.
 
 pub mod sqlite;
 

@@ -232,11 +232,13 @@ impl Store for SqliteStore {
                     r.get(0)?,
                     ValidStatus {
                         seq: r.get(1)?,
-                        state: if state == "focus" {
-                            State::Focus
-                        } else {
-                            State::Coordination
-                        },
+                        state: state.parse::<State>().map_err(|e| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                2,
+                                rusqlite::types::Type::Text,
+                                Box::new(e),
+                            )
+                        })?,
                         since: parse_time(&since)?,
                         until: until.as_deref().map(parse_time).transpose()?,
                         intent: r.get(5)?,
@@ -385,13 +387,15 @@ impl Store for SqliteStore {
     fn put_status(&mut self, member: i64, s: &ValidStatus, now: i64) -> Result<bool, Error> {
         let changed = self
             .conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO statuses (member_id, seq, state, since, until, intent, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
              ON CONFLICT (member_id) DO UPDATE SET seq = excluded.seq, state = excluded.state, \
              since = excluded.since, until = excluded.until, intent = excluded.intent, \
              updated_at = excluded.updated_at WHERE excluded.seq > statuses.seq",
-                params![
+            )
+            .and_then(|mut insert| {
+                insert.execute(params![
                     member,
                     s.seq,
                     s.state.as_str(),
@@ -399,8 +403,8 @@ impl Store for SqliteStore {
                     s.until.map(crate::validate::rfc3339),
                     s.intent,
                     now
-                ],
-            )
+                ])
+            })
             .map_err(gone_or)?;
         Ok(changed > 0)
     }
