@@ -333,6 +333,15 @@ impl Team {
 }
 
 impl Shared {
+    /// True while `generation`'s membership is the current one, not refused by the server,
+    /// and Weft is not stopping: only then may its threads change anything.
+    fn is_live(&self, generation: u64) -> bool {
+        !self.stopping
+            && !self.refused
+            && self.generation == generation
+            && self.membership.is_some()
+    }
+
     fn info(&self) -> TeamInfo {
         let connection = match (&self.membership, &self.connection, &self.problem) {
             (Some(_), Some(c), _) => c.clone(),

@@ -122,7 +122,7 @@ fn push_loop(team: &Arc<Team>) {
                     log::debug!("status shared (seq {seq})");
                 }
             }
-            Err(e) if e.is_auth() => team.refuse(generation, &e),
+            Err(e) if e.is_auth() => team.refuse(generation, Refusal::of(&e)),
             Err(ClientError::RateLimited { retry_after }) => {
                 team.push_again(generation, Some(Duration::from_secs(retry_after.max(1))));
             }
@@ -164,6 +164,41 @@ enum Ended {
     NewInstance,
     /// A newer membership took over, or Weft is stopping.
     Superseded,
+    /// The server says this member left the team (its own leave, or its admin's removal).
+    Removed,
+}
+
+/// Why the server no longer takes this membership. Several threads can learn it at once (the
+/// pusher's 401, the stream's `left` event, the stream's 401 on reconnecting), in any order:
+/// each maps what it saw to one of these, so what the person is told does not depend on which
+/// thread was first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// The member is gone from the server: a `left` event for this member, or a 401 (the
+    /// token is unknown: removed by the admin, or the server's data was reset).
+    Removed,
+    /// The server knows the token but refuses this membership (403), with its reason.
+    Forbidden(String),
+}
+
+impl Refusal {
+    /// What an authorisation error from the server means for the membership.
+    pub(super) fn of(e: &ClientError) -> Refusal {
+        match e {
+            ClientError::Refused { status: 403, .. } => Refusal::Forbidden(e.to_string()),
+            _ => Refusal::Removed,
+        }
+    }
+
+    /// The sentence shown as the connection's state (the same for every path to it).
+    pub(super) fn message(&self) -> String {
+        match self {
+            Refusal::Removed => "this member was removed from the team: the sync server no longer knows it (its admin removed it, or the server's data was reset). Leave the team and join again with a new invite".to_owned(),
+            Refusal::Forbidden(why) => {
+                format!("{why}. Leave the team and join again with a new invite")
+            }
+        }
+    }
 }
 
 /// How long a stream must stay up before its backoff starts again from the shortest wait, so
@@ -198,8 +233,12 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
         let message = match ended {
             Ended::Superseded => return,
             Ended::NewInstance => continue,
+            Ended::Removed => {
+                team.refuse(generation, Refusal::Removed);
+                return;
+            }
             Ended::Failed(e) if e.is_auth() => {
-                team.refuse(generation, &e);
+                team.refuse(generation, Refusal::of(&e));
                 return;
             }
             Ended::Failed(e) => e.to_string(),
@@ -309,13 +348,7 @@ fn follow(
             }
             // This member was removed (by its own leave, or by the server's admin): the
             // token is gone, so stop here; a leave under way clears the membership next.
-            SyncEvent::Left { id, .. } if id == stored.member_id => {
-                return Ended::Failed(ClientError::Refused {
-                    status: 403,
-                    code: "removed".into(),
-                    message: "this member was removed from the team".into(),
-                });
-            }
+            SyncEvent::Left { id, .. } if id == stored.member_id => return Ended::Removed,
             SyncEvent::Left { id, name } => {
                 log::info!("{name:?} left the team");
                 if !team.update(generation, |shared| shared.members.retain(|m| m.id != id)) {
@@ -369,20 +402,23 @@ fn wait_timeout<'a>(
 }
 
 impl Team {
-    /// The membership, if `generation` is still the current one and Weft is not stopping.
+    /// The membership, if `generation` is still the current one, the server has not refused
+    /// it, and Weft is not stopping.
     fn current(&self, generation: u64) -> Option<super::membership::Stored> {
         let shared = self.lock();
-        if shared.stopping || shared.generation != generation {
+        if !shared.is_live(generation) {
             return None;
         }
         shared.membership.clone()
     }
 
     /// Changes the shared state for `generation`'s membership; does nothing (and returns
-    /// false) when that membership has since been left or replaced.
+    /// false) when that membership has since been left, replaced or refused. So once one
+    /// thread learned that the server refuses the membership, no other thread's late news
+    /// (a stream's snapshot, a failed reconnect) can change what is shown.
     fn update(&self, generation: u64, change: impl FnOnce(&mut Shared)) -> bool {
         let mut shared = self.lock();
-        if shared.stopping || shared.generation != generation || shared.membership.is_none() {
+        if !shared.is_live(generation) {
             return false;
         }
         change(&mut shared);
@@ -420,17 +456,20 @@ impl Team {
         }
     }
 
-    /// The server refused this membership: stop until a new join.
-    fn refuse(&self, generation: u64, e: &ClientError) {
-        let updated = self.update(generation, |shared| {
+    /// The server refused this membership: stop until a new join. The first refusal of a
+    /// membership is the one shown; a later one (another thread learning the same fact) changes
+    /// nothing, so the message never flips.
+    fn refuse(&self, generation: u64, refusal: Refusal) {
+        let message = refusal.message();
+        let first = self.update(generation, |shared| {
             shared.refused = true;
             shared.connection = Some(Connection::Offline {
-                message: format!("{e}. Leave the team and join again with a new invite"),
+                message: message.clone(),
                 retry_at: None,
             });
         });
-        if updated {
-            log::error!("the sync server refused this membership: {e}");
+        if first {
+            log::error!("the sync server refused this membership: {message}");
             self.changed();
         }
     }
@@ -452,5 +491,105 @@ mod tests {
         }
         backoff.reset();
         assert!(backoff.next() <= FIRST_BACKOFF.mul_f64(1.25));
+    }
+
+    /// A team client with a membership and no host (its `changed` calls go nowhere).
+    fn joined() -> Team {
+        let stored = super::super::membership::Stored {
+            server: "http://127.0.0.1:9".into(),
+            token: "wft_test".into(),
+            team: weft_proto::sync::TeamRef {
+                id: 1,
+                name: "Core".into(),
+            },
+            member_id: 7,
+            name: "Ana".into(),
+            share_intent: false,
+        };
+        Team {
+            file: std::path::PathBuf::from("/nonexistent/team.json"),
+            weft: std::sync::Weak::new(),
+            shared: std::sync::Mutex::new(Shared {
+                membership: Some(stored),
+                ..Shared::default()
+            }),
+            wake: std::sync::Condvar::new(),
+            file_lock: std::sync::Mutex::new(()),
+        }
+    }
+
+    fn unauthorized() -> ClientError {
+        ClientError::Refused {
+            status: 401,
+            code: "unauthorized".into(),
+            message: "this token is not known to the server; join the team again".into(),
+        }
+    }
+
+    fn shown(team: &Team) -> Connection {
+        team.info().connection
+    }
+
+    #[test]
+    fn a_removal_reads_the_same_whichever_thread_learns_it_first() {
+        // The stream's `left` first, then the pusher's 401.
+        let left_first = joined();
+        left_first.refuse(0, Refusal::Removed);
+        left_first.refuse(0, Refusal::of(&unauthorized()));
+        // The pusher's 401 first, then the stream's `left`.
+        let auth_first = joined();
+        auth_first.refuse(0, Refusal::of(&unauthorized()));
+        auth_first.refuse(0, Refusal::Removed);
+        assert_eq!(shown(&left_first), shown(&auth_first));
+        match shown(&auth_first) {
+            Connection::Offline {
+                message,
+                retry_at: None,
+            } => assert!(message.contains("removed from the team"), "{message}"),
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_a_late_thread_learns_changes_a_refusal() {
+        let team = joined();
+        team.refuse(0, Refusal::of(&unauthorized()));
+        let refused = shown(&team);
+        // The stream's reconnect failing, a snapshot arriving, a 403 from another call: none
+        // of them may replace what the person was told, nor wake the pusher.
+        team.fail(0, "the sync server closed the live stream", Some(FIRST_BACKOFF));
+        assert!(!team.update(0, |shared| shared.connection = Some(Connection::Online)));
+        team.refuse(
+            0,
+            Refusal::of(&ClientError::Refused {
+                status: 403,
+                code: "forbidden".into(),
+                message: "another team".into(),
+            }),
+        );
+        team.push_again(0, None);
+        assert_eq!(shown(&team), refused);
+        assert!(team.current(0).is_none());
+        assert!(!team.lock().push_due);
+    }
+
+    #[test]
+    fn a_forbidden_membership_keeps_the_server_reason() {
+        let team = joined();
+        team.refuse(
+            0,
+            Refusal::of(&ClientError::Refused {
+                status: 403,
+                code: "forbidden".into(),
+                message: "not your team".into(),
+            }),
+        );
+        match shown(&team) {
+            Connection::Offline { message, .. } => {
+                assert!(message.contains("not your team"), "{message}");
+                assert!(!message.contains("removed"), "{message}");
+            }
+            other => panic!("not refused: {other:?}"),
+        }
     }
 }
