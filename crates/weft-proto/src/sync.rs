@@ -114,7 +114,8 @@ pub struct TeamView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PingRequest {
-    /// The recipient's name within the team (matched without regard to case).
+    /// The recipient's name within the team (matched by its key: without regard to case,
+    /// width or how accents were typed).
     pub to: String,
     pub text: String,
     #[serde(default)]
@@ -202,8 +203,9 @@ impl SyncEvent {
 /// The body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
-    /// A stable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `too_large`, `rate_limited`, `method_not_allowed`, `internal`.
+    /// A stable code: `bad_request`, `clock_skew` (the client's clock is more than a minute
+    /// off the server's: the message says by how much), `unauthorized`, `forbidden`,
+    /// `not_found`, `conflict`, `too_large`, `rate_limited`, `method_not_allowed`, `internal`.
     pub error: String,
     /// A sentence for people.
     pub message: String,

@@ -17,6 +17,10 @@ pub enum Error {
     /// The request is malformed or a value is out of range.
     #[error("{0}")]
     BadRequest(String),
+    /// The client's clock is too far from the server's (a `since` ahead of the server's
+    /// clock, or a `Date` header off by more than a minute); the message says by how much.
+    #[error("{0}")]
+    ClockSkew(String),
     /// No token, or a token the server does not know.
     #[error("{0}")]
     Unauthorized(String),
@@ -79,6 +83,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = match &self.0 {
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Error::ClockSkew(_) => (StatusCode::BAD_REQUEST, "clock_skew"),
             Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

@@ -19,6 +19,7 @@ pub mod events;
 pub mod extract;
 pub mod hub;
 pub mod limit;
+pub mod names;
 pub mod net;
 mod routes;
 pub mod secret;

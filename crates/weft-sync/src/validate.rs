@@ -2,11 +2,25 @@
 //!
 //! Every check names the field it refuses, so the 400 answer says what to fix. Times are
 //! normalised to RFC 3339 in UTC.
+//!
+//! A member's times are checked against the server's clock: a `since` more than
+//! [`CLOCK_ALLOWANCE`] ahead of it, or a request whose `Date` header is that far off either
+//! way, is answered [`Error::ClockSkew`] ("your clock is about 2 h ahead of the server's"),
+//! so a wrong clock is reported instead of shared. A `since` older than [`MAX_SINCE_AGE`]
+//! is refused too.
 
 use crate::error::Error;
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
+use std::time::Duration as StdDuration;
 use weft_proto::sync::{StatusUpdate, MAX_NAME_CHARS, MAX_PING_CHARS};
 use weft_proto::{State, MAX_INTENT_CHARS};
+
+/// How far a member's clock may be from the server's: a minute (more than network delays
+/// and the `Date` header's one-second steps, less than anyone notices on a status).
+pub const CLOCK_ALLOWANCE: StdDuration = StdDuration::from_secs(60);
+
+/// The oldest `since` accepted: a block can last through a long absence, but not a year.
+pub const MAX_SINCE_AGE: StdDuration = StdDuration::from_secs(366 * 24 * 3600);
 
 /// A status that passed the checks, times in UTC.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,26 +32,15 @@ pub struct ValidStatus {
     pub intent: Option<String>,
 }
 
-/// A member or team name: trimmed, 1..=MAX_NAME_CHARS characters, no control characters.
+/// A member or team name, checked by [`crate::names::check`]: the name as shown (trimmed,
+/// NFC), or a 400 that says what to fix.
 pub fn name(field: &str, raw: &str) -> Result<String, Error> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(bad(format!("{field} must not be empty")));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(bad(format!(
-            "{field} must be at most {MAX_NAME_CHARS} characters"
-        )));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(bad(format!("{field} must not contain control characters")));
-    }
-    Ok(name.to_string())
+    crate::names::check(raw, MAX_NAME_CHARS).map_err(|refused| bad(refused.message(field)))
 }
 
-/// The key names are compared by (case-insensitive).
+/// The key names are unique by and addressed by (see [`crate::names::key`]).
 pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    crate::names::key(name)
 }
 
 /// A ping text: not blank, at most MAX_PING_CHARS characters, no control characters but
@@ -69,15 +72,16 @@ pub fn status(update: &StatusUpdate, now: DateTime<Utc>) -> Result<ValidStatus, 
         .filter(|s| *s > 0)
         .ok_or_else(|| bad(format!("seq must be between 1 and {}", i64::MAX)))?;
     let since = time("since", &update.since)?;
-    let floor = Utc
-        .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
-        .single()
-        .ok_or_else(|| Error::Internal("no 2000-01-01".into()))?;
-    if since < floor {
-        return Err(bad("since must not be before 2000-01-01".into()));
+    let allowance = Duration::from_std(CLOCK_ALLOWANCE).unwrap_or_else(|_| Duration::minutes(1));
+    if since > now + allowance {
+        return Err(clock_skew(since - now, now));
     }
-    if since > now + Duration::days(1) {
-        return Err(bad("since must not be more than a day in the future".into()));
+    let oldest = Duration::from_std(MAX_SINCE_AGE).unwrap_or_else(|_| Duration::days(366));
+    if since < now - oldest {
+        return Err(bad(
+            "since must not be more than a year ago; if it is right, switch once so a new block begins"
+                .into(),
+        ));
     }
     let until = match &update.until {
         None => None,
@@ -111,6 +115,46 @@ pub fn status(update: &StatusUpdate, now: DateTime<Utc>) -> Result<ValidStatus, 
     })
 }
 
+/// Checks a request's `Date` header (the client's clock when it sent the request, RFC 9110)
+/// against the server's clock `now`. No header, or one that is not an HTTP date, says nothing.
+pub fn client_clock(date: Option<&str>, now: DateTime<Utc>) -> Result<(), Error> {
+    let Some(sent) = date.and_then(|d| DateTime::parse_from_rfc2822(d.trim()).ok()) else {
+        return Ok(());
+    };
+    let skew = sent.with_timezone(&Utc) - now;
+    let allowance = Duration::from_std(CLOCK_ALLOWANCE).unwrap_or_else(|_| Duration::minutes(1));
+    if skew.abs() > allowance {
+        return Err(clock_skew(skew, now));
+    }
+    Ok(())
+}
+
+/// The answer to a clock `skew` off the server's (positive: ahead).
+fn clock_skew(skew: Duration, now: DateTime<Utc>) -> Error {
+    let way = if skew > Duration::zero() {
+        "ahead of"
+    } else {
+        "behind"
+    };
+    Error::ClockSkew(format!(
+        "your clock is about {} {way} the server's (the server's time is {} UTC); set your computer's clock to the right time (turn on automatic time) and Weft shares your status again",
+        about(skew.abs()),
+        now.format("%H:%M")
+    ))
+}
+
+/// A duration the way people say it: "5 min", "2 h", "3 days".
+fn about(span: Duration) -> String {
+    let minutes = (span.num_seconds() + 30) / 60;
+    if minutes < 90 {
+        format!("{} min", minutes.max(1))
+    } else if minutes < 48 * 60 {
+        format!("{} h", (minutes + 30) / 60)
+    } else {
+        format!("{} days", (minutes + 12 * 60) / (24 * 60))
+    }
+}
+
 /// An RFC 3339 time, as UTC.
 fn time(field: &str, raw: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(raw)
@@ -134,6 +178,7 @@ fn bad(message: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn update(since: &str, until: Option<&str>) -> StatusUpdate {
         StatusUpdate {
@@ -168,6 +213,44 @@ mod tests {
         assert!(status(&zero, now).is_err());
         zero.seq = u64::MAX;
         assert!(status(&zero, now).is_err());
+    }
+
+    #[test]
+    fn a_clock_off_the_server_s_is_refused_with_how_far() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 30, 16, 10, 0)
+            .single()
+            .unwrap_or_else(Utc::now);
+        let skewed = |r: Result<ValidStatus, Error>| match r {
+            Err(Error::ClockSkew(m)) => m,
+            other => format!("not a clock error: {other:?}"),
+        };
+        let ahead = skewed(status(&update("2026-11-30T18:10:00Z", None), now));
+        assert!(
+            ahead.starts_with(
+                "your clock is about 2 h ahead of the server's (the server's time is 16:10 UTC)"
+            ),
+            "{ahead}"
+        );
+        assert!(skewed(status(&update("2026-11-30T16:12:00Z", None), now))
+            .contains("about 2 min ahead"));
+        assert!(status(&update("2026-11-30T16:10:59Z", None), now).is_ok());
+        assert!(status(&update("2025-11-01T16:10:00Z", None), now).is_err());
+        assert!(status(&update("2026-01-01T09:00:00Z", None), now).is_ok());
+
+        assert!(client_clock(None, now).is_ok());
+        assert!(client_clock(Some("not a date"), now).is_ok());
+        assert!(client_clock(Some("Mon, 30 Nov 2026 16:10:40 GMT"), now).is_ok());
+        let behind = client_clock(Some("Mon, 30 Nov 2026 13:05:00 GMT"), now);
+        assert!(
+            matches!(&behind, Err(Error::ClockSkew(m)) if m.starts_with("your clock is about 3 h behind the server's")),
+            "{behind:?}"
+        );
+        let days = client_clock(Some("Fri, 04 Dec 2026 16:10:00 GMT"), now);
+        assert!(
+            matches!(&days, Err(Error::ClockSkew(m)) if m.contains("about 4 days ahead")),
+            "{days:?}"
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! `GET /v1/teams/{team}/events?after_ping=ID`: the live stream (see [`crate::events`]).
+//! `GET /v1/teams/{team}/events?after_ping=ID`: the live stream (see [`crate::events`]),
+//! with `Cache-Control: no-cache` and `X-Accel-Buffering: no`, so proxies pass each event on
+//! at once instead of buffering the stream.
 
 use super::{bad_path, blocking};
 use crate::error::{AppError, Error};
@@ -10,6 +12,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
+
+/// nginx's per-answer switch for proxy buffering.
+const X_ACCEL_BUFFERING: header::HeaderName = header::HeaderName::from_static("x-accel-buffering");
 
 pub async fn events(
     State(hub): State<Arc<Hub>>,
@@ -34,6 +39,9 @@ pub async fn events(
         [
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache"),
+            // nginx buffers proxied answers unless told not to; a buffered stream shows
+            // nothing until its buffer fills.
+            (X_ACCEL_BUFFERING, "no"),
         ],
         Body::from_stream(body),
     )

@@ -75,7 +75,8 @@ pub trait Store: Send {
     fn list_teams(&mut self) -> Result<Vec<(TeamRecord, u64)>, Error>;
     /// The team whose current invite code has this hash.
     fn team_by_invite(&mut self, invite_hash: &[u8; 32]) -> Result<Option<TeamRecord>, Error>;
-    /// A new member; [`Error::Conflict`] when the name is taken in the team (any case).
+    /// A new member; [`Error::Conflict`] when the team has a member with the same name key or
+    /// skeleton (a name that is the same or looks the same, see [`crate::names`]).
     fn add_member(
         &mut self,
         team: i64,
@@ -83,7 +84,8 @@ pub trait Store: Send {
         token_hash: &[u8; 32],
         now: i64,
     ) -> Result<MemberRecord, Error>;
-    /// The member of the team with this name (both matched without regard to case).
+    /// The member of the team with this name (both matched by their keys, see
+    /// [`crate::names::key`]).
     fn member_named(&mut self, team: &str, name: &str) -> Result<Option<MemberRecord>, Error>;
     /// Deletes a member with its status and the pings to and from it;
     /// [`Error::NotFound`] if there is none.

@@ -1,20 +1,29 @@
 //! The SQLite [`Store`]: one connection, WAL, versioned atomic migrations.
 //!
-//! Each migration runs in one transaction together with its `PRAGMA user_version` bump. A file
+//! Each migration (SQL, or a Rust step for what SQL cannot compute) runs in one transaction
+//! together with its `PRAGMA user_version` bump. A file
 //! that is not a database, or one from a newer weft-sync, is refused with a clear error and
 //! never written to.
 
 use super::{Loaded, MemberRecord, NewPing, PingRecord, Store, TeamRecord};
 use crate::error::Error;
+use crate::names::skeleton;
 use crate::validate::{name_key, ValidStatus};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
 use std::path::Path;
 use weft_proto::State;
 
+/// One schema version: SQL, or Rust for what SQL cannot compute (Unicode name keys).
+enum Migration {
+    Sql(&'static str),
+    Rust(fn(&Transaction<'_>) -> rusqlite::Result<()>),
+}
+
 /// The schema, one entry per version.
-const MIGRATIONS: &[&str] = &[
-    r#"
+const MIGRATIONS: &[Migration] = &[
+    Migration::Sql(
+        r#"
 CREATE TABLE teams (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
@@ -53,14 +62,74 @@ CREATE INDEX pings_to ON pings(to_id, id);
 CREATE INDEX pings_budget ON pings(from_id, to_id, urgent, sent_at);
 CREATE INDEX pings_sent_at ON pings(sent_at);
 "#,
-    r#"
+    ),
+    Migration::Sql(
+        r#"
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 "#,
+    ),
+    Migration::Rust(rekey_names),
 ];
+
+/// Version 3: names are keyed by NFKC + case folding (they were lower-cased) and members get
+/// the skeleton they are told apart by (see [`crate::names`]). Names are stored in NFC. Two
+/// names that now share a key or skeleton (one typed in NFC, one in NFD, say) both stay, the
+/// later one shown with " (2)" after it, so each is still a member one can ping.
+fn rekey_names(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE members ADD COLUMN name_skeleton TEXT NOT NULL DEFAULT '';
+         UPDATE members SET name_key = 'v3:' || id;
+         UPDATE teams SET name_key = 'v3:' || id;",
+    )?;
+    let teams: Vec<(i64, String)> = tx
+        .prepare("SELECT id, name FROM teams ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut taken = std::collections::HashSet::new();
+    for (id, name) in teams {
+        let name = distinct(&name, |n| !taken.contains(&name_key(n)));
+        taken.insert(name_key(&name));
+        tx.execute(
+            "UPDATE teams SET name = ?1, name_key = ?2 WHERE id = ?3",
+            params![name, name_key(&name), id],
+        )?;
+    }
+    let members: Vec<(i64, i64, String)> = tx
+        .prepare("SELECT id, team_id, name FROM members ORDER BY id")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut taken = std::collections::HashSet::new();
+    for (id, team, name) in members {
+        let name = distinct(&name, |n| {
+            !taken.contains(&(team, name_key(n))) && !taken.contains(&(team, skeleton(n)))
+        });
+        taken.insert((team, name_key(&name)));
+        taken.insert((team, skeleton(&name)));
+        tx.execute(
+            "UPDATE members SET name = ?1, name_key = ?2, name_skeleton = ?3 WHERE id = ?4",
+            params![name, name_key(&name), skeleton(&name), id],
+        )?;
+    }
+    tx.execute_batch("CREATE INDEX members_skeleton ON members(team_id, name_skeleton);")
+}
+
+/// `name` in NFC, or "name (2)", "name (3)"… : the first that `free` accepts.
+fn distinct(name: &str, free: impl Fn(&str) -> bool) -> String {
+    let shown = crate::names::display(name);
+    if free(&shown) {
+        return shown;
+    }
+    let renamed = (2..)
+        .map(|n| format!("{shown} ({n})"))
+        .find(|candidate| free(candidate))
+        .unwrap_or_default();
+    log::warn!("the name {shown:?} looks like another in its team; it is now {renamed:?}");
+    renamed
+}
 
 /// The store in one SQLite file.
 pub struct SqliteStore {
@@ -147,9 +216,12 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self, from: i64) -> Result<(), Error> {
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(from as usize) {
             let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
+            match migration {
+                Migration::Sql(sql) => tx.execute_batch(sql)?,
+                Migration::Rust(step) => step(&tx)?,
+            }
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
             tx.commit()?;
         }
@@ -320,15 +392,35 @@ impl Store for SqliteStore {
         token_hash: &[u8; 32],
         now: i64,
     ) -> Result<MemberRecord, Error> {
-        self.conn
-            .execute(
-                "INSERT INTO members (team_id, name, name_key, token_hash, joined_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![team, name, name_key(name), token_hash, now],
+        let (key, looks) = (name_key(name), skeleton(name));
+        let tx = self.conn.transaction()?;
+        let like: Option<String> = tx
+            .query_row(
+                "SELECT name FROM members WHERE team_id = ?1 AND (name_key = ?2 OR name_skeleton = ?3) \
+                 ORDER BY name_key = ?2 DESC LIMIT 1",
+                params![team, key, looks],
+                |r| r.get(0),
             )
-            .map_err(|e| conflict_or(e, format!("the name \"{name}\" is taken in this team")))?;
+            .optional()?;
+        if let Some(like) = like {
+            return Err(Error::Conflict(if name_key(&like) == key {
+                format!("the name \"{name}\" is taken in this team")
+            } else {
+                format!(
+                    "the name \"{name}\" looks the same as \"{like}\", who is in this team already; choose another"
+                )
+            }));
+        }
+        tx.execute(
+            "INSERT INTO members (team_id, name, name_key, name_skeleton, token_hash, joined_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![team, name, key, looks, token_hash, now],
+        )
+        .map_err(|e| conflict_or(e, format!("the name \"{name}\" is taken in this team")))?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
         Ok(MemberRecord {
-            id: self.conn.last_insert_rowid(),
+            id,
             team,
             name: name.to_string(),
             token_hash: *token_hash,

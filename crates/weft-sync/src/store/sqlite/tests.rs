@@ -174,3 +174,92 @@ fn removing_a_member_frees_its_name_and_is_seen_elsewhere() -> Result<(), Error>
     assert_ne!(again.id, ana.id, "ids are not reused");
     Ok(())
 }
+
+/// A version 2 database (names keyed by lower case), with rows written as weft-sync 2 wrote
+/// them.
+fn version_2(path: &Path, members: &[(&str, &str)]) -> Result<(), Error> {
+    let conn = Connection::open(path)?;
+    for migration in &MIGRATIONS[..2] {
+        let Migration::Sql(sql) = migration else {
+            return Err(Error::Internal("versions 1 and 2 are SQL".into()));
+        };
+        conn.execute_batch(sql)?;
+    }
+    conn.pragma_update(None, "user_version", 2)?;
+    conn.execute(
+        "INSERT INTO teams (name, name_key, invite_hash, created_at) VALUES ('Core', 'core', x'01', 0)",
+        [],
+    )?;
+    for (n, (name, old_key)) in members.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO members (team_id, name, name_key, token_hash, joined_at) VALUES (1, ?1, ?2, ?3, 0)",
+            params![name, old_key, vec![n as u8; 32]],
+        )?;
+    }
+    Ok(())
+}
+
+#[test]
+fn names_are_rekeyed_and_look_alikes_told_apart_by_the_migration() -> Result<(), Error> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    let path = dir.path().join("v2.db");
+    // The bug: one name in NFC and in NFD joined as two members.
+    version_2(
+        &path,
+        &[
+            ("Jos\u{E9}", "jos\u{E9}"),
+            ("Jose\u{301}", "jose\u{301}"),
+            ("Ana", "ana"),
+            ("Bo", "bo"),
+        ],
+    )?;
+    let mut store = SqliteStore::open(&path)?;
+    let names: Vec<String> = store.load()?.members.into_iter().map(|m| m.name).collect();
+    assert_eq!(names, ["José", "José (2)", "Ana", "Bo"]);
+    assert_eq!(
+        store.member_named("CORE", "JOSE\u{301}")?.map(|m| m.id),
+        Some(1)
+    );
+    assert_eq!(
+        store.member_named("core", "josé (2)")?.map(|m| m.id),
+        Some(2)
+    );
+    // New joins are told apart by key and by skeleton.
+    for taken in ["jos\u{E9}", "Jose\u{301}", "\u{410}na", "ＢＯ"] {
+        assert!(
+            matches!(
+                store.add_member(1, taken, &[9; 32], 0),
+                Err(Error::Conflict(_))
+            ),
+            "{taken}"
+        );
+    }
+    match store.add_member(1, "\u{410}na", &[9; 32], 0) {
+        Err(Error::Conflict(m)) => assert!(m.contains("looks the same as \"Ana\""), "{m}"),
+        other => panic!("not refused: {other:?}"),
+    }
+    assert!(store.add_member(1, "Cy", &[9; 32], 0).is_ok());
+    let version: i64 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    assert_eq!(version, MIGRATIONS.len() as i64);
+    Ok(())
+}
+
+#[test]
+fn a_migration_that_fails_changes_nothing() -> Result<(), Error> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Internal(e.to_string()))?;
+    let path = dir.path().join("v2.db");
+    version_2(&path, &[("Jose\u{301}", "jose\u{301}")])?;
+    // A column in the way makes version 3's first statement fail.
+    Connection::open(&path)?.execute_batch("ALTER TABLE members ADD COLUMN name_skeleton TEXT")?;
+    assert!(matches!(
+        SqliteStore::open(&path),
+        Err(Error::BadDatabase { .. })
+    ));
+    let conn = Connection::open(&path)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let key: String = conn.query_row("SELECT name_key FROM members", [], |r| r.get(0))?;
+    assert_eq!((version, key.as_str()), (2, "jose\u{301}"));
+    Ok(())
+}
