@@ -2,15 +2,27 @@
 //!
 //! Switching and status go to the running app over its control socket, the same path the UI
 //! and the tests use. `weft log` reads the database read-only and works without the app.
-//! Exit codes: 0 success, 1 failure (e.g. the app is not running), 2 bad usage.
+//! Exit codes: 0 success (also when the reader of the output went away, as in
+//! `weft log | head -1`), 1 failure (e.g. the app is not running, or the output cannot be
+//! written), 2 bad usage.
+//!
+//! Everything printed goes through [`out`]: commands write to one `&mut dyn Write` with
+//! `writeln!`, so no output error can panic. The lints below keep it that way.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
 mod dates;
+mod out;
 mod summary;
 mod team;
 
 use anyhow::Context;
+use args::Usage;
 use chrono::{DateTime, Local, Utc};
 use clap::{Parser, Subcommand};
+use out::{warn, Out};
+use std::io::Write;
 use std::process::ExitCode;
 use weft_core::control;
 use weft_core::paths::Paths;
@@ -18,7 +30,7 @@ use weft_core::store::Store;
 use weft_core::time::{elapsed_label, parse_rfc3339};
 use weft_proto::{
     Disposition, ErrorKind, InboxState, Request, Response, Source, Status, SwitchEntry, Target,
-    Urgency, MAX_BODY_CHARS, MAX_STASH_CHARS,
+    Urgency, MAX_BODY_CHARS,
 };
 
 #[derive(Parser)]
@@ -49,7 +61,7 @@ enum Command {
     /// Switch to coordination, optionally noting where you left off.
     Coordinate {
         /// Where you left off; shown again when focus resumes (at most 500 characters).
-        #[arg(long, value_name = "TEXT", value_parser = parse_stash)]
+        #[arg(long, value_name = "TEXT")]
         stash: Option<String>,
     },
     /// Show the current state.
@@ -70,7 +82,7 @@ enum Command {
     /// Send a notification through Weft's hold policy: shown now in coordination, held for
     /// the digest in focus, shown at once if critical.
     Notify {
-        /// The notification's title (required, one line, at most 200 characters).
+        /// The notification's title (required, at most 200 characters).
         #[arg(long)]
         title: String,
         /// The text under the title; longer than 4000 characters is cut with a marker.
@@ -79,7 +91,8 @@ enum Command {
         /// low (never a popup during focus), normal, or critical (breaks through focus).
         #[arg(long, value_enum, default_value_t = UrgencyArg::Normal)]
         urgency: UrgencyArg,
-        /// Who it is from, e.g. CI or a person's name; the digest groups by it.
+        /// Who it is from, e.g. CI or a person's name; the digest groups by it (one line, at
+        /// most 64 characters).
         #[arg(long, value_name = "NAME")]
         from: Option<String>,
     },
@@ -117,7 +130,7 @@ enum Command {
     Ping {
         /// The teammate's name.
         name: String,
-        /// What to say.
+        /// What to say (at most 500 characters).
         #[arg(required = true)]
         text: Vec<String>,
         /// Break through their focus (a few times a day at most; over the budget it is held).
@@ -156,53 +169,102 @@ impl From<UrgencyArg> for Urgency {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli.command) {
-        Ok(code) => code,
+    let mut out = Out::stdout();
+    let code = match Cli::try_parse() {
+        Ok(cli) => match run(cli.command, &mut out) {
+            Ok(code) => code,
+            // The output failed first; `finish` below says how, once.
+            Err(_) if out.has_failed() => ExitCode::FAILURE,
+            Err(e) => {
+                warn(render(&e));
+                if e.downcast_ref::<Usage>().is_some() {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+        },
+        // --help and --version go to standard output, usage errors to standard error (exit 2).
         Err(e) => {
-            eprintln!("weft: {e:#}");
+            let printed = e.print();
+            if !e.use_stderr() {
+                if let Err(error) = printed {
+                    out.note(error);
+                }
+            }
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+    };
+    match out.finish() {
+        Ok(()) => code,
+        Err(out::Failure::Closed) => ExitCode::SUCCESS,
+        Err(out::Failure::Failed(line)) => {
+            warn(line);
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(command: Command) -> anyhow::Result<ExitCode> {
+/// An error and its causes on one line, as anyhow's `{:#}` does, but a cause that the text
+/// before it already ends with is not said again (rusqlite's errors repeat their own cause).
+fn render(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let paths = Paths::from_env()?;
     match command {
-        Command::Toggle => switch(&paths, Target::Toggle, None, None, None),
+        Command::Toggle => switch(&paths, out, Target::Toggle, None, None, None),
         Command::Focus { intent, length } => {
-            let intent = intent.join(" ");
-            let intent = Some(intent).filter(|i| !i.trim().is_empty());
-            switch(&paths, Target::Focus, intent, length, None)
+            let intent = args::intent(&intent)?;
+            switch(&paths, out, Target::Focus, intent, length, None)
         }
-        Command::Coordinate { stash } => switch(&paths, Target::Coordination, None, None, stash),
+        Command::Coordinate { stash } => {
+            let stash = stash.as_deref().map(args::stash).transpose()?;
+            switch(&paths, out, Target::Coordination, None, None, stash)
+        }
         Command::Status { json } => {
             let status = match call(&paths, &Request::Status)? {
                 Response::Status(status) => status,
                 other => return unexpected(other),
             };
             if json {
-                println!("{}", serde_json::to_string(&status)?);
+                writeln!(out, "{}", serde_json::to_string(&status)?)?;
             } else {
-                println!("{}", describe(&status));
+                writeln!(out, "{}", describe(&status))?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Log { json, since } => log(&paths, json, since.as_deref()),
+        Command::Log { json, since } => log(&paths, out, json, since.as_deref()),
         Command::Notify {
             title,
             body,
             urgency,
             from,
-        } => notify(&paths, title, body, urgency.into(), from),
-        Command::Inbox { json } => inbox(&paths, json),
-        Command::Summary { date, week, format } => summary::print(&paths, date, week, format),
+        } => {
+            let title = args::title(&title)?;
+            let from = from.as_deref().map(args::from).transpose()?;
+            notify(&paths, out, title, body, urgency.into(), from)
+        }
+        Command::Inbox { json } => inbox(&paths, out, json),
+        Command::Summary { date, week, format } => summary::print(&paths, out, date, week, format),
         Command::Open => match call(&paths, &Request::OpenWindow)? {
             Response::Done => Ok(ExitCode::SUCCESS),
             other => unexpected(other),
         },
-        Command::Team { action, json } => team::run(&paths, action, json),
-        Command::Ping { name, text, urgent } => team::ping(&paths, name, text, urgent),
+        Command::Team { action, json } => team::run(&paths, out, action, json),
+        Command::Ping { name, text, urgent } => team::ping(&paths, out, name, text, urgent),
     }
 }
 
@@ -217,6 +279,10 @@ fn call(paths: &Paths, request: &Request) -> anyhow::Result<Response> {
             {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
+            // The app found an argument out of range: bad usage, exit 2.
+            Response::Error(e) if e.kind == ErrorKind::Invalid => {
+                return Err(Usage(e.message).into())
+            }
             Response::Error(e) => anyhow::bail!("{}", e.message),
             response => return Ok(response),
         }
@@ -229,6 +295,7 @@ fn unexpected(response: Response) -> anyhow::Result<ExitCode> {
 
 fn switch(
     paths: &Paths,
+    out: &mut dyn Write,
     to: Target,
     intent: Option<String>,
     minutes: Option<u32>,
@@ -246,20 +313,26 @@ fn switch(
         other => return unexpected(other),
     };
     if outcome.switched {
-        println!("{}", describe(&outcome.status));
+        writeln!(out, "{}", describe(&outcome.status))?;
     } else {
-        println!("Already in {}", describe(&outcome.status));
+        writeln!(out, "Already in {}", describe(&outcome.status))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn notify(
     paths: &Paths,
+    out: &mut dyn Write,
     title: String,
     body: Option<String>,
     urgency: Urgency,
     from: Option<String>,
 ) -> anyhow::Result<ExitCode> {
+    // A long body is cut here, so the request always fits the socket's line limit.
+    let (body, cut) = match body.as_deref().map(args::body) {
+        Some((body, cut)) => (Some(body), cut),
+        None => (None, false),
+    };
     let request = Request::Notify {
         title,
         body,
@@ -270,31 +343,36 @@ fn notify(
         Response::Notified(outcome) => outcome,
         other => return unexpected(other),
     };
-    println!(
+    writeln!(
+        out,
         "{}",
         match outcome.disposition {
+            // A popup is owed but no notification server takes it yet.
+            _ if outcome.queued => "Queued: no notification server; Weft will retry.",
             Disposition::Delivered => "Delivered.",
             Disposition::Held => "Held: it comes with the digest when you switch to coordination.",
             Disposition::BreakThrough => "Delivered during focus (critical breaks through).",
         }
-    );
-    if outcome.truncated {
-        eprintln!("weft: the body was cut to {MAX_BODY_CHARS} characters");
+    )?;
+    if cut || outcome.truncated {
+        warn(format_args!(
+            "the body was cut to {MAX_BODY_CHARS} characters"
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn inbox(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
+fn inbox(paths: &Paths, out: &mut dyn Write, json: bool) -> anyhow::Result<ExitCode> {
     let items = match call(paths, &Request::Inbox)? {
         Response::Inbox(items) => items,
         other => return unexpected(other),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if items.is_empty() {
-        println!("The Inbox is empty.");
+        writeln!(out, "The Inbox is empty.")?;
     }
     for item in &items {
         let at = parse_rfc3339(&item.received)
@@ -320,11 +398,12 @@ fn inbox(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
             .filter(|l| !l.is_empty())
             .map(|l| format!(" · {}", printable(l)))
             .unwrap_or_default();
-        println!(
+        writeln!(
+            out,
             "{at}  {state:<13} {:<8} {from}{}{body}",
             item.urgency.as_str(),
             printable(&item.title)
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -335,17 +414,6 @@ pub(crate) fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()
-}
-
-/// Checks a stash note's length before anything is sent (exit 2 when too long).
-fn parse_stash(text: &str) -> Result<String, String> {
-    let chars = text.chars().count();
-    if chars > MAX_STASH_CHARS {
-        return Err(format!(
-            "the stash note is {chars} characters long; the limit is {MAX_STASH_CHARS}"
-        ));
-    }
-    Ok(text.to_owned())
 }
 
 /// "Focus since 09:05 (25 min): refactor parser · 3 held"
@@ -377,16 +445,15 @@ fn describe(status: &Status) -> String {
     line
 }
 
-fn log(paths: &Paths, json: bool, since: Option<&str>) -> anyhow::Result<ExitCode> {
+fn log(
+    paths: &Paths,
+    out: &mut dyn Write,
+    json: bool,
+    since: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let since: Option<DateTime<Utc>> = match since {
         None => None,
-        Some(text) => match dates::parse_since(text, Local::now()) {
-            Ok(t) => Some(t),
-            Err(message) => {
-                eprintln!("weft: {message}");
-                return Ok(ExitCode::from(2));
-            }
-        },
+        Some(text) => Some(dates::parse_since(text, Local::now()).map_err(Usage)?),
     };
     let database = paths.database();
     let switches = match Store::open_read_only(&database) {
@@ -396,18 +463,19 @@ fn log(paths: &Paths, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
     };
     let entries: Vec<SwitchEntry> = switches.iter().map(|s| s.to_entry()).collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&entries)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if entries.is_empty() {
-        println!(
+        writeln!(
+            out,
             "No switches logged{}.",
             if since.is_some() {
                 " in that period"
             } else {
                 " yet"
             }
-        );
+        )?;
     }
     for s in &switches {
         let at = s.at.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S");
@@ -416,12 +484,13 @@ fn log(paths: &Paths, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
             .as_deref()
             .map(|i| format!("  {i}"))
             .unwrap_or_default();
-        println!(
+        writeln!(
+            out,
             "{at}  {:<12} → {:<12}  {:<6}{intent}",
             s.from.as_str(),
             s.to.as_str(),
             s.source.as_str()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 use crate::Format;
 use anyhow::Context;
 use chrono::{Local, NaiveDate, Utc};
+use std::io::Write;
 use std::process::ExitCode;
 use weft_core::paths::Paths;
 use weft_core::store::Store;
@@ -11,6 +12,7 @@ use weft_proto::DaySummary;
 
 pub fn print(
     paths: &Paths,
+    out: &mut dyn Write,
     date: NaiveDate,
     week: bool,
     format: Format,
@@ -30,27 +32,27 @@ pub fn print(
         Err(e) => return Err(e).context("cannot read the log"),
     };
     match format {
-        Format::Json if week => println!("{}", serde_json::to_string_pretty(&days)?),
+        Format::Json if week => writeln!(out, "{}", serde_json::to_string_pretty(&days)?)?,
         Format::Json => {
             if let Some(day) = days.first() {
-                println!("{}", serde_json::to_string_pretty(day)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(day)?)?;
             }
         }
         Format::Csv => {
-            println!("{}", summary::CSV_HEADER);
+            writeln!(out, "{}", summary::CSV_HEADER)?;
             for day in &days {
-                println!("{}", summary::csv_row(day));
+                writeln!(out, "{}", summary::csv_row(day))?;
             }
         }
         Format::Md => {
             for day in &days {
-                println!("{}", summary::markdown(day, &Local));
+                writeln!(out, "{}", summary::markdown(day, &Local))?;
             }
         }
-        Format::Text if week => print_week(&days),
+        Format::Text if week => print_week(out, &days)?,
         Format::Text => {
             if let Some(day) = days.first() {
-                print_day(day);
+                print_day(out, day)?;
             }
         }
     }
@@ -63,30 +65,38 @@ fn local_time(t: &str) -> String {
         .unwrap_or_else(|| t.to_owned())
 }
 
-fn print_day(day: &DaySummary) {
-    println!("{}", day.date);
-    println!(
+fn print_day(out: &mut dyn Write, day: &DaySummary) -> std::io::Result<()> {
+    writeln!(out, "{}", day.date)?;
+    writeln!(
+        out,
         "  Focus          {} in {} block{} (longest {}, {} fragmented)",
         duration_label(day.focus_seconds),
         day.focus_blocks.len(),
         if day.focus_blocks.len() == 1 { "" } else { "s" },
         duration_label(day.longest_focus_seconds),
         day.fragmented_blocks
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  Coordination   {}",
         duration_label(day.coordination_seconds)
-    );
-    println!("  Untracked      {}", duration_label(day.untracked_seconds));
-    println!("  Switches       {}", day.switches);
-    println!(
+    )?;
+    writeln!(
+        out,
+        "  Untracked      {}",
+        duration_label(day.untracked_seconds)
+    )?;
+    writeln!(out, "  Switches       {}", day.switches)?;
+    writeln!(
+        out,
         "  Notifications  {} held, {} digests, {} break-throughs",
         day.held, day.digests, day.break_throughs
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  Pings          {} sent, {} received",
         day.pings_sent, day.pings_received
-    );
+    )?;
     for block in &day.focus_blocks {
         let end = if block.open {
             "now".to_owned()
@@ -103,11 +113,12 @@ fn print_day(day: &DaySummary) {
         if let Some(stash) = &block.stash {
             line.push_str(&format!("  · left off: {}", stash.replace('\n', " ")));
         }
-        println!("{line}");
+        writeln!(out, "{line}")?;
     }
+    Ok(())
 }
 
-fn print_week(days: &[DaySummary]) {
+fn print_week(out: &mut dyn Write, days: &[DaySummary]) -> std::io::Result<()> {
     let most = days
         .iter()
         .map(|d| d.focus_seconds)
@@ -116,20 +127,22 @@ fn print_week(days: &[DaySummary]) {
         .max(1);
     for day in days {
         let width = (day.focus_seconds * 30 / most) as usize;
-        println!(
+        writeln!(
+            out,
             "{}  {:<30}  focus {:>11}  coordination {:>11}  {} switches",
             day.date,
             "█".repeat(width),
             duration_label(day.focus_seconds),
             duration_label(day.coordination_seconds),
             day.switches
-        );
+        )?;
     }
     let focus: i64 = days.iter().map(|d| d.focus_seconds).sum();
     let coordination: i64 = days.iter().map(|d| d.coordination_seconds).sum();
-    println!(
+    writeln!(
+        out,
         "week        focus {}, coordination {}",
         duration_label(focus),
         duration_label(coordination)
-    );
+    )
 }

@@ -1,10 +1,11 @@
 //! `weft team` and `weft ping`: the team as the running app knows it, joining and leaving,
 //! and pings. The app does the talking to the sync server, so the CLI holds no token.
 
-use crate::{call, printable, unexpected};
+use crate::{args, call, printable, unexpected};
 use chrono::{Local, Utc};
 use clap::Subcommand;
 use serde::Serialize;
+use std::io::Write;
 use std::process::ExitCode;
 use weft_core::paths::Paths;
 use weft_core::time::{elapsed_label, parse_rfc3339};
@@ -19,7 +20,7 @@ pub enum TeamAction {
         server: String,
         /// The invite code (`weft-sync team create` prints it).
         invite: String,
-        /// How teammates will see you.
+        /// How teammates will see you (one line, at most 64 characters).
         #[arg(long)]
         name: String,
         /// Share the intent of your focus blocks too (state, since and planned end always are).
@@ -53,7 +54,12 @@ struct Line<'a> {
     me: bool,
 }
 
-pub fn run(paths: &Paths, action: Option<TeamAction>, json: bool) -> anyhow::Result<ExitCode> {
+pub fn run(
+    paths: &Paths,
+    out: &mut dyn Write,
+    action: Option<TeamAction>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let request = match action {
         None => Request::Team,
         Some(TeamAction::Join {
@@ -62,9 +68,9 @@ pub fn run(paths: &Paths, action: Option<TeamAction>, json: bool) -> anyhow::Res
             name,
             share_intent,
         }) => Request::TeamJoin {
-            server,
-            invite,
-            name,
+            server: args::server(&server)?,
+            invite: args::invite(&invite)?,
+            name: args::name(&name)?,
             share_intent,
         },
         Some(TeamAction::Share { intent }) => Request::TeamShare {
@@ -91,29 +97,27 @@ pub fn run(paths: &Paths, action: Option<TeamAction>, json: bool) -> anyhow::Res
                 me: Some(m.id) == me,
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&lines)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&lines)?)?;
     } else {
-        print!("{}", describe(&info));
+        write!(out, "{}", describe(&info))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn ping(
     paths: &Paths,
+    out: &mut dyn Write,
     to: String,
     text: Vec<String>,
     urgent: bool,
 ) -> anyhow::Result<ExitCode> {
-    let text = text.join(" ");
-    if text.trim().is_empty() {
-        eprintln!("weft: say something: weft ping NAME \"text\"");
-        return Ok(ExitCode::from(2));
-    }
+    let to = args::name(&to)?;
+    let text = args::ping_text(&text)?;
     let sent = match call(paths, &Request::Ping { to, text, urgent })? {
         Response::PingSent(sent) => sent,
         other => return unexpected(other),
     };
-    println!("{}", weft_core::team::describe(&sent, &Local));
+    writeln!(out, "{}", weft_core::team::describe(&sent, &Local))?;
     Ok(ExitCode::SUCCESS)
 }
 
