@@ -1,6 +1,11 @@
 //! `$XDG_CONFIG_HOME/weft/config.toml`. Loading never fails: every problem becomes a sentence
 //! in [`Loaded::problems`] and the default is used for that setting, so a typo never keeps
 //! Weft from starting.
+//!
+//! A syntax error costs only the setting it is in: when the file as a whole is not valid TOML,
+//! it is read again one entry at a time ([`entries`]), every entry that parses is used, and
+//! each one that does not is reported with its line number. So `hotkey = "off"` stays off
+//! when another line is broken.
 
 use crate::hotkey::Combo;
 use std::path::Path;
@@ -93,73 +98,213 @@ pub fn load(path: &Path) -> Loaded {
 /// Parses config text; `origin` names the file in messages.
 pub fn parse(text: &str, origin: &str) -> Loaded {
     let mut loaded = Loaded::default();
-    let table: toml::Table = match text.parse() {
-        Ok(table) => table,
-        Err(e) => {
-            let detail = e.message().to_owned();
-            let line = e
-                .span()
-                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
-            let at = line.map(|l| format!(" (line {l})")).unwrap_or_default();
-            loaded.problems.push(format!(
-                "{origin}: not valid TOML{at}: {detail}; using the defaults"
-            ));
-            return loaded;
+    match text.parse::<toml::Table>() {
+        Ok(table) => {
+            for (key, value) in &table {
+                apply(key, value, origin, &mut loaded);
+            }
         }
-    };
-    for (key, value) in &table {
-        match key.as_str() {
-            "hotkey" => match value.as_str().map(str::trim) {
-                Some(keys) if keys.eq_ignore_ascii_case("off") => {
-                    loaded.config.hotkey = Hotkey::Off
-                }
-                Some("") | None => loaded.problems.push(format!(
-                    "{origin}: hotkey must be a key combination such as \"{DEFAULT_HOTKEY}\" or \"off\" (a string), not a value of type {}; using {DEFAULT_HOTKEY}", value.type_str()
-                )),
-                Some(keys) => match keys.parse::<Combo>() {
-                    Ok(combo) => loaded.config.hotkey = Hotkey::Keys(combo),
-                    Err(reason) => loaded.problems.push(format!(
-                        "{origin}: the hotkey \"{keys}\" is not a key combination ({reason}); using {DEFAULT_HOTKEY}"
-                    )),
-                },
-            },
-            "release_at" => match release_times(value) {
-                Ok(times) => loaded.config.release_at = times,
-                Err(reason) => loaded.problems.push(format!(
-                    "{origin}: release_at {reason}; no release times are used"
-                )),
-            },
-            "quiet_desktop" => match value.as_bool() {
-                Some(on) => loaded.config.quiet_desktop = on,
-                None => loaded.problems.push(format!(
-                    "{origin}: quiet_desktop must be true or false; using true"
-                )),
-            },
-            "end_of_day" => match value.as_str().map(str::trim) {
-                Some(off) if off.eq_ignore_ascii_case("off") => loaded.config.end_of_day = None,
-                Some(text) => match chrono::NaiveTime::parse_from_str(text, "%H:%M") {
-                    Ok(time) => loaded.config.end_of_day = Some(time),
-                    Err(_) => loaded.problems.push(format!(
-                        "{origin}: end_of_day must be a time such as \"17:30\" or \"off\", not {text:?}; using 17:30"
-                    )),
-                },
-                None => loaded.problems.push(format!(
-                    "{origin}: end_of_day must be a time such as \"17:30\" or \"off\"; using 17:30"
-                )),
-            },
-            "planned_end" => match value.as_str() {
-                Some("switch") => loaded.config.planned_end = PlannedEnd::Switch,
-                Some("remind") => loaded.config.planned_end = PlannedEnd::Remind,
-                _ => loaded.problems.push(format!(
-                    "{origin}: planned_end must be \"switch\" or \"remind\"; using \"switch\""
-                )),
-            },
-            other => loaded
-                .problems
-                .push(format!("{origin}: unknown setting `{other}` is ignored")),
-        }
+        Err(_) => parse_leniently(text, origin, &mut loaded),
     }
     loaded
+}
+
+/// The file is not valid TOML as a whole: each entry is parsed on its own, the good ones are
+/// used and each broken one is reported once, with its line.
+fn parse_leniently(text: &str, origin: &str, loaded: &mut Loaded) {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for entry in entries(text) {
+        match entry.parsed {
+            Ok(table) => {
+                for (key, value) in &table {
+                    if let Some((_, first)) = seen.iter().find(|(k, _)| k == key) {
+                        loaded.problems.push(format!(
+                            "{origin}: line {}: `{key}` is set again (first on line {first}); the first is used",
+                            entry.line
+                        ));
+                        continue;
+                    }
+                    seen.push((key.clone(), entry.line));
+                    apply(key, value, origin, loaded);
+                }
+            }
+            Err(e) => {
+                let line = entry.line + e.line_offset;
+                loaded.problems.push(format!(
+                    "{origin}: line {line} is not valid TOML ({}); the other settings are used",
+                    e.message
+                ));
+            }
+        }
+    }
+}
+
+/// One entry of a config file read piece by piece: a `key = value` (with the lines a
+/// multi-line value continues on), a table with its keys, or a run of lines that are neither.
+struct Entry {
+    /// The entry's first line, counting from 1.
+    line: usize,
+    parsed: Result<toml::Table, Broken>,
+}
+
+/// Why an entry is not TOML, and on which of its lines (0 = its first).
+struct Broken {
+    line_offset: usize,
+    message: String,
+}
+
+/// The longest an entry may be, in lines, before it is given up as broken (keeps a huge file
+/// of garbage from costing quadratic time).
+const MAX_ENTRY_LINES: usize = 200;
+
+/// Splits `text` into [`Entry`]s. An entry starts at a line that begins a `key =` or a
+/// `[table]`. A key's entry is the shortest run of lines from there that parses (a
+/// multi-line array or string continues past its first line); if none does before the next
+/// entry starts, the whole run is one broken entry. A table takes every line up to the next
+/// table, as its keys belong to it.
+fn entries(text: &str) -> Vec<Entry> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let starts = |i: usize| lines.get(i).is_some_and(|l| starts_entry(l));
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        // A table header that is itself broken (`[oops`) is a broken line, not a table.
+        let is_table = is_header(lines[i]);
+        let mut end = i + 1;
+        while end < lines.len()
+            && !(if is_table {
+                is_header(lines[end])
+            } else {
+                starts(end)
+            })
+        {
+            end += 1;
+        }
+        let piece = |to: usize| lines[i..to].concat();
+        let parse = |to: usize| piece(to).parse::<toml::Table>();
+        let shortest = if starts(i) && !is_table {
+            (i + 1..=end.min(i + MAX_ENTRY_LINES)).find(|&to| parse(to).is_ok())
+        } else {
+            None
+        };
+        match shortest {
+            Some(to) => {
+                found.push(Entry {
+                    line: i + 1,
+                    parsed: parse(to).map_err(|e| broken(&piece(to), &e)),
+                });
+                i = to;
+            }
+            None => {
+                found.push(Entry {
+                    line: i + 1,
+                    parsed: parse(end).map_err(|e| broken(&piece(end), &e)),
+                });
+                i = end;
+            }
+        }
+    }
+    found
+}
+
+fn broken(text: &str, e: &toml::de::Error) -> Broken {
+    let line_offset = e
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| before.matches('\n').count())
+        .unwrap_or(0);
+    Broken {
+        line_offset,
+        message: e.message().trim().to_owned(),
+    }
+}
+
+/// A well-formed `[table]` or `[[array]]` header line.
+fn is_header(line: &str) -> bool {
+    line.trim_start().starts_with('[') && line.parse::<toml::Table>().is_ok()
+}
+
+/// Whether a line begins an entry: `[table]`, or a key (bare, quoted or dotted) and `=`.
+fn starts_entry(line: &str) -> bool {
+    let line = line.trim_start();
+    if line.starts_with('[') {
+        return true;
+    }
+    let mut rest = line;
+    loop {
+        rest = rest.trim_start();
+        let key_len = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => match rest[1..].find(q) {
+                Some(close) => close + 2,
+                None => return false,
+            },
+            _ => rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(rest.len()),
+        };
+        if key_len == 0 {
+            return false;
+        }
+        rest = rest[key_len..].trim_start();
+        match rest.strip_prefix('.') {
+            Some(after) => rest = after,
+            None => return rest.starts_with('='),
+        }
+    }
+}
+
+/// Uses one top-level setting, or says why it cannot.
+fn apply(key: &str, value: &toml::Value, origin: &str, loaded: &mut Loaded) {
+    match key {
+        "hotkey" => match value.as_str().map(str::trim) {
+            Some(keys) if keys.eq_ignore_ascii_case("off") => {
+                loaded.config.hotkey = Hotkey::Off
+            }
+            Some("") | None => loaded.problems.push(format!(
+                "{origin}: hotkey must be a key combination such as \"{DEFAULT_HOTKEY}\" or \"off\" (a string), not a value of type {}; using {DEFAULT_HOTKEY}", value.type_str()
+            )),
+            Some(keys) => match keys.parse::<Combo>() {
+                Ok(combo) => loaded.config.hotkey = Hotkey::Keys(combo),
+                Err(reason) => loaded.problems.push(format!(
+                    "{origin}: the hotkey \"{keys}\" is not a key combination ({reason}); using {DEFAULT_HOTKEY}"
+                )),
+            },
+        },
+        "release_at" => match release_times(value) {
+            Ok(times) => loaded.config.release_at = times,
+            Err(reason) => loaded.problems.push(format!(
+                "{origin}: release_at {reason}; no release times are used"
+            )),
+        },
+        "quiet_desktop" => match value.as_bool() {
+            Some(on) => loaded.config.quiet_desktop = on,
+            None => loaded.problems.push(format!(
+                "{origin}: quiet_desktop must be true or false; using true"
+            )),
+        },
+        "end_of_day" => match value.as_str().map(str::trim) {
+            Some(off) if off.eq_ignore_ascii_case("off") => loaded.config.end_of_day = None,
+            Some(text) => match chrono::NaiveTime::parse_from_str(text, "%H:%M") {
+                Ok(time) => loaded.config.end_of_day = Some(time),
+                Err(_) => loaded.problems.push(format!(
+                    "{origin}: end_of_day must be a time such as \"17:30\" or \"off\", not {text:?}; using 17:30"
+                )),
+            },
+            None => loaded.problems.push(format!(
+                "{origin}: end_of_day must be a time such as \"17:30\" or \"off\"; using 17:30"
+            )),
+        },
+        "planned_end" => match value.as_str() {
+            Some("switch") => loaded.config.planned_end = PlannedEnd::Switch,
+            Some("remind") => loaded.config.planned_end = PlannedEnd::Remind,
+            _ => loaded.problems.push(format!(
+                "{origin}: planned_end must be \"switch\" or \"remind\"; using \"switch\""
+            )),
+        },
+        other => loaded
+            .problems
+            .push(format!("{origin}: unknown setting `{other}` is ignored")),
+    }
 }
 
 /// `["12:00", "16:30"]`: a list of local times of day, sorted, without repeats.
@@ -279,5 +424,123 @@ mod tests {
 
         let unknown = parse("hotkee = \"x\"", "config.toml");
         assert!(unknown.problems[0].contains("unknown setting `hotkee`"));
+    }
+
+    /// Every setting but the default, each on its own line(s), the array over several lines.
+    const ALL_SET: [&str; 5] = [
+        "hotkey = \"off\"\n",
+        "quiet_desktop = false\n",
+        "release_at = [\n  \"12:00\",\n  \"16:00\",\n]\n",
+        "planned_end = \"remind\"\n",
+        "end_of_day = \"off\"\n",
+    ];
+
+    fn all_set() -> Config {
+        Config {
+            hotkey: Hotkey::Off,
+            release_at: ["12:00", "16:00"]
+                .iter()
+                .filter_map(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok())
+                .collect(),
+            quiet_desktop: false,
+            planned_end: PlannedEnd::Remind,
+            end_of_day: None,
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_anywhere_keeps_every_other_setting() {
+        assert_eq!(parse(&ALL_SET.concat(), "config.toml").config, all_set());
+        let broken_lines = [
+            "this is not toml\n",
+            "quiet_desktop = \n",
+            "oops = \"unterminated\n",
+            "= 5\n",
+            "[broken\n",
+        ];
+        for broken in broken_lines {
+            for at in 0..=ALL_SET.len() {
+                let mut parts: Vec<&str> = ALL_SET.to_vec();
+                parts.insert(at, broken);
+                let text = parts.concat();
+                let loaded = parse(&text, "config.toml");
+                let line = parts[..at].concat().matches('\n').count() + 1;
+                assert_eq!(loaded.config, all_set(), "{text}\n{:?}", loaded.problems);
+                let said = |needle: &str| loaded.problems.iter().any(|p| p.contains(needle));
+                assert!(
+                    said(&format!("config.toml: line {line} is not valid TOML")),
+                    "{text}\n{:?}",
+                    loaded.problems
+                );
+                assert_eq!(loaded.problems.len(), 1, "{text}\n{:?}", loaded.problems);
+            }
+        }
+    }
+
+    #[test]
+    fn a_broken_multi_line_value_is_reported_at_its_line() {
+        let text = "hotkey = \"off\"\nrelease_at = [\n  \"12:00\"\n  \"16:00\"\n]\nquiet_desktop = false\n";
+        let loaded = parse(text, "config.toml");
+        assert_eq!(loaded.config.hotkey, Hotkey::Off);
+        assert!(!loaded.config.quiet_desktop);
+        assert!(loaded.config.release_at.is_empty());
+        assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+        // The missing comma is found where the second time starts.
+        assert!(
+            loaded.problems[0].starts_with("config.toml: line 4 is not valid TOML"),
+            "{:?}",
+            loaded.problems
+        );
+    }
+
+    #[test]
+    fn a_table_in_a_broken_file_is_an_unknown_setting_with_its_keys() {
+        let text = "hotkey = \"off\"\nbroken\n[colours]\nfocus = \"red\"\n";
+        let loaded = parse(text, "config.toml");
+        assert_eq!(loaded.config.hotkey, Hotkey::Off);
+        assert!(loaded.config.quiet_desktop);
+        let said = |needle: &str| loaded.problems.iter().any(|p| p.contains(needle));
+        assert!(said("line 2 is not valid TOML"), "{:?}", loaded.problems);
+        assert!(said("unknown setting `colours`"), "{:?}", loaded.problems);
+        assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
+    }
+
+    #[test]
+    fn a_key_set_twice_in_a_broken_file_keeps_the_first() {
+        let text = "hotkey = \"off\"\nbroken line\nhotkey = \"Ctrl+Alt+G\"\n";
+        let loaded = parse(text, "config.toml");
+        assert_eq!(loaded.config.hotkey, Hotkey::Off);
+        assert!(
+            loaded
+                .problems
+                .iter()
+                .any(|p| p.contains("line 3: `hotkey` is set again (first on line 1)")),
+            "{:?}",
+            loaded.problems
+        );
+    }
+
+    #[test]
+    fn entries_start_at_keys_and_tables() {
+        for line in [
+            "hotkey = 1",
+            "  quiet_desktop=true",
+            "\"quoted key\" = 1",
+            "a.b = 1",
+            "'single' . c = 2",
+            "[table]",
+        ] {
+            assert!(starts_entry(line), "{line}");
+        }
+        for line in [
+            "",
+            "# hotkey = 1",
+            "  \"12:00\",",
+            "]",
+            "just words",
+            "\"open = 1",
+        ] {
+            assert!(!starts_entry(line), "{line}");
+        }
     }
 }
