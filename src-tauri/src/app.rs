@@ -149,7 +149,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             app.manage(quiet);
             // A switch made before the quiet worker was managed reached none: catch up.
             app.state::<Quiet>().follow(weft.status().state);
-            if let Some(problem) = hotkey::register(&handle, &loaded.config.hotkey, weft.clone()) {
+            if let Some(problem) =
+                hotkey::register(&handle, &loaded.config.hotkey, weft.clone(), &notices)
+            {
                 log::warn!("{problem}");
                 notices.add(&problem);
                 tray::show_notices(&handle, &notices.lines());

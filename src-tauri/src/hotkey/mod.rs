@@ -1,5 +1,6 @@
 //! The global hotkey (default Ctrl+Alt+F) toggles the state. config.toml sets it, and
-//! `hotkey = "off"` registers none. A combination that cannot be grabbed becomes a notice.
+//! `hotkey = "off"` registers none. A combination that cannot be grabbed becomes a notice, and
+//! so does a problem the listener meets later (on X11: a keyboard layout without the key).
 //!
 //! The listener is platform code with one signature: on Linux it is Weft's own X11 grab
 //! ([`x11`]), which waits on the X connection so a press reaches the dispatcher at once; other
@@ -15,14 +16,21 @@ use portable as platform;
 #[cfg(target_os = "linux")]
 use x11 as platform;
 
-use std::sync::Arc;
+use crate::notices::Notices;
+use std::sync::{Arc, Weak};
 use tauri::AppHandle;
 use weft_core::config::Hotkey;
 use weft_core::service::Weft;
 use weft_proto::{Source, Target};
 
-/// Registers the configured hotkey. Returns a notice when it could not be registered.
-pub fn register(app: &AppHandle, setting: &Hotkey, weft: Arc<Weft>) -> Option<String> {
+/// Registers the configured hotkey. Returns a notice when it could not be registered; a
+/// problem found later is added to `notices` (tray menu, and filed like any notice).
+pub fn register(
+    app: &AppHandle,
+    setting: &Hotkey,
+    weft: Arc<Weft>,
+    notices: &Notices,
+) -> Option<String> {
     let combo = match setting {
         Hotkey::Off => {
             log::info!("global hotkey is off (config)");
@@ -30,12 +38,13 @@ pub fn register(app: &AppHandle, setting: &Hotkey, weft: Arc<Weft>) -> Option<St
         }
         Hotkey::Keys(combo) => *combo,
     };
+    let on_problem = later_problems(app, notices, Arc::downgrade(&weft));
     let on_press = Box::new(move || {
         if let Err(e) = weft.switch(Target::Toggle, Source::Hotkey, None) {
             log::error!("hotkey switch failed: {e}");
         }
     });
-    match platform::listen(app, &combo, on_press) {
+    match platform::listen(app, &combo, on_press, on_problem) {
         Ok(()) => {
             log::info!("global hotkey \"{combo}\" registered");
             None
@@ -44,4 +53,24 @@ pub fn register(app: &AppHandle, setting: &Hotkey, weft: Arc<Weft>) -> Option<St
             "The hotkey {combo} could not be registered ({reason}). Switch from the tray or with `weft toggle`, or set another hotkey in config.toml."
         )),
     }
+}
+
+/// Where a problem the listener finds after start-up goes: the log (by the listener), the
+/// tray menu and a notice, as for a problem found at start.
+fn later_problems(
+    app: &AppHandle,
+    notices: &Notices,
+    weft: Weak<Weft>,
+) -> Box<dyn Fn(String) + Send> {
+    let app = app.clone();
+    let notices = notices.clone();
+    Box::new(move |text: String| {
+        notices.add(&text);
+        let lines = notices.lines();
+        let handle = app.clone();
+        let _ = app.run_on_main_thread(move || crate::tray::show_notices(&handle, &lines));
+        if let Some(weft) = weft.upgrade() {
+            notices.file_pending(&weft);
+        }
+    })
 }

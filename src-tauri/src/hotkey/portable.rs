@@ -5,11 +5,13 @@ use tauri::AppHandle;
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutState};
 use weft_core::hotkey::Combo;
 
-/// Registers `combo` and calls `on_press` on each press.
+/// Registers `combo` and calls `on_press` on each press. The plugin reports no later problems,
+/// so `_on_problem` is never called.
 pub fn listen(
     app: &AppHandle,
     combo: &Combo,
     on_press: Box<dyn Fn() + Send>,
+    _on_problem: Box<dyn Fn(String) + Send>,
 ) -> Result<(), String> {
     let shortcut = Shortcut::from_str(&combo.to_string()).map_err(|e| e.to_string())?;
     let on_press = std::sync::Mutex::new(on_press);

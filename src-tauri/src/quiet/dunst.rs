@@ -60,4 +60,8 @@ impl Desktop for Dunst {
     fn restore(&mut self, _saved: &str) -> Result<(), String> {
         set_paused(false)
     }
+
+    fn lives_in_server(&self) -> bool {
+        true
+    }
 }

@@ -55,4 +55,8 @@ impl Desktop for Kde {
             .map_err(|e| e.to_string())
         })
     }
+
+    fn lives_in_server(&self) -> bool {
+        true
+    }
 }

@@ -10,6 +10,13 @@
 //! - KDE Plasma: `org.freedesktop.Notifications.Inhibit` (dropped by Plasma if Weft dies);
 //! - anything else: nothing is changed, and the log and the tray menu say so.
 //!
+//! The notification server can restart, or another one can take over, during focus: a thread
+//! ([`owner`]) follows the owner of `org.freedesktop.Notifications` (NameOwnerChanged), and the
+//! worker silences the new owner too, with the adapter for what that server is. A server of a
+//! kind silenced earlier in the block keeps the setting saved then, so coordination gives back
+//! the user's setting, not the new server's default; a setting that lived in a server that is
+//! gone (dunst's pause, KDE's inhibition) is not given back to anyone.
+//!
 //! One worker thread does all of it, and it also decides when the delivery worker may show
 //! Weft's own popups: after a restore (so the coordination digest is not swallowed), and with
 //! the silence lifted around a popup that must show during focus (a break-through, a digest at
@@ -21,6 +28,8 @@ mod dunst;
 mod gnome;
 #[cfg(target_os = "linux")]
 mod kde;
+#[cfg(target_os = "linux")]
+mod owner;
 
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::Weak;
@@ -66,6 +75,12 @@ trait Desktop: Send {
     fn silence(&mut self) -> Result<(), String>;
     /// Puts back what [`Desktop::silence`] changed.
     fn restore(&mut self, saved: &str) -> Result<(), String>;
+    /// The setting lives in the server process (dunst's pause, KDE's inhibition): it goes
+    /// away with that process, and a new server starts with its own default. GNOME's lives
+    /// in GSettings and outlasts the server.
+    fn lives_in_server(&self) -> bool {
+        false
+    }
 }
 
 /// The server names Weft knows, with the adapter for each.
@@ -100,16 +115,48 @@ fn adapter_by_tag(_tag: &str) -> Option<Box<dyn Desktop>> {
     None
 }
 
-fn server_name() -> Result<String, String> {
+/// The notification server now: the name it gives in `GetServerInformation`, and the unique
+/// bus name that answered (which server process that is).
+#[cfg(target_os = "linux")]
+fn server() -> Result<(String, String), String> {
+    bounded(|| {
+        zbus::block_on(async {
+            let conn = zbus::Connection::session().await?;
+            let reply = conn
+                .call_method(
+                    Some(owner::NAME),
+                    "/org/freedesktop/Notifications",
+                    Some(owner::NAME),
+                    "GetServerInformation",
+                    &(),
+                )
+                .await?;
+            let (name, _vendor, _version, _spec): (String, String, String, String) =
+                reply.body().deserialize()?;
+            let unique = reply
+                .header()
+                .sender()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            Ok::<_, zbus::Error>((name, unique))
+        })
+        .map_err(|e| e.to_string())
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn server() -> Result<(String, String), String> {
     bounded(|| {
         notify_rust::get_server_information()
-            .map(|info| info.name)
+            .map(|info| (info.name, String::new()))
             .map_err(|e| e.to_string())
     })
 }
 
 enum Message {
     State(State),
+    /// A new owner of the notification server's bus name (`None`: nobody owns it now).
+    Owner(Option<String>),
     /// Popups are owed: wake the delivery worker once the desktop can show them.
     PopupsOwed,
     /// Lift the silence for one popup that must show now; answer when lifted.
@@ -138,6 +185,10 @@ impl Quiet {
     ) -> Quiet {
         let (tx, rx) = mpsc::channel();
         let _ = tx.send(Message::State(state));
+        #[cfg(target_os = "linux")]
+        if enabled {
+            owner::watch(tx.clone());
+        }
         let worker = Worker {
             weft,
             enabled,
@@ -145,7 +196,9 @@ impl Quiet {
             told_unknown: false,
             deliveries,
             state: None,
-            active: None,
+            active: Vec::new(),
+            owner: None,
+            applied_to: None,
             lifted: false,
             relift_at: None,
         };
@@ -190,10 +243,14 @@ impl Quiet {
     }
 }
 
+/// One server kind Weft silenced during this focus block.
 struct Active {
     tag: &'static str,
     desktop: Box<dyn Desktop>,
-    saved: String,
+    /// The user's own setting from before focus, to give back at coordination; `None` when the
+    /// user had silenced it already (nothing to give back, and a restarted server of this kind
+    /// is silenced to match).
+    saved: Option<String>,
 }
 
 struct Worker {
@@ -204,7 +261,13 @@ struct Worker {
     deliveries: Sender<()>,
     /// The last state followed; `None` before the first.
     state: Option<State>,
-    active: Option<Active>,
+    /// What this focus block silenced, one entry per kind of server (a server replaced by
+    /// another kind during focus leaves its entry when its setting outlasts it).
+    active: Vec<Active>,
+    /// The owner of the notification server's name, as last reported (`None`: not known yet).
+    owner: Option<Option<String>>,
+    /// The server process (unique bus name) this focus block's silence was applied to.
+    applied_to: Option<String>,
     /// The silence is lifted for one of Weft's own popups.
     lifted: bool,
     /// When to silence again after a lift.
@@ -242,15 +305,22 @@ impl Worker {
                         State::Coordination => self.restore(),
                     }
                 }
+                Message::Owner(owner) => self.owner_changed(owner),
                 Message::PopupsOwed => {
                     let _ = self.deliveries.send(());
                 }
                 Message::Lift(ack) => {
-                    if let Some(active) = self.active.as_mut().filter(|_| !self.lifted) {
-                        let saved = active.saved.clone();
-                        match active.desktop.restore(&saved) {
-                            Ok(()) => self.lifted = true,
-                            Err(e) => log::warn!("could not lift {} for a popup: {e}", active.tag),
+                    if !self.lifted {
+                        for active in &mut self.active {
+                            let Some(saved) = active.saved.clone() else {
+                                continue;
+                            };
+                            match active.desktop.restore(&saved) {
+                                Ok(()) => self.lifted = true,
+                                Err(e) => {
+                                    log::warn!("could not lift {} for a popup: {e}", active.tag)
+                                }
+                            }
                         }
                     }
                     self.relift_at = None;
@@ -283,6 +353,20 @@ impl Worker {
         }
     }
 
+    /// Remembers what every entry needs given back (one `tag:value` line each), or forgets.
+    fn persist(&self) -> bool {
+        let lines: Vec<String> = self
+            .active
+            .iter()
+            .filter_map(|a| a.saved.as_ref().map(|saved| format!("{}:{saved}", a.tag)))
+            .collect();
+        if lines.is_empty() {
+            self.remember(None)
+        } else {
+            self.remember(Some(&lines.join("\n")))
+        }
+    }
+
     /// A previous run silenced the desktop and did not restore it (it crashed). Runs even
     /// when quieting is off now.
     fn recover(&mut self) {
@@ -290,36 +374,91 @@ impl Worker {
             Some(Ok(Some(saved))) => saved,
             _ => return,
         };
-        let Some((tag, value)) = saved.split_once(':') else {
-            self.remember(None);
-            return;
-        };
-        let Some(mut desktop) = adapter_by_tag(tag) else {
-            self.remember(None);
-            return;
-        };
-        match desktop.restore(value) {
-            Ok(()) => {
-                log::info!("restored the {tag} notification setting a crash left behind");
-                self.remember(None);
+        let mut kept = Vec::new();
+        for line in saved.lines() {
+            let Some((tag, value)) = line.split_once(':') else {
+                continue;
+            };
+            let Some(mut desktop) = adapter_by_tag(tag) else {
+                continue;
+            };
+            if desktop.lives_in_server() {
+                // Such a setting lives as long as the server that holds it.
+                let now = server().ok().and_then(|(name, _)| adapter_for(&name));
+                if now.map(|(now, _)| now) != Some(tag) {
+                    log::info!(
+                        "the {tag} server a crash left silenced is gone; nothing to restore"
+                    );
+                    continue;
+                }
             }
-            // Kept: the next start tries again.
-            Err(e) => log::warn!("could not restore the {tag} notification setting: {e}"),
+            match desktop.restore(value) {
+                Ok(()) => {
+                    log::info!("restored the {tag} notification setting a crash left behind")
+                }
+                // Kept: the next start tries again.
+                Err(e) => {
+                    log::warn!("could not restore the {tag} notification setting: {e}");
+                    kept.push(line.to_owned());
+                }
+            }
+        }
+        if kept.is_empty() {
+            self.remember(None);
+        } else {
+            self.remember(Some(&kept.join("\n")));
         }
     }
 
-    fn silence(&mut self) {
-        if self.active.is_some() {
+    /// The notification server's name changed hands. During focus, the new owner is silenced
+    /// too: a restarted server starts with its own default, not with Weft's silence.
+    fn owner_changed(&mut self, owner: Option<String>) {
+        self.owner = Some(owner.clone());
+        let Some(unique) = owner else {
+            log::info!("the notification server left the session bus");
+            return;
+        };
+        if self.state != Some(State::Focus)
+            || !self.enabled
+            || self.applied_to.as_deref() == Some(unique.as_str())
+        {
             return;
         }
-        let server = match server_name() {
-            Ok(name) => name,
+        log::info!("a new notification server ({unique}) appeared during focus; quieting it too");
+        self.silence();
+    }
+
+    /// Silences whatever server owns the name now. The first time in a focus block, the
+    /// user's setting is read and remembered first; for a server of a kind silenced earlier in
+    /// the block (it restarted), what was remembered then is kept, so coordination gives back
+    /// the user's setting, not the new server's default.
+    fn silence(&mut self) {
+        let (server, unique) = match server() {
+            Ok(found) => found,
             Err(e) => {
                 log::info!("no notification server to quiet ({e})");
                 return;
             }
         };
-        let Some((tag, mut desktop)) = adapter_for(&server) else {
+        if !unique.is_empty() && self.applied_to.as_deref() == Some(unique.as_str()) {
+            return;
+        }
+        self.applied_to = Some(unique);
+        let adapter = adapter_for(&server);
+        let tag = adapter.as_ref().map(|(tag, _)| *tag);
+        // A setting that lived in a server that is gone went with it.
+        let before = self.active.len();
+        self.active.retain(|a| {
+            let keep = !a.desktop.lives_in_server() || Some(a.tag) == tag;
+            if !keep {
+                log::info!("{}: that server is gone, and Weft's silence with it", a.tag);
+            }
+            keep
+        });
+        if self.active.len() != before {
+            self.persist();
+        }
+        let Some((tag, mut desktop)) = adapter else {
             if !self.told_unknown {
                 self.told_unknown = true;
                 let text = format!(
@@ -330,10 +469,29 @@ impl Worker {
             }
             return;
         };
+        let lifted = self.lifted;
+        if let Some(active) = self.active.iter_mut().find(|a| a.tag == tag) {
+            // Silenced again after the lift, with the others.
+            if lifted && active.saved.is_some() {
+                return;
+            }
+            match active.desktop.silence() {
+                Ok(()) => log::info!(
+                    "{server}: popups silenced again (the server restarted); coordination gives back the setting saved at the start of focus"
+                ),
+                Err(e) => log::warn!("could not silence {server} again: {e}"),
+            }
+            return;
+        }
         let saved = match desktop.probe() {
             Ok(Some(saved)) => saved,
             Ok(None) => {
                 log::info!("{server}: already silent; left as it is");
+                self.active.push(Active {
+                    tag,
+                    desktop,
+                    saved: None,
+                });
                 return;
             }
             Err(e) => {
@@ -341,22 +499,30 @@ impl Worker {
                 return;
             }
         };
+        self.active.push(Active {
+            tag,
+            desktop,
+            saved: Some(saved),
+        });
         // Remember first: a crash right after silencing must still find what to restore.
-        if !self.remember(Some(&format!("{tag}:{saved}"))) {
+        if !self.persist() {
+            self.active.pop();
             return;
         }
-        match desktop.silence() {
-            Ok(()) => {
-                log::info!("{server}: popups silenced for focus");
-                self.active = Some(Active {
-                    tag,
-                    desktop,
-                    saved,
-                });
-            }
+        if lifted {
+            // Silenced with the others when the lift ends.
+            return;
+        }
+        let silenced = match self.active.last_mut() {
+            Some(active) => active.desktop.silence(),
+            None => return,
+        };
+        match silenced {
+            Ok(()) => log::info!("{server}: popups silenced for focus"),
             Err(e) => {
                 log::warn!("could not silence {server}: {e}");
-                self.remember(None);
+                self.active.pop();
+                self.persist();
             }
         }
     }
@@ -366,27 +532,50 @@ impl Worker {
         if !std::mem::take(&mut self.lifted) {
             return;
         }
-        if let Some(active) = self.active.as_mut() {
+        for active in self.active.iter_mut().filter(|a| a.saved.is_some()) {
             if let Err(e) = active.desktop.silence() {
                 log::warn!("could not silence {} again: {e}", active.tag);
             }
         }
     }
 
+    /// Gives back what this focus block silenced: the setting saved when each kind of server
+    /// was first silenced.
     fn restore(&mut self) {
         self.lifted = false;
         self.relift_at = None;
-        let Some(mut active) = self.active.take() else {
+        self.applied_to = None;
+        let active = std::mem::take(&mut self.active);
+        if active.iter().all(|a| a.saved.is_none()) {
             log::debug!("quiet: nothing to restore");
             return;
-        };
-        match active.desktop.restore(&active.saved) {
-            Ok(()) => {
-                log::info!("{}: popups restored", active.tag);
-                self.remember(None);
+        }
+        let server_gone = self.owner == Some(None);
+        let mut kept = Vec::new();
+        for mut active in active {
+            let Some(saved) = active.saved.take() else {
+                continue;
+            };
+            if server_gone && active.desktop.lives_in_server() {
+                log::info!(
+                    "{}: the notification server is gone, and Weft's silence with it",
+                    active.tag
+                );
+                continue;
             }
-            // Still remembered: the next start restores it.
-            Err(e) => log::warn!("could not restore {}: {e}", active.tag),
+            match active.desktop.restore(&saved) {
+                Ok(()) => log::info!("{}: popups restored", active.tag),
+                // Still remembered: the next start restores it.
+                Err(e) => {
+                    log::warn!("could not restore {}: {e}", active.tag);
+                    kept.push(format!("{}:{saved}", active.tag));
+                }
+            }
+        }
+        if kept.is_empty() {
+            self.remember(None);
+        } else {
+            self.remember(Some(&kept.join("\n")));
         }
     }
 }
