@@ -1,6 +1,7 @@
 //! Where Weft keeps its files, following the XDG base directory specification.
 
 use crate::{Error, Result};
+use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -93,6 +94,41 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Replaces the file at `path` with `bytes`, readable by its owner alone (mode 0600): they are
+/// written to a temporary file next to it (`<name>.tmp-XXXXXX`), synced, and renamed over it,
+/// so a crash leaves the old file or the new one, never half of one. On any failure (a full
+/// disk, a rename refused) the temporary file is removed: nothing is left behind.
+pub fn replace_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .ok_or_else(|| Error::Invalid(format!("{} has no directory", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::Invalid(format!("{} has no file name", path.display())))?;
+    let prefix = format!("{name}.tmp-");
+    // A NamedTempFile deletes itself when dropped: every early return below cleans up.
+    let mut temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    let written = temp
+        .write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all());
+    if let Err(e) = written {
+        return Err(Error::io(temp.path(), e));
+    }
+    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    // The rename itself is durable once the directory is synced; failing that is not worth
+    // failing a write that has happened.
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
 /// A free name next to `path` for a copy set aside: `<name>.<label>-<UTC time>`, then `.1`,
 /// `.2`… if that exists, so a set-aside file never lands on another.
 pub fn aside_name(path: &Path, label: &str, now: chrono::DateTime<chrono::Utc>) -> Result<PathBuf> {
@@ -121,7 +157,7 @@ fn current_uid() -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -160,6 +196,112 @@ mod tests {
         ensure_private_dir(&fresh)?;
         let mode = std::fs::metadata(&fresh).map_err(|e| Error::io(&fresh, e))?;
         assert_eq!(mode.permissions().mode() & 0o777, 0o700);
+        Ok(())
+    }
+
+    /// The files in `dir`, by name.
+    pub(crate) fn names(dir: &Path) -> Result<Vec<String>> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    #[test]
+    fn a_replaced_file_is_private_and_complete() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+        let path = dir.path().join("team.json");
+        replace_private(&path, b"first")?;
+        replace_private(&path, b"second")?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        assert_eq!(text, "second");
+        let mode = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+        assert_eq!(mode.permissions().mode() & 0o777, 0o600);
+        assert_eq!(names(dir.path())?, ["team.json"]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_refused_rename_leaves_no_temporary_file() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+        // A non-empty directory where the file should go: the rename fails.
+        let path = dir.path().join("team.json");
+        std::fs::create_dir_all(path.join("inside")).map_err(|e| Error::io(&path, e))?;
+        let refused = replace_private(&path, b"{}");
+        assert!(matches!(refused, Err(Error::Io { .. })), "{refused:?}");
+        assert_eq!(names(dir.path())?, ["team.json"]);
+        Ok(())
+    }
+
+    /// A tiny tmpfs mounted for one test, unmounted when dropped.
+    pub(crate) struct SmallDisk {
+        pub(crate) dir: tempfile::TempDir,
+    }
+
+    impl SmallDisk {
+        /// `None` (with a note on stderr) when this process may not mount (not root, or
+        /// no CAP_SYS_ADMIN in a container).
+        pub(crate) fn mount() -> Result<Option<SmallDisk>> {
+            let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
+            let mounted = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=64k,mode=0700", "weft-test-full"])
+                .arg(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !mounted {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped: cannot mount a small tmpfs here (needs root); the full-disk case is not tested"
+                );
+                return Ok(None);
+            }
+            Ok(Some(SmallDisk { dir }))
+        }
+
+        /// Fills the disk: writes until the kernel says it is full.
+        pub(crate) fn fill(&self) -> Result<()> {
+            let path = self.dir.path().join("filler");
+            let mut file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let block = [0u8; 4096];
+            loop {
+                match file.write_all(&block).and_then(|()| file.sync_all()) {
+                    Ok(()) => continue,
+                    Err(e) if e.raw_os_error() == Some(28) => return Ok(()),
+                    Err(e) => return Err(Error::io(&path, e)),
+                }
+            }
+        }
+    }
+
+    impl Drop for SmallDisk {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(self.dir.path())
+                .status();
+        }
+    }
+
+    #[test]
+    fn a_full_disk_leaves_no_temporary_file() -> Result<()> {
+        let Some(disk) = SmallDisk::mount()? else {
+            return Ok(());
+        };
+        let config = disk.dir.path().join("weft");
+        ensure_private_dir(&config)?;
+        let path = config.join("team.json");
+        replace_private(&path, b"{\"old\": true}")?;
+        disk.fill()?;
+        let big = vec![b'x'; 16 * 1024];
+        let full = replace_private(&path, &big);
+        assert!(matches!(full, Err(Error::Io { .. })), "{full:?}");
+        assert_eq!(names(&config)?, ["team.json"]);
+        let kept = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        assert_eq!(kept, "{\"old\": true}");
         Ok(())
     }
 

@@ -4,8 +4,7 @@
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use weft_proto::sync::TeamRef;
 
@@ -73,31 +72,16 @@ pub fn load(path: &Path) -> Result<Option<Stored>> {
     Ok(Some(stored))
 }
 
-/// Writes the membership (mode 0600) through a temporary file and a rename.
+/// Writes the membership (mode 0600) through a temporary file and a rename
+/// ([`crate::paths::replace_private`]), which is removed again if anything fails.
 pub fn save(path: &Path, stored: &Stored) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::Invalid(format!("{} has no directory", path.display())))?;
     crate::paths::ensure_private_dir(dir)?;
-    // A name of its own per write, so two writers never share a half-written file.
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temp = path.with_extension(format!("json.tmp-{}-{n}", std::process::id()));
     let json = serde_json::to_vec_pretty(stored)
         .map_err(|e| Error::Invalid(format!("cannot write the team membership: {e}")))?;
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        file.write_all(&json)?;
-        file.sync_all()
-    })();
-    written.map_err(|e| Error::io(&temp, e))?;
-    std::fs::rename(&temp, path).map_err(|e| Error::io(path, e))
+    crate::paths::replace_private(path, &json)
 }
 
 /// Moves an unreadable membership file out of the way (`team.json.unreadable-<time>`, never
@@ -151,6 +135,24 @@ mod tests {
         remove(&path)?;
         remove(&path)?;
         assert_eq!(load(&path)?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_full_disk_keeps_the_old_membership_and_leaves_no_temporary_file() -> Result<()> {
+        use crate::paths::tests::{names, SmallDisk};
+        let Some(disk) = SmallDisk::mount()? else {
+            return Ok(());
+        };
+        let path = file(&disk.dir.path().join("weft"));
+        save(&path, &stored())?;
+        disk.fill()?;
+        let mut bigger = stored();
+        bigger.name = "A".repeat(8192);
+        let full = save(&path, &bigger);
+        assert!(matches!(full, Err(Error::Io { .. })), "{full:?}");
+        assert_eq!(names(&disk.dir.path().join("weft"))?, ["team.json"]);
+        assert_eq!(load(&path)?, Some(stored()));
         Ok(())
     }
 
