@@ -4,9 +4,13 @@
 //! The log gives *runs* (Weft running, from its start and stop events) and *switches* (the
 //! state in each run). Time when Weft was not running is untracked. After a crash the next
 //! start logs the crashed run's stop at its last heartbeat (once a minute); a run that still
-//! has no stop before the next start counts up to its last sign of life, its last switch. Days are local: a day spans local midnight to local midnight, so it lasts 23
-//! or 25 hours across a daylight-saving change, and a block across midnight is split between
-//! the two days. An open block counts up to now.
+//! has no stop before the next start counts up to its last sign of life, its last switch.
+//! Wall-clock time that did not pass at the desk (a suspend, a clock set forward or back) is
+//! logged by the app as a stop and a start, so it is untracked too; both the rows and the
+//! summary are read in log order, so a clock set back neither merges nor drops blocks. Days are
+//! local: a day spans local midnight to local midnight, so it lasts 23 or 25 hours across a
+//! daylight-saving change, and a block across midnight is split between the two days. An open
+//! block counts up to now.
 
 use crate::machine::{Switch, INITIAL_STATE};
 use crate::store::AppEvent;
@@ -20,10 +24,15 @@ pub const DEFAULT_FRAGMENT_MINUTES: i64 = 15;
 /// The part of the log a summary reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
-    /// Switches in time order, from the last one before the period on.
+    /// Switches in log order, from the last one before the period on.
     pub switches: Vec<Switch>,
-    /// The app's starts and stops in order, from the last one before the period on.
+    /// Each switch's place in the log (its row id), beside `switches`; empty when unknown.
+    pub switch_ids: Vec<i64>,
+    /// The app's starts and stops in log order, from the last one before the period on.
     pub events: Vec<(DateTime<Utc>, AppEvent)>,
+    /// Beside `events`: the id of the last switch logged before each, when the log recorded
+    /// it (logs from before schema 6 did not; then switches go to runs by time alone).
+    pub event_after: Vec<Option<i64>>,
     /// When notifications that were held arrived.
     pub held: Vec<DateTime<Utc>>,
     /// When digests were made.
@@ -95,6 +104,12 @@ struct Piece {
     state: State,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    /// The switch (an index into `History::switches`) that began this state, if logged.
+    began: Option<usize>,
+    /// The switch that ended this piece, when a switch (not a stop or the day) ended it.
+    ended: Option<usize>,
+    /// The piece runs on: the last of the run that has not stopped.
+    open: bool,
 }
 
 fn summarize(
@@ -105,8 +120,14 @@ fn summarize(
     now: DateTime<Utc>,
     fragment: chrono::Duration,
 ) -> DaySummary {
-    let counted_end = end.min(now);
-    let pieces = pieces(history, start, counted_end, now);
+    let runs = runs(history, now);
+    // Up to now, or to the latest time logged if a clock set back left the log ahead of now.
+    let horizon = runs
+        .iter()
+        .filter_map(|r| r.end)
+        .fold(now, |latest, end| latest.max(end));
+    let counted_end = end.min(horizon);
+    let pieces = pieces(history, &runs, start, counted_end);
     let seconds = |state: State| -> i64 {
         pieces
             .iter()
@@ -140,8 +161,12 @@ fn summarize(
     }
 }
 
-/// The pieces with the untracked gaps between them, covering `[start, end)`.
+/// The pieces with the untracked gaps between them, covering `[start, end)` in time order.
+/// Pieces that overlap (a clock set back made two runs share wall-clock time) are all counted
+/// in the figures; the timeline shows the first of them over the shared stretch.
 fn timeline(pieces: &[Piece], start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Segment> {
+    let mut sorted: Vec<&Piece> = pieces.iter().collect();
+    sorted.sort_by_key(|p| p.start);
     let mut out = Vec::new();
     let mut at = start;
     let mut push = |state: Option<State>, from: DateTime<Utc>, to: DateTime<Utc>| {
@@ -153,133 +178,218 @@ fn timeline(pieces: &[Piece], start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<S
             });
         }
     };
-    for piece in pieces {
-        push(None, at, piece.start);
-        push(Some(piece.state), piece.start, piece.end);
+    for piece in sorted {
+        if piece.end <= at {
+            continue;
+        }
+        let from = piece.start.max(at);
+        push(None, at, from);
+        push(Some(piece.state), from, piece.end);
         at = piece.end;
     }
     push(None, at, end);
     out
 }
 
-/// When Weft was running: `[start, end)` per run.
-fn runs(history: &History, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+/// One run of Weft: from a start to its stop (or now), with the switches logged in it.
+#[derive(Debug, Clone)]
+struct Run {
+    start: DateTime<Utc>,
+    /// `None` for a run that crashed with no stop logged: it ends at its last sign of life.
+    end: Option<DateTime<Utc>>,
+    /// The id of the last switch logged before the run ended, when the log says.
+    last_switch: Option<i64>,
+    /// Indexes into `History::switches`, in log order.
+    switches: Vec<usize>,
+    /// Still running (no stop logged, and no start after it).
+    open: bool,
+}
+
+/// When Weft was running, in log order, each with its switches.
+///
+/// Runs may overlap in wall-clock time (a clock set back ends a run and starts another at an
+/// earlier time), so a switch goes to its run by log order: the first run, from where the
+/// previous switch went, that ended after it was logged. Logs without that position fall back
+/// to time: the first run whose end it is not after, and not before that run's previous switch.
+/// A switch before its run's start (a planned end that fell in a suspend, the last switch
+/// before the period) counts from the run's start.
+fn runs(history: &History, now: DateTime<Utc>) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
     if history.events.is_empty() {
         // A log from before starts and stops were recorded: tracked from the first switch.
-        return history
-            .switches
-            .first()
-            .map(|s| vec![(s.at, now.max(s.at))])
-            .unwrap_or_default();
+        if let Some(first) = history.switches.first() {
+            runs.push(Run {
+                start: first.at,
+                end: Some(now.max(first.at)),
+                last_switch: None,
+                switches: Vec::new(),
+                open: true,
+            });
+        }
     }
-    let last_sign = |from: DateTime<Utc>, until: DateTime<Utc>| {
-        let before = history.switches.partition_point(|s| s.at < until);
-        before
-            .checked_sub(1)
-            .and_then(|i| history.switches.get(i))
-            .map(|s| s.at)
-            .filter(|t| *t >= from)
-            .unwrap_or(from)
-    };
-    let mut runs = Vec::new();
+    let after = |i: usize| history.event_after.get(i).copied().flatten();
     let mut open: Option<DateTime<Utc>> = None;
-    for (at, event) in &history.events {
+    for (i, (at, event)) in history.events.iter().enumerate() {
+        let ended = |start: DateTime<Utc>, end: Option<DateTime<Utc>>| Run {
+            start,
+            end,
+            last_switch: after(i),
+            switches: Vec::new(),
+            open: false,
+        };
         match event {
+            // No stop before this start: a crash. It ended before this start.
             AppEvent::Start => {
                 if let Some(started) = open.replace(*at) {
-                    // No stop: a crash. Count up to the last sign of life.
-                    runs.push((started, last_sign(started, *at)));
+                    runs.push(ended(started, None));
                 }
             }
             AppEvent::Stop => {
                 if let Some(started) = open.take() {
-                    runs.push((started, *at));
+                    runs.push(ended(started, Some((*at).max(started))));
                 }
             }
         }
     }
     if let Some(started) = open {
-        runs.push((started, now.max(started)));
+        runs.push(Run {
+            start: started,
+            end: Some(now.max(started)),
+            last_switch: None,
+            switches: Vec::new(),
+            open: true,
+        });
+    }
+    attribute(history, &mut runs);
+    // A crashed run's last sign of life: its last switch.
+    for run in &mut runs {
+        if run.end.is_none() {
+            let last = run
+                .switches
+                .last()
+                .and_then(|&i| history.switches.get(i))
+                .map(|s| s.at);
+            run.end = Some(last.map_or(run.start, |t| t.max(run.start)));
+        }
     }
     runs
 }
 
-/// The state just after `at` (the last switch at or before it decides). `switches` are in
-/// time order, so this is a binary search.
-fn state_at(history: &History, at: DateTime<Utc>) -> State {
-    let after = history.switches.partition_point(|s| s.at <= at);
-    after
-        .checked_sub(1)
-        .and_then(|i| history.switches.get(i))
-        .map(|s| s.to)
-        .unwrap_or(INITIAL_STATE)
+/// Gives each switch to its run (see [`runs`]).
+fn attribute(history: &History, runs: &mut [Run]) {
+    // The latest a run's switches may be: its end, or for a crash the next run's start.
+    let bounds: Vec<Option<DateTime<Utc>>> = (0..runs.len())
+        .map(|i| {
+            runs[i].end.or_else(|| {
+                runs.get(i + 1)
+                    .map(|next| next.start)
+                    .filter(|s| *s >= runs[i].start)
+            })
+        })
+        .collect();
+    let ids = (history.switch_ids.len() == history.switches.len()).then_some(&history.switch_ids);
+    let mut current = 0;
+    let mut latest: Option<DateTime<Utc>> = None;
+    for (index, switch) in history.switches.iter().enumerate() {
+        let id = ids.and_then(|ids| ids.get(index).copied());
+        let fits = |run: usize, latest: Option<DateTime<Utc>>| match (
+            id,
+            runs.get(run).and_then(|r| r.last_switch),
+        ) {
+            (Some(id), Some(last)) => id <= last,
+            _ => {
+                latest.is_none_or(|l| switch.at >= l)
+                    && bounds.get(run).copied().flatten().is_none_or(|e| switch.at <= e)
+            }
+        };
+        if !fits(current, latest) {
+            if let Some(next) = (current + 1..runs.len()).find(|&run| fits(run, None)) {
+                current = next;
+                latest = None;
+            }
+        }
+        latest = Some(latest.map_or(switch.at, |l| l.max(switch.at)));
+        if let Some(run) = runs.get_mut(current) {
+            run.switches.push(index);
+        }
+    }
 }
 
-/// Tracked time within `[from, to)`, cut at every switch.
-fn pieces(
-    history: &History,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Vec<Piece> {
+/// Tracked time within `[from, to)`, cut at every switch, run by run in log order.
+fn pieces(history: &History, runs: &[Run], from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Piece> {
     let mut pieces = Vec::new();
-    for (run_start, run_end) in runs(history, now) {
-        let (a, b) = (run_start.max(from), run_end.min(to));
-        if a >= b {
-            continue;
+    // The state carried from one run to the next, and the switch that began it.
+    let mut state = INITIAL_STATE;
+    let mut began: Option<usize> = None;
+    let mut keep = |piece: Piece| {
+        let (start, end) = (piece.start.max(from), piece.end.min(to));
+        if start < end {
+            pieces.push(Piece { start, end, ..piece });
         }
-        let mut state = state_at(history, a);
-        let mut at = a;
-        let first = history.switches.partition_point(|s| s.at <= a);
-        for switch in history.switches[first..].iter().take_while(|s| s.at < b) {
-            if switch.at > at {
-                pieces.push(Piece {
+    };
+    for run in runs {
+        let run_end = run.end.unwrap_or(run.start).max(run.start);
+        let mut at = run.start;
+        for &index in &run.switches {
+            let Some(switch) = history.switches.get(index) else {
+                continue;
+            };
+            let when = switch.at.clamp(at, run_end);
+            if when > at {
+                keep(Piece {
                     state,
                     start: at,
-                    end: switch.at,
+                    end: when,
+                    began,
+                    ended: Some(index),
+                    open: false,
                 });
-                at = switch.at;
+                at = when;
             }
             state = switch.to;
+            began = Some(index);
         }
-        pieces.push(Piece {
+        keep(Piece {
             state,
             start: at,
-            end: b,
+            end: run_end,
+            began,
+            ended: None,
+            open: run.open,
         });
     }
     pieces
 }
 
 fn focus_blocks(history: &History, pieces: &[Piece], now: DateTime<Utc>) -> Vec<FocusBlock> {
-    let mut blocks: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    // Contiguous focus pieces make one block (a restart that logged its stop and start at
+    // the same instant does not split a block).
+    let mut blocks: Vec<Piece> = Vec::new();
     for piece in pieces.iter().filter(|p| p.state == State::Focus) {
         match blocks.last_mut() {
-            Some(last) if last.1 == piece.start => last.1 = piece.end,
-            _ => blocks.push((piece.start, piece.end)),
+            Some(last) if last.end == piece.start => {
+                last.end = piece.end;
+                last.ended = piece.ended;
+                last.open = piece.open;
+            }
+            _ => blocks.push(*piece),
         }
     }
+    let switch = |i: Option<usize>| i.and_then(|i| history.switches.get(i));
     blocks
         .into_iter()
-        .map(|(start, end)| {
-            let upto = history.switches.partition_point(|s| s.at <= start);
-            let began = history.switches[..upto]
-                .iter()
-                .rev()
-                .find(|s| s.to == State::Focus);
-            let from = history.switches.partition_point(|s| s.at < end);
-            let ended = history.switches[from..]
-                .iter()
-                .take_while(|s| s.at == end)
-                .find(|s| s.from == State::Focus);
-            FocusBlock {
-                start: rfc3339(start),
-                end: rfc3339(end),
-                seconds: (end - start).num_seconds(),
-                intent: began.and_then(|s| s.intent.clone()),
-                stash: ended.and_then(|s| s.stash.clone()),
-                open: end >= now,
-            }
+        .map(|b| FocusBlock {
+            start: rfc3339(b.start),
+            end: rfc3339(b.end),
+            seconds: (b.end - b.start).num_seconds(),
+            intent: switch(b.began)
+                .filter(|s| s.to == State::Focus)
+                .and_then(|s| s.intent.clone()),
+            stash: switch(b.ended)
+                .filter(|s| s.from == State::Focus)
+                .and_then(|s| s.stash.clone()),
+            // Cut at the end of a past day, a block that runs on is not open there.
+            open: b.open && b.end >= now,
         })
         .collect()
 }

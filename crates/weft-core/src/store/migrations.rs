@@ -83,6 +83,10 @@ const MIGRATIONS: &[&str] = &[
         outcome   TEXT    NOT NULL
      );
      CREATE INDEX pings_sent_at ON pings_sent (at_ms);",
+    // 6: where each start and stop sits among the switches (the id of the last switch logged
+    //    before it), so runs and their switches are told apart by log order even when a clock
+    //    set back made two runs share wall-clock time.
+    "ALTER TABLE app_events ADD COLUMN last_switch INTEGER;",
 ];
 
 /// The schema version this build writes.

@@ -232,60 +232,64 @@ impl Store {
     ) -> Result<crate::summary::History> {
         let fail = |e| classify(&self.path, e);
         let (lo, hi) = (to_ms(from), to_ms(to));
+        // Rows in log order (id), each with its log position: see `summary::History`.
         let mut switches: Vec<Switch> = Vec::new();
+        let mut switch_ids: Vec<i64> = Vec::new();
+        let with_id = |row: &Row<'_>| Ok((read_switch(row)?, row.get::<_, i64>(7)?));
         {
             let mut before = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT {SWITCH_COLUMNS} FROM switches WHERE at_ms < ?1
+                    "SELECT {SWITCH_COLUMNS}, id FROM switches WHERE at_ms < ?1
                      ORDER BY at_ms DESC, id DESC LIMIT 1"
                 ))
                 .map_err(fail)?;
-            if let Some(s) = before
-                .query_row([lo], read_switch)
-                .optional()
-                .map_err(fail)?
-            {
+            if let Some((s, id)) = before.query_row([lo], with_id).optional().map_err(fail)? {
                 switches.push(s);
+                switch_ids.push(id);
             }
             let mut within = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT {SWITCH_COLUMNS} FROM switches WHERE at_ms >= ?1 AND at_ms < ?2
-                     ORDER BY at_ms, id"
+                    "SELECT {SWITCH_COLUMNS}, id FROM switches WHERE at_ms >= ?1 AND at_ms < ?2
+                     ORDER BY id"
                 ))
                 .map_err(fail)?;
-            let rows = within.query_map([lo, hi], read_switch).map_err(fail)?;
+            let rows = within.query_map([lo, hi], with_id).map_err(fail)?;
             for row in rows {
-                switches.push(row.map_err(fail)?);
+                let (s, id) = row.map_err(fail)?;
+                switches.push(s);
+                switch_ids.push(id);
             }
         }
         let mut events = Vec::new();
+        let mut event_after = Vec::new();
+        let with_after =
+            |row: &Row<'_>| Ok((read_event(row)?, row.get::<_, Option<i64>>(2)?));
         {
             let mut before = self
                 .conn
                 .prepare_cached(
-                    "SELECT at_ms, kind FROM app_events WHERE at_ms < ?1
+                    "SELECT at_ms, kind, last_switch FROM app_events WHERE at_ms < ?1
                      ORDER BY at_ms DESC, id DESC LIMIT 1",
                 )
                 .map_err(fail)?;
-            if let Some(e) = before
-                .query_row([lo], read_event)
-                .optional()
-                .map_err(fail)?
-            {
+            if let Some((e, after)) = before.query_row([lo], with_after).optional().map_err(fail)? {
                 events.push(e);
+                event_after.push(after);
             }
             let mut within = self
                 .conn
                 .prepare_cached(
-                    "SELECT at_ms, kind FROM app_events WHERE at_ms >= ?1 AND at_ms < ?2
-                     ORDER BY at_ms, id",
+                    "SELECT at_ms, kind, last_switch FROM app_events WHERE at_ms >= ?1 AND at_ms < ?2
+                     ORDER BY id",
                 )
                 .map_err(fail)?;
-            let rows = within.query_map([lo, hi], read_event).map_err(fail)?;
+            let rows = within.query_map([lo, hi], with_after).map_err(fail)?;
             for row in rows {
-                events.push(row.map_err(fail)?);
+                let (e, after) = row.map_err(fail)?;
+                events.push(e);
+                event_after.push(after);
             }
         }
         let times = |sql: &str| -> Result<Vec<DateTime<Utc>>> {
@@ -297,7 +301,9 @@ impl Store {
         };
         Ok(crate::summary::History {
             switches,
+            switch_ids,
             events,
+            event_after,
             held: times(
                 "SELECT received_ms FROM notifications WHERE received_ms >= ?1 AND received_ms < ?2
                  AND state IN ('held', 'released')",
@@ -356,7 +362,8 @@ impl Store {
     pub fn record_app_event(&mut self, event: AppEvent, at: DateTime<Utc>) -> Result<()> {
         self.conn
             .execute(
-                "INSERT INTO app_events (at_ms, kind, version) VALUES (?1, ?2, ?3)",
+                "INSERT INTO app_events (at_ms, kind, version, last_switch)
+                 VALUES (?1, ?2, ?3, (SELECT max(id) FROM switches))",
                 params![to_ms(at), event.as_str(), env!("CARGO_PKG_VERSION")],
             )
             .map(drop)

@@ -23,12 +23,23 @@ struct Log {
 }
 
 impl Log {
-    fn start(mut self, at: DateTime<Utc>) -> Log {
-        self.history.events.push((at, AppEvent::Start));
+    fn start(self, at: DateTime<Utc>) -> Log {
+        self.event(at, AppEvent::Start)
+    }
+    fn stop(self, at: DateTime<Utc>) -> Log {
+        self.event(at, AppEvent::Stop)
+    }
+    /// As the store records it: with the id of the last switch logged before.
+    fn event(mut self, at: DateTime<Utc>, event: AppEvent) -> Log {
+        self.history.events.push((at, event));
+        let last = self.history.switch_ids.last().copied();
+        self.history.event_after.push(last);
         self
     }
-    fn stop(mut self, at: DateTime<Utc>) -> Log {
-        self.history.events.push((at, AppEvent::Stop));
+    /// A log from before schema 6: no positions, switches go to runs by time.
+    fn without_positions(mut self) -> Log {
+        self.history.switch_ids.clear();
+        self.history.event_after.clear();
         self
     }
     fn switch(
@@ -40,6 +51,8 @@ impl Log {
     ) -> Log {
         let from = self.state.unwrap_or(INITIAL_STATE);
         self.state = Some(to);
+        let id = self.history.switch_ids.len() as i64 + 1;
+        self.history.switch_ids.push(id);
         self.history.switches.push(Switch {
             at,
             from,
@@ -352,10 +365,10 @@ fn a_week_is_seven_days_oldest_first() {
 
 #[test]
 fn an_old_log_without_start_events_is_tracked_from_its_first_switch() {
-    let mut log = Log::default()
+    let log = Log::default()
         .focus(utc(24, 9, 0), "x")
-        .coordinate(utc(24, 10, 0));
-    log.history.events.clear();
+        .coordinate(utc(24, 10, 0))
+        .without_positions();
     let d = day(
         &log.history,
         date(2026, 11, 24),
@@ -365,4 +378,161 @@ fn an_old_log_without_start_events_is_tracked_from_its_first_switch() {
     );
     assert_eq!(d.focus_seconds, minutes(60));
     assert_eq!(d.coordination_seconds, minutes(120));
+}
+
+/// Wall-clock time that did not pass at the desk (a suspend) is logged by the app as a stop
+/// where the machine went to sleep and a start where it woke.
+#[test]
+fn a_suspend_is_untracked_and_splits_the_block() {
+    let log = Log::default()
+        .start(utc(24, 9, 0))
+        .focus(utc(24, 10, 0), "parser")
+        // 10:20: suspended; 13:20: resumed, still in focus.
+        .stop(utc(24, 10, 20))
+        .start(utc(24, 13, 20))
+        .coordinate(utc(24, 13, 50))
+        .stop(utc(24, 14, 0));
+    let d = day(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(25, 0, 0),
+        fifteen(),
+    );
+    assert_eq!(d.focus_seconds, minutes(20 + 30), "not 3 h 50 min");
+    assert_eq!(d.coordination_seconds, minutes(60 + 10));
+    assert_eq!(d.untracked_seconds, minutes(24 * 60 - 120));
+    let blocks: Vec<(&str, &str, Option<&str>)> = d
+        .focus_blocks
+        .iter()
+        .map(|b| (b.start.as_str(), b.end.as_str(), b.intent.as_deref()))
+        .collect();
+    assert_eq!(
+        blocks,
+        [
+            (
+                "2026-11-24T10:00:00.000Z",
+                "2026-11-24T10:20:00.000Z",
+                Some("parser")
+            ),
+            (
+                "2026-11-24T13:20:00.000Z",
+                "2026-11-24T13:50:00.000Z",
+                Some("parser")
+            ),
+        ]
+    );
+    let states: Vec<Option<State>> = d.timeline.iter().map(|s| s.state).collect();
+    assert_eq!(
+        states,
+        [
+            None,
+            Some(State::Coordination),
+            Some(State::Focus),
+            None,
+            Some(State::Focus),
+            Some(State::Coordination),
+            None
+        ]
+    );
+}
+
+/// A planned end that fell inside a suspend is logged at its planned time, between the stop
+/// and the start: the run after the gap is in coordination from its first moment.
+#[test]
+fn a_planned_end_inside_a_suspend_ends_the_block_before_the_wake() {
+    let log = Log::default()
+        .start(utc(24, 9, 0))
+        .focus(utc(24, 10, 0), "parser")
+        .stop(utc(24, 10, 20))
+        .switch(utc(24, 10, 50), State::Coordination, None, None)
+        .start(utc(24, 13, 20))
+        .stop(utc(24, 14, 0));
+    let d = day(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(25, 0, 0),
+        fifteen(),
+    );
+    assert_eq!(d.focus_seconds, minutes(20));
+    assert_eq!(d.coordination_seconds, minutes(60 + 40));
+    assert_eq!(d.focus_blocks.len(), 1);
+    assert_eq!(d.switches, 2);
+}
+
+/// A clock set back by an hour at 10:31: the app logs a stop at 10:31 and a start at 09:31,
+/// and the new run's switches come at times the old run already had.
+fn stepped_back() -> Log {
+    Log::default()
+        .start(utc(24, 9, 0))
+        .focus(utc(24, 10, 0), "first")
+        .coordinate(utc(24, 10, 30))
+        .stop(utc(24, 10, 31))
+        .start(utc(24, 9, 31))
+        .focus(utc(24, 9, 40), "second")
+        .coordinate(utc(24, 10, 10))
+        .focus(utc(24, 10, 20), "third")
+        .stop(utc(24, 10, 25))
+}
+
+#[test]
+fn a_clock_set_back_neither_merges_nor_drops_blocks() {
+    let d = day(
+        &stepped_back().history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(25, 0, 0),
+        fifteen(),
+    );
+    let mut blocks: Vec<(Option<&str>, i64)> = d
+        .focus_blocks
+        .iter()
+        .map(|b| (b.intent.as_deref(), b.seconds))
+        .collect();
+    blocks.sort();
+    assert_eq!(
+        blocks,
+        [
+            (Some("first"), minutes(30)),
+            (Some("second"), minutes(30)),
+            (Some("third"), minutes(5)),
+        ]
+    );
+    assert_eq!(d.focus_seconds, minutes(65));
+    // 09:00-10:31 and 09:31-10:25: every minute that passed at the desk counts once.
+    assert_eq!(d.focus_seconds + d.coordination_seconds, minutes(91 + 54));
+    assert_eq!(d.switches, 5);
+    // The timeline stays in time order and never overlaps itself.
+    let bounds: Vec<(&str, &str)> = d
+        .timeline
+        .iter()
+        .map(|s| (s.start.as_str(), s.end.as_str()))
+        .collect();
+    assert!(bounds.windows(2).all(|w| w[0].1 == w[1].0), "{bounds:?}");
+}
+
+/// Without positions (a log from before schema 6) switches still go to runs by time, as far
+/// as time can tell them apart.
+#[test]
+fn a_clock_set_back_in_an_old_log_is_told_apart_by_time() {
+    let log = Log::default()
+        .start(utc(24, 9, 0))
+        .focus(utc(24, 10, 0), "first")
+        .coordinate(utc(24, 10, 30))
+        .stop(utc(24, 10, 31))
+        .start(utc(24, 9, 31))
+        .focus(utc(24, 9, 40), "second")
+        .coordinate(utc(24, 10, 10))
+        .stop(utc(24, 10, 25))
+        .without_positions();
+    let d = day(
+        &log.history,
+        date(2026, 11, 24),
+        &Utc,
+        utc(25, 0, 0),
+        fifteen(),
+    );
+    assert_eq!(d.focus_blocks.len(), 2);
+    assert_eq!(d.focus_seconds, minutes(60));
 }
