@@ -1,27 +1,29 @@
 //! The core's one error type. Callers branch on the variant; `Display` is a sentence for people.
+//!
+//! A variant that wraps another error says that error's message in its own sentence and keeps
+//! it in a field named `cause`, not as its [`std::error::Error::source`]: a chain walker
+//! (anyhow's `{:#}`, the binaries' error lines) would otherwise say the cause twice
+//! ("database or disk is full: database or disk is full").
 
 use std::path::PathBuf;
 
 /// Everything that can go wrong in the core.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot create Weft's data directory {path}: {source}. Check that it is writable, or point XDG_DATA_HOME somewhere that is")]
+    #[error("cannot create Weft's data directory {path}: {cause}. Check that it is writable, or point XDG_DATA_HOME somewhere that is")]
     DataDirUnwritable {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("the database {path} could not be used: {source}")]
+    #[error("the database {path} could not be used: {cause}")]
     Sqlite {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error("the database {path} is not a readable Weft database ({reason})")]
     Corrupt { path: PathBuf, reason: String },
@@ -52,10 +54,82 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
-            source,
+            cause,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error as the binaries print it: anyhow's `{:#}`, the context first, then each
+    /// cause in the chain, joined by ": ".
+    fn as_printed(error: Error) -> String {
+        format!(
+            "{:#}",
+            anyhow::Error::new(error).context("cannot read the log")
+        )
+    }
+
+    /// No part of the line between ": " says what another part already said.
+    fn said_once(line: &str) {
+        let parts: Vec<&str> = line.split(": ").collect();
+        for (i, part) in parts.iter().enumerate() {
+            assert!(
+                !parts[i + 1..].contains(part),
+                "{part:?} is said twice in {line:?}"
+            );
+        }
+    }
+
+    /// A real "database or disk is full" from SQLite: a database allowed two pages.
+    fn disk_full() -> rusqlite::Result<()> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        conn.execute_batch(
+            "PRAGMA max_page_count = 2; CREATE TABLE t (x BLOB); INSERT INTO t VALUES (zeroblob(100000));",
+        )
+    }
+
+    #[test]
+    fn every_wrapped_cause_is_said_once() {
+        let full = match disk_full() {
+            Err(e) => e,
+            Ok(()) => panic!("SQLite accepted 100 kB in two pages"),
+        };
+        assert_eq!(full.to_string(), "database or disk is full");
+        let missing = || match std::fs::read("/nonexistent/weft/team.json") {
+            Err(e) => e,
+            Ok(_) => std::io::Error::other("/nonexistent exists"),
+        };
+        let errors = [
+            Error::Sqlite {
+                path: "/d/weft.db".into(),
+                cause: full,
+            },
+            Error::Io {
+                path: "/nonexistent/weft/team.json".into(),
+                cause: missing(),
+            },
+            Error::DataDirUnwritable {
+                path: "/nonexistent/weft".into(),
+                cause: missing(),
+            },
+        ];
+        for error in errors {
+            let cause = match &error {
+                Error::Sqlite { cause, .. } => cause.to_string(),
+                Error::Io { cause, .. } | Error::DataDirUnwritable { cause, .. } => {
+                    cause.to_string()
+                }
+                _ => String::new(),
+            };
+            let line = as_printed(error);
+            assert_eq!(line.matches(&cause).count(), 1, "{line}");
+            said_once(&line);
         }
     }
 }

@@ -55,12 +55,19 @@ pub enum Error {
         found: i64,
         known: i64,
     },
-    /// A store operation failed.
+    /// A store operation failed. The SQLite error is said in the message and is not the
+    /// [`std::error::Error::source`], so `{:#}` says it once.
     #[error("database error: {0}")]
-    Store(#[from] rusqlite::Error),
+    Store(rusqlite::Error),
     /// Something unexpected that is not the client's fault.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Store(error)
+    }
 }
 
 /// [`Error`] as an HTTP answer.
@@ -123,5 +130,29 @@ impl IntoResponse for AppError {
             _ => {}
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn a_store_error_says_its_cause_once() {
+        // A real "database or disk is full": a database allowed two pages.
+        let full = rusqlite::Connection::open_in_memory().and_then(|conn| {
+            conn.execute_batch(
+                "PRAGMA max_page_count = 2; CREATE TABLE t (x BLOB); INSERT INTO t VALUES (zeroblob(100000));",
+            )
+        });
+        let Err(full) = full else {
+            panic!("SQLite accepted 100 kB in two pages");
+        };
+        // As weft-sync's main prints it.
+        let line = format!(
+            "{:#}",
+            anyhow::Error::new(Error::from(full)).context("serve")
+        );
+        assert_eq!(line, "serve: database error: database or disk is full");
     }
 }

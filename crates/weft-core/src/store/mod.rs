@@ -70,9 +70,9 @@ impl Store {
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .map_err(|source| Error::DataDirUnwritable {
+                .map_err(|cause| Error::DataDirUnwritable {
                     path: dir.to_owned(),
-                    source,
+                    cause,
                 })?;
         }
         let conn = Connection::open(path).map_err(|e| classify(path, e))?;
@@ -438,7 +438,7 @@ fn classify(path: &Path, e: rusqlite::Error) -> Error {
         },
         _ => Error::Sqlite {
             path: path.to_owned(),
-            source: e,
+            cause: e,
         },
     }
 }
