@@ -1,7 +1,10 @@
 //! The control socket: `$XDG_RUNTIME_DIR/weft/weft.sock`, mode 0600, in a 0700 directory.
 //!
 //! Framing is one JSON [`Request`] per line in, one JSON [`Response`] per line out, on a
-//! connection that may carry several requests. A line longer than [`MAX_LINE`] or a line that
+//! connection that may carry several requests. A request may come in an [`Envelope`] with a
+//! deadline on the boot clock: one read after its deadline (the client stopped waiting, e.g.
+//! because the app was stopped or busy) is refused, never applied late. [`call`] always sends
+//! one; a bare request (scripts, older clients) has no deadline. A line longer than [`MAX_LINE`] or a line that
 //! is not a request gets an error response, never a panic. Each connection has its own thread
 //! and an idle timeout, so a stuck client cannot hold anything up.
 
@@ -14,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
-use weft_proto::{ErrorKind, Event, Request, Response};
+use weft_proto::{Envelope, ErrorKind, Event, Request, Response};
 
 /// Longest request line accepted, in bytes.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -30,6 +33,10 @@ const MAX_CONNECTIONS: usize = 64;
 
 /// How long the client waits for the app's answer.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How much earlier than the client gives up its request's deadline falls, so that a request
+/// the app starts on just in time is also answered in time.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
 /// How long the client waits when the app must ask the sync server (join, leave, ping): the
 /// team client's connect, write and read timeouts, with room to spare (45 s).
@@ -123,12 +130,15 @@ fn serve_connection(stream: UnixStream, handler: &Arc<dyn Handler>) {
     loop {
         let response = match read_line(&mut reader) {
             Ok(Some(line)) if line.trim().is_empty() => continue,
-            Ok(Some(line)) => match serde_json::from_str::<Request>(&line) {
-                Ok(Request::Watch) => {
+            Ok(Some(line)) => match parse_request(&line) {
+                Ok((Request::Watch, _)) => {
                     stream_events(&mut writer, &handler.watch());
                     return;
                 }
-                Ok(request) => handler.handle(request),
+                Ok((request, Some(deadline))) if crate::time::boot_ms() > deadline => {
+                    expired(&request, deadline)
+                }
+                Ok((request, _)) => handler.handle(request),
                 Err(e) => {
                     Response::error(ErrorKind::BadRequest, format!("not a Weft request: {e}"))
                 }
@@ -158,6 +168,37 @@ fn serve_connection(stream: UnixStream, handler: &Arc<dyn Handler>) {
             return;
         }
     }
+}
+
+/// A request, bare or in an [`Envelope`], and its deadline on the boot clock if it has one.
+fn parse_request(line: &str) -> serde_json::Result<(Request, Option<u64>)> {
+    let value: serde_json::Value = serde_json::from_str(line)?;
+    if value.get("request").is_some() {
+        let envelope: Envelope = serde_json::from_value(value)?;
+        Ok((envelope.request, Some(envelope.deadline_boot_ms)))
+    } else {
+        Ok((serde_json::from_value(value)?, None))
+    }
+}
+
+/// The answer to a request read after its deadline: it is not carried out.
+fn expired(request: &Request, deadline: u64) -> Response {
+    let late = crate::time::boot_ms().saturating_sub(deadline);
+    let what = serde_json::to_value(request)
+        .ok()
+        .and_then(|v| v.get("cmd").and_then(|c| c.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "a".to_owned());
+    log::warn!(
+        "refused a {what} request read {late} ms past its deadline: its client had stopped \
+         waiting (was Weft stopped or busy?), so it was not carried out"
+    );
+    Response::error(
+        ErrorKind::Unavailable,
+        format!(
+            "Weft read this request {late} ms after its sender stopped waiting for an answer, so \
+             it was not carried out; try again"
+        ),
+    )
 }
 
 /// Writes events until the app drops the watcher or the client goes away. Between events it
@@ -272,7 +313,9 @@ pub fn watch(socket: &Path) -> Result<impl Iterator<Item = Result<Event>>> {
     }))
 }
 
-/// Sends one request to the running app and waits for its answer.
+/// Sends one request to the running app and waits for its answer. The request goes in an
+/// [`Envelope`] whose deadline falls [`DEADLINE_MARGIN`] before this call gives up, so a
+/// request this call gave up on is never carried out later.
 pub fn call(socket: &Path, request: &Request) -> Result<Response> {
     let stream = connect(socket)?;
     let timeout = timeout_for(request);
@@ -292,7 +335,14 @@ pub fn call(socket: &Path, request: &Request) -> Result<Response> {
     };
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
     stream.set_write_timeout(Some(timeout)).map_err(io)?;
-    let mut line = serde_json::to_vec(request).map_err(|e| protocol(e.to_string()))?;
+    // The app refuses the request once this client has stopped waiting for it.
+    let budget = timeout.saturating_sub(DEADLINE_MARGIN).as_millis();
+    let envelope = Envelope {
+        deadline_boot_ms: crate::time::boot_ms()
+            .saturating_add(u64::try_from(budget).unwrap_or(u64::MAX)),
+        request: request.clone(),
+    };
+    let mut line = serde_json::to_vec(&envelope).map_err(|e| protocol(e.to_string()))?;
     line.push(b'\n');
     let mut writer = &stream;
     writer.write_all(&line).map_err(io)?;
@@ -395,6 +445,72 @@ mod tests {
         assert_eq!(call(&socket, &Request::OpenWindow)?, Response::Done);
         let events: Vec<Event> = watch(&socket)?.collect::<Result<_>>()?;
         assert_eq!(events, vec![Event::Status(focus()), Event::Raise]);
+        Ok(())
+    }
+
+    /// Counts the switches it is asked for.
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
+
+    impl Handler for Counting {
+        fn handle(&self, request: Request) -> Response {
+            if matches!(request, Request::Switch { .. }) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+            Response::Done
+        }
+
+        fn watch(&self) -> Receiver<Event> {
+            std::sync::mpsc::sync_channel(1).1
+        }
+    }
+
+    fn toggle() -> Request {
+        Request::Switch {
+            to: weft_proto::Target::Toggle,
+            source: weft_proto::Source::Cli,
+            intent: None,
+            minutes: None,
+            stash: None,
+        }
+    }
+
+    #[test]
+    fn a_request_read_past_its_deadline_is_refused_not_applied() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let socket = dir.path().join("weft.sock");
+        let counting = Arc::new(Counting::default());
+        serve(bind(&socket)?, counting.clone())?;
+        let stream = UnixStream::connect(&socket)?;
+        let mut writer = &stream;
+        let mut reader = BufReader::new(&stream);
+        let mut ask = |value: serde_json::Value| -> std::result::Result<Response, Box<dyn std::error::Error>> {
+            writer.write_all(format!("{value}\n").as_bytes())?;
+            let mut line = String::new();
+            reader.read_line(&mut line)?;
+            Ok(serde_json::from_str(&line)?)
+        };
+        let now = crate::time::boot_ms();
+        let past = serde_json::json!({"deadline_boot_ms": now - 1, "request": toggle()});
+        match ask(past)? {
+            Response::Error(report) => {
+                assert_eq!(report.kind, ErrorKind::Unavailable);
+                assert!(report.message.contains("not carried out"), "{}", report.message);
+            }
+            other => panic!("a late request was answered {other:?}"),
+        }
+        assert_eq!(counting.0.load(Ordering::SeqCst), 0, "not applied");
+        let future = serde_json::json!({"deadline_boot_ms": now + 60_000, "request": toggle()});
+        assert_eq!(ask(future)?, Response::Done);
+        // A bare request (a script, an older client) has no deadline and is still served.
+        assert_eq!(ask(serde_json::to_value(toggle())?)?, Response::Done);
+        assert_eq!(counting.0.load(Ordering::SeqCst), 2);
+        // An envelope is checked as strictly as a request.
+        let stray = serde_json::json!({"deadline_boot_ms": now + 60_000, "request": toggle(), "x": 1});
+        assert!(matches!(ask(stray)?, Response::Error(_)));
+        // The client always sends one, with a deadline ahead of its own timeout.
+        assert_eq!(call(&socket, &toggle())?, Response::Done);
+        assert_eq!(counting.0.load(Ordering::SeqCst), 3);
         Ok(())
     }
 

@@ -110,6 +110,11 @@ impl Machine {
         self.since
     }
 
+    /// The planned end of the focus block now running, if it has one.
+    pub fn until(&self) -> Option<DateTime<Utc>> {
+        self.until
+    }
+
     /// The last stash note ever written (shown again when focus resumes).
     pub fn last_stash(&self) -> Option<&str> {
         self.last_stash.as_deref()

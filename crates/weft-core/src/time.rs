@@ -1,6 +1,8 @@
-//! Time on the wire and in the database: RFC 3339 strings and Unix milliseconds, both UTC.
+//! Time on the wire and in the database: RFC 3339 strings and Unix milliseconds, both UTC;
+//! the boot clock for request deadlines; and a check of the `TZ` variable.
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use std::path::Path;
 
 /// Formats a time the way every Weft surface reports it (`2026-11-24T09:00:00.000Z`).
 pub fn rfc3339(at: DateTime<Utc>) -> String {
@@ -36,9 +38,235 @@ pub fn elapsed_label(seconds: i64) -> String {
     }
 }
 
+/// The machine's boot clock (`CLOCK_BOOTTIME`) in milliseconds: it counts time in suspend
+/// and is never set, and every process on the machine reads the same one, so a deadline in it
+/// means the same to the CLI and the app whatever happens to the wall clock.
+pub fn boot_ms() -> u64 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let id = rustix::time::ClockId::Boottime;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let id = rustix::time::ClockId::Monotonic;
+    let t = rustix::time::clock_gettime(id);
+    let secs = u64::try_from(t.tv_sec).unwrap_or(0);
+    let nanos = u64::try_from(t.tv_nsec).unwrap_or(0);
+    secs.saturating_mul(1000).saturating_add(nanos / 1_000_000)
+}
+
+/// Where the C library and chrono look for zone files.
+const ZONE_DIRS: [&str; 4] = [
+    "/usr/share/zoneinfo",
+    "/share/zoneinfo",
+    "/etc/zoneinfo",
+    "/usr/share/lib/zoneinfo",
+];
+
+/// The warning to give once when `TZ` names no time zone this system knows. Weft's local
+/// times (chrono's `Local`) then fall back to the system zone; the warning names it, as
+/// `date` names the zone it used.
+pub fn zone_warning() -> Option<String> {
+    zone_warning_for(std::env::var("TZ").ok().as_deref())
+}
+
+/// [`zone_warning`] for a given `TZ` value (`None`: unset).
+pub fn zone_warning_for(tz: Option<&str>) -> Option<String> {
+    let tz = tz?;
+    if zone_known(tz) {
+        return None;
+    }
+    Some(format!(
+        "TZ={tz:?} is not a time zone this system knows; times are shown in the system zone, {}",
+        system_zone()
+    ))
+}
+
+/// The system's zone by name, as chrono falls back to it (UTC without one).
+fn system_zone() -> String {
+    match iana_time_zone::get_timezone() {
+        Ok(name) if ZONE_DIRS.iter().any(|d| is_zone_file(&Path::new(d).join(&name))) => name,
+        _ => "UTC".to_owned(),
+    }
+}
+
+/// Whether a `TZ` value is one chrono (and the C library) can use: empty (UTC), a zone file by
+/// name or path (optionally after `:`), or a POSIX rule such as `CET-1CEST,M3.5.0,M10.5.0/3`.
+fn zone_known(tz: &str) -> bool {
+    if tz.is_empty() {
+        return true;
+    }
+    if tz == "localtime" {
+        return is_zone_file(Path::new("/etc/localtime"));
+    }
+    if let Some(name) = tz.strip_prefix(':') {
+        return zone_file_exists(name);
+    }
+    zone_file_exists(tz) || posix_rule(tz.trim_matches(|c: char| c.is_ascii_whitespace()))
+}
+
+fn zone_file_exists(name: &str) -> bool {
+    let path = Path::new(name);
+    if path.is_absolute() {
+        return is_zone_file(path);
+    }
+    ZONE_DIRS
+        .iter()
+        .any(|dir| is_zone_file(&Path::new(dir).join(path)))
+}
+
+/// A compiled zone file starts with `TZif`.
+fn is_zone_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == b"TZif"
+}
+
+/// A POSIX TZ rule: `std offset [dst [offset] ,start[/time],end[/time]]`.
+fn posix_rule(text: &str) -> bool {
+    let mut rule = Rule {
+        rest: text.as_bytes(),
+    };
+    if !(rule.name() && rule.offset(23)) {
+        return false;
+    }
+    if rule.rest.is_empty() {
+        return true;
+    }
+    if !rule.name() {
+        return false;
+    }
+    if rule.rest.first() != Some(&b',') && !rule.offset(23) {
+        return false;
+    }
+    rule.tag(b',') && rule.date() && rule.tag(b',') && rule.date() && rule.rest.is_empty()
+}
+
+/// What is left of a POSIX TZ rule being read.
+struct Rule<'a> {
+    rest: &'a [u8],
+}
+
+impl Rule<'_> {
+    fn tag(&mut self, byte: u8) -> bool {
+        match self.rest.split_first() {
+            Some((b, rest)) if *b == byte => {
+                self.rest = rest;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `EST` or `<+0330>`: at least three characters.
+    fn name(&mut self) -> bool {
+        if self.tag(b'<') {
+            let Some(end) = self.rest.iter().position(|b| *b == b'>') else {
+                return false;
+            };
+            let ok = end >= 3
+                && self.rest[..end]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'-');
+            self.rest = &self.rest[end + 1..];
+            return ok;
+        }
+        let len = self
+            .rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+        self.rest = &self.rest[len..];
+        len >= 3
+    }
+
+    fn number(&mut self, max: u32) -> bool {
+        let len = self.rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let value = std::str::from_utf8(&self.rest[..len])
+            .ok()
+            .and_then(|d| d.parse::<u32>().ok());
+        self.rest = &self.rest[len..];
+        value.is_some_and(|v| v <= max)
+    }
+
+    /// `[+-]hh[:mm[:ss]]`.
+    fn offset(&mut self, max_hours: u32) -> bool {
+        if !self.tag(b'+') {
+            self.tag(b'-');
+        }
+        self.time(max_hours)
+    }
+
+    fn time(&mut self, max_hours: u32) -> bool {
+        self.number(max_hours)
+            && (!self.tag(b':') || (self.number(59) && (!self.tag(b':') || self.number(59))))
+    }
+
+    /// `Jn`, `n` or `Mm.w.d`, then an optional `/time`.
+    fn date(&mut self) -> bool {
+        let day = if self.tag(b'J') {
+            self.number(365)
+        } else if self.tag(b'M') {
+            self.number(12) && self.tag(b'.') && self.number(5) && self.tag(b'.') && self.number(6)
+        } else {
+            self.number(365)
+        };
+        day && (!self.tag(b'/') || self.offset(167))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zones_the_system_knows_are_not_warned_about() {
+        for known in [
+            "",
+            "UTC",
+            ":UTC",
+            "Europe/Berlin",
+            "/usr/share/zoneinfo/Asia/Tokyo",
+            "EST5EDT",
+            "CET-1CEST,M3.5.0,M10.5.0/3",
+            "<+0330>-3:30",
+            "XYZ-2",
+        ] {
+            assert_eq!(zone_warning_for(Some(known)), None, "{known:?}");
+        }
+        assert_eq!(zone_warning_for(None), None, "unset");
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_named_with_the_zone_used_instead() {
+        let system = system_zone();
+        for unknown in [
+            "Nowhere/Invalid",
+            ":Nowhere/Invalid",
+            "Europe",
+            "/etc/passwd",
+            "XYZ",
+            "CET-1CEST",
+            "CET-1CEST,M3.5.0",
+            "EST99",
+        ] {
+            let warning = zone_warning_for(Some(unknown));
+            assert_eq!(
+                warning,
+                Some(format!(
+                    "TZ={unknown:?} is not a time zone this system knows; times are shown in the system zone, {system}"
+                )),
+                "{unknown:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_boot_clock_moves_forward() {
+        let first = boot_ms();
+        assert!(first > 0);
+        assert!(boot_ms() >= first);
+    }
 
     #[test]
     fn elapsed_labels() {

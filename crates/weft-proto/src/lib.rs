@@ -441,6 +441,22 @@ pub enum Request {
     },
 }
 
+/// A [`Request`] with the moment after which the app must not carry it out: the client has
+/// stopped waiting by then (it said "did not answer"), so applying it later would surprise.
+/// The `weft` CLI and the window process send every request in one; a bare [`Request`] is
+/// still accepted (no deadline). Not part of the UI's bindings: the UI's requests are
+/// wrapped by the window process.
+///
+/// `{"deadline_boot_ms": 123456789, "request": {"cmd": "switch", ...}}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// The machine's boot clock (`CLOCK_BOOTTIME`, which counts suspends and is never set),
+    /// in milliseconds: a request read after this is refused.
+    pub deadline_boot_ms: u64,
+    pub request: Request,
+}
+
 /// What a watching connection receives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

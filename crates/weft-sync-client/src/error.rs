@@ -18,6 +18,10 @@ pub enum Error {
         code: String,
         message: String,
     },
+    /// 400 `clock_skew`: this computer's clock is more than a minute off the server's; the
+    /// server's sentence says by how much ("your clock is about 2 h ahead of the server's").
+    #[error("{0}")]
+    ClockSkew(String),
     /// 429: retry after this many seconds.
     #[error("the sync server is rate limiting this device; try again in {retry_after} s")]
     RateLimited { retry_after: u64 },
@@ -56,6 +60,9 @@ impl Error {
             ureq::Error::Status(status, response) => {
                 let text = response.into_string().unwrap_or_default();
                 match serde_json::from_str::<ApiError>(&text) {
+                    Ok(api) if status == 400 && api.error == "clock_skew" => {
+                        Error::ClockSkew(api.message)
+                    }
                     Ok(api) => Error::Refused {
                         status,
                         code: api.error,

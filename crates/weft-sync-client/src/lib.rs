@@ -169,10 +169,13 @@ impl Client {
     }
 
     fn request(&self, method: &str, path: &str) -> ureq::Request {
+        // The Date header tells the server this computer's clock, so it can say when the
+        // clock is wrong instead of sharing wrong times (RFC 9110 lets a client send it).
         let request = self
             .agent
             .request(method, &format!("{}{path}", self.server))
-            .set("Accept", "application/json");
+            .set("Accept", "application/json")
+            .set("Date", &http_date(chrono::Utc::now()));
         match &self.token {
             Some(token) => request.set("Authorization", &format!("Bearer {token}")),
             None => request,
@@ -199,6 +202,11 @@ impl Client {
             ))
         })
     }
+}
+
+/// A time as an HTTP date (IMF-fixdate): `Mon, 30 Nov 2026 16:10:00 GMT`.
+fn http_date(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// An http(s) URL with a host and nothing that cannot be in a URL.
@@ -229,6 +237,16 @@ fn valid_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_http_dates() {
+        use chrono::TimeZone;
+        let time = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 6, 5, 4).single();
+        assert_eq!(
+            time.map(http_date).as_deref(),
+            Some("Mon, 30 Nov 2026 06:05:04 GMT")
+        );
+    }
 
     #[test]
     fn urls_are_checked() {

@@ -1,5 +1,8 @@
 //! A server on `127.0.0.1:0` with an in-memory store (or a file), on its own runtime thread,
 //! for the integration tests of this crate and of `weft-sync-client` (the `testing` feature).
+//! [`proxy`] puts a real nginx or Caddy in front of one.
+
+pub mod proxy;
 
 use crate::error::Error;
 use crate::hub::{Config, Hub};

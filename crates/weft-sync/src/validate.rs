@@ -74,7 +74,11 @@ pub fn status(update: &StatusUpdate, now: DateTime<Utc>) -> Result<ValidStatus, 
     let since = time("since", &update.since)?;
     let allowance = Duration::from_std(CLOCK_ALLOWANCE).unwrap_or_else(|_| Duration::minutes(1));
     if since > now + allowance {
-        return Err(clock_skew(since - now, now));
+        return Err(clock_skew(
+            since - now,
+            now,
+            &format!("the status says since {} UTC", since.format("%H:%M")),
+        ));
     }
     let oldest = Duration::from_std(MAX_SINCE_AGE).unwrap_or_else(|_| Duration::days(366));
     if since < now - oldest {
@@ -124,20 +128,21 @@ pub fn client_clock(date: Option<&str>, now: DateTime<Utc>) -> Result<(), Error>
     let skew = sent.with_timezone(&Utc) - now;
     let allowance = Duration::from_std(CLOCK_ALLOWANCE).unwrap_or_else(|_| Duration::minutes(1));
     if skew.abs() > allowance {
-        return Err(clock_skew(skew, now));
+        return Err(clock_skew(skew, now, "by the request's Date"));
     }
     Ok(())
 }
 
-/// The answer to a clock `skew` off the server's (positive: ahead).
-fn clock_skew(skew: Duration, now: DateTime<Utc>) -> Error {
+/// The answer to a clock `skew` off the server's (positive: ahead); `how` says how it was
+/// seen.
+fn clock_skew(skew: Duration, now: DateTime<Utc>, how: &str) -> Error {
     let way = if skew > Duration::zero() {
         "ahead of"
     } else {
         "behind"
     };
     Error::ClockSkew(format!(
-        "your clock is about {} {way} the server's (the server's time is {} UTC); set your computer's clock to the right time (turn on automatic time) and Weft shares your status again",
+        "your clock is about {} {way} the server's ({how}; the server's time is {} UTC); set your computer's clock to the right time (turn on automatic time) and Weft shares your status again",
         about(skew.abs()),
         now.format("%H:%M")
     ))

@@ -4,7 +4,10 @@
 
 mod auth;
 mod binary;
+mod clock;
 mod input;
 mod live;
 mod members;
+mod names;
+mod proxy;
 mod support;
