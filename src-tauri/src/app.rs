@@ -1,11 +1,12 @@
 //! Start-up and shutdown: the instance lock, config, the store, the dispatcher, the control
 //! socket, and then the Tauri event loop with the tray and the hotkey.
 
+use crate::degraded::Health;
 use crate::notices::Notices;
 use crate::quiet::Quiet;
 use crate::shell::AppShell;
 use crate::window_process::WindowProcess;
-use crate::{hotkey, signals, tray};
+use crate::{desktop_watch, hotkey, signals, tray};
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ use weft_core::paths::Paths;
 use weft_core::service::Weft;
 use weft_core::store;
 use weft_core::team::{membership, Team};
-use weft_proto::{ErrorKind, ErrorReport, Request, Response};
+use weft_proto::{DesktopPart, ErrorKind, ErrorReport, Request, Response};
 
 /// Command-line options of `weft-app`.
 #[derive(Debug, Default)]
@@ -46,6 +47,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         log::warn!("{problem} (in {})", paths.config_file().display());
         notices.add(problem);
     }
+    // Local times (the summary's days, release times, the end of day) use the system zone
+    // when TZ names none: say so once.
+    if let Some(warning) = weft_core::time::zone_warning() {
+        log::warn!("{warning}");
+        notices.add(&warning);
+    }
 
     let opened = store::open_or_set_aside(&paths.database(), chrono::Utc::now())
         .context("cannot open Weft's log")?;
@@ -64,6 +71,11 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         log::warn!("{message}");
         notices.add(&message);
     }
+
+    // Before the socket serves: a popup asked for right away already knows whether a
+    // notification server is there to take it.
+    let health = Health::new(&weft, notices.clone());
+    desktop_watch::start(&health);
 
     let listener = control::bind(&paths.socket()).with_context(|| {
         format!(
@@ -95,7 +107,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                     log::error!("{e}");
                 }
             });
-            let (deliveries, quiet_slot) = crate::delivery::start(&weft, open_view);
+            let (deliveries, quiet_slot) = crate::delivery::start(&weft, open_view, health.clone());
+            health.attach(handle.clone(), deliveries.clone());
             weft.attach_shell(Arc::new(AppShell::new(
                 handle.clone(),
                 ticker,
@@ -105,7 +118,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             // start-up figure we measure.
             let shown = weft.status();
             let team_shown = tray::team_lines(&team.info());
-            match tray::Tray::build(&handle, &shown, &notices.lines(), team_shown) {
+            match build_tray(&handle, &shown, &notices.lines(), team_shown) {
                 Ok(tray) => {
                     log::debug!("tray built after {} ms", crate::since_start_ms());
                     app.manage(tray);
@@ -118,18 +131,15 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                     }
                     tray::show_team(&handle, tray::team_lines(&team.info()));
                 }
-                Err(e) => {
-                    let message = format!("cannot show the tray icon: {e}");
-                    log::error!("{message}");
-                    crate::notices::fatal(&message);
-                    handle.exit(1);
-                    return Ok(());
-                }
+                // Weft runs on without a tray: the hotkey, the CLI and the window still work.
+                Err(reason) => health.tray_broken(&reason),
             }
             // Quiet runs even when off: it restores what a crashed run left silenced.
             let shown = notices.clone();
             let tray_handle = handle.clone();
+            let quiet_health = health.clone();
             let unknown = Box::new(move |text: String| {
+                quiet_health.reported(DesktopPart::QuietDesktop, Some(&text));
                 shown.add_to_menu(&text);
                 let lines = shown.lines();
                 let app = tray_handle.clone();
@@ -155,6 +165,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 log::warn!("{problem}");
                 notices.add(&problem);
                 tray::show_notices(&handle, &notices.lines());
+                health.reported(DesktopPart::Hotkey, Some(&problem));
             }
             notices.file_pending(&weft);
             crate::release::spawn(Arc::downgrade(&weft), loaded.config.release_at.clone());
@@ -193,6 +204,26 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         _ => {}
     });
     Ok(())
+}
+
+/// Builds the tray, or says why there is none. The tray's library is loaded at run time and
+/// panics when it is missing, so it is checked first; a panic left anyway (inside tauri's
+/// tray code, not across C) is caught as one more reason.
+fn build_tray(
+    handle: &tauri::AppHandle,
+    status: &weft_proto::Status,
+    notices: &[String],
+    team: Option<Vec<String>>,
+) -> Result<tray::Tray, String> {
+    tray::library_loads()?;
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tray::Tray::build(handle, status, notices, team)
+    }));
+    match built {
+        Ok(Ok(tray)) => Ok(tray),
+        Ok(Err(e)) => Err(format!("the tray icon could not be created: {e}")),
+        Err(_) => Err("the tray library failed while creating the icon".to_owned()),
+    }
 }
 
 /// Another Weft holds the lock: ask it to show its window, and say so.

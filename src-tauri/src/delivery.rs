@@ -6,7 +6,12 @@
 //! items reach a notification daemon soon after one appears. An attempt that timed out but
 //! then succeeded is recorded as shown (never shown twice). A popup still owed after
 //! [`GIVE_UP_AFTER`] is no longer pushed; it stays in the Inbox.
+//!
+//! After each pass the worker tells [`Health`] whether popups are failing (an attempt failed
+//! and popups are still owed), which lists `notifications` as degraded until one is shown; when
+//! a notification server appears, every owed popup is retried at once, backoffs forgotten.
 
+use crate::degraded::Health;
 use crate::quiet::Quiet;
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -31,7 +36,7 @@ pub type OpenView = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Starts the worker and wakes it once, for popups owed from an earlier run. A message on the
 /// returned sender says "popups are owed".
-pub fn start(weft: &Arc<Weft>, open_view: OpenView) -> (Sender<()>, QuietSlot) {
+pub fn start(weft: &Arc<Weft>, open_view: OpenView, health: Health) -> (Sender<()>, QuietSlot) {
     let (tx, rx) = mpsc::channel();
     let quiet: QuietSlot = Arc::new(OnceLock::new());
     let worker = Worker {
@@ -40,6 +45,9 @@ pub fn start(weft: &Arc<Weft>, open_view: OpenView) -> (Sender<()>, QuietSlot) {
         open_view,
         retry_at: HashMap::new(),
         in_flight: None,
+        server_seen: health.server_generation(),
+        failing: None,
+        health,
     };
     let spawned = std::thread::Builder::new()
         .name("weft-delivery".into())
@@ -63,7 +71,15 @@ struct Worker {
     open_view: OpenView,
     retry_at: HashMap<PopupKey, Instant>,
     in_flight: Option<InFlight>,
+    health: Health,
+    /// The [`Health::server_generation`] the backoffs were computed under.
+    server_seen: u64,
+    /// Why the last attempt failed, while popups are still owed.
+    failing: Option<String>,
 }
+
+/// The key under which a failed read of the store waits for its retry.
+const STORE_RETRY: PopupKey = PopupKey::Notification(i64::MIN);
 
 impl Worker {
     fn run(mut self, wake: &Receiver<()>) {
@@ -71,8 +87,15 @@ impl Worker {
             let Some(weft) = self.weft.upgrade() else {
                 return;
             };
+            let server = self.health.server_generation();
+            if server != self.server_seen {
+                // A notification server appeared: what failed before may work now.
+                self.server_seen = server;
+                self.retry_at.clear();
+            }
             self.pass(&weft);
             drop(weft);
+            self.report();
             let next = self.retry_at.values().min().copied();
             let woke = match next {
                 Some(at) => wake.recv_timeout(at.saturating_duration_since(Instant::now())),
@@ -111,10 +134,8 @@ impl Worker {
             Err(e) => {
                 log::error!("cannot read owed popups: {e}; trying again shortly");
                 self.retry_at.clear();
-                self.retry_at.insert(
-                    PopupKey::Notification(i64::MIN),
-                    Instant::now() + Duration::from_secs(5),
-                );
+                self.retry_at
+                    .insert(STORE_RETRY, Instant::now() + Duration::from_secs(5));
                 return;
             }
         };
@@ -139,6 +160,7 @@ impl Worker {
             match self.show(popup) {
                 Ok(()) => {
                     self.retry_at.remove(&popup.key);
+                    self.failing = None;
                     if let Err(e) = weft.popup_shown(popup.key) {
                         log::error!("a popup was shown but not recorded: {e}");
                     }
@@ -154,6 +176,7 @@ impl Worker {
                     if let Err(e) = weft.popup_failed(popup.key, &message) {
                         log::error!("cannot record the failed popup: {e}");
                     }
+                    self.failing = Some(message);
                     let backoff = Duration::from_millis(500 * 2u64.pow(popup.attempts.min(8)))
                         .min(MAX_BACKOFF);
                     self.retry_at.insert(popup.key, Instant::now() + backoff);
@@ -167,6 +190,16 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Tells [`Health`] whether popups are failing: an attempt failed and some are still
+    /// owed (waiting for a retry or for a late answer).
+    fn report(&mut self) {
+        let waiting = self.in_flight.is_some() || self.retry_at.keys().any(|k| *k != STORE_RETRY);
+        if !waiting {
+            self.failing = None;
+        }
+        self.health.popups_failing(self.failing.clone());
     }
 
     fn show(&self, popup: &Popup) -> Result<(), Failure> {

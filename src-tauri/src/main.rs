@@ -6,7 +6,9 @@
 
 mod app;
 mod commands;
+mod degraded;
 mod delivery;
+mod desktop_watch;
 mod display;
 mod end_of_day;
 mod heartbeat;

@@ -1,5 +1,5 @@
 //! Weft's own notices (a config problem, a log that had to be set aside, a hotkey that is
-//! taken). Each one is logged where it is raised, listed in the tray menu, and filed as a notification through
+//! taken, an optional desktop part that does not work). Each one is logged where it is raised, listed in the tray menu, and filed as a notification through
 //! the hold policy like any other, so it is delivered, held or retried by the same rules.
 
 use std::sync::mpsc;
@@ -34,6 +34,12 @@ impl Notices {
         if !inner.lines.iter().any(|l| l == text) {
             inner.lines.push(text.to_owned());
         }
+    }
+
+    /// Takes a line off the tray menu (what it said is no longer true).
+    pub fn remove_from_menu(&self, text: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.lines.retain(|l| l != text);
     }
 
     /// Every notice so far, for the tray menu.

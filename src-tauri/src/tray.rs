@@ -33,6 +33,70 @@ const NOTICE_CHARS: usize = 90;
 static FOCUS_ICON: &[u8] = include_bytes!("../../icons/tray-focus.png");
 static COORDINATION_ICON: &[u8] = include_bytes!("../../icons/tray-coordination.png");
 
+/// The libraries the tray loads at run time, in the order it tries them (tauri's tray-icon
+/// uses libappindicator-sys, which panics when none loads; its `backcompat` feature, on by
+/// default, adds the two names without `.1`).
+#[cfg(target_os = "linux")]
+const LIBRARIES: [&str; 4] = [
+    "libayatana-appindicator3.so.1",
+    "libappindicator3.so.1",
+    "libayatana-appindicator3.so",
+    "libappindicator3.so",
+];
+
+/// The functions tray-icon calls in that library (libappindicator-sys panics on a missing one).
+#[cfg(target_os = "linux")]
+const SYMBOLS: [&str; 7] = [
+    "app_indicator_new",
+    "app_indicator_set_status",
+    "app_indicator_set_icon_theme_path",
+    "app_indicator_set_icon_full",
+    "app_indicator_set_menu",
+    "app_indicator_set_label",
+    "app_indicator_set_title",
+];
+
+/// Checks, the way the tray will, that its library loads and has what the tray calls, so a
+/// missing or broken library means no tray instead of a panic.
+#[cfg(target_os = "linux")]
+pub fn library_loads() -> Result<(), String> {
+    let mut errors = Vec::new();
+    for name in LIBRARIES {
+        // SAFETY: loading a shared library runs its initialisers; these are the libraries the
+        // tray itself loads next (the same names, in the same order), so nothing runs here
+        // that would not run anyway.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { libloading::Library::new(name) };
+        let library = match loaded {
+            Ok(library) => library,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        // The first library that loads is the one the tray uses: it must be complete.
+        for symbol in SYMBOLS {
+            // SAFETY: only the symbol's presence is checked; the pointer is never called.
+            #[allow(unsafe_code)]
+            let found = unsafe { library.get::<unsafe extern "C" fn()>(symbol.as_bytes()) };
+            if let Err(e) = found {
+                return Err(format!("{name} lacks {symbol}: {e}"));
+            }
+        }
+        return Ok(());
+    }
+    Err(format!(
+        "no appindicator library loads: {}",
+        errors.join("; ")
+    ))
+}
+
+/// Elsewhere the tray needs no library of its own.
+#[cfg(not(target_os = "linux"))]
+pub fn library_loads() -> Result<(), String> {
+    Ok(())
+}
+
 /// The tray and the menu items that change.
 pub struct Tray {
     icon: TrayIcon,

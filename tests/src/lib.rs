@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod desktop;
+pub mod hide;
 pub mod keys;
 pub mod notifications;
 pub mod proc;

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use ts_rs::TS;
 use weft_proto::sync::{Member, PingOutcome, PingSent, TeamRef};
 use weft_proto::{
-    Connection, DaySummary, Disposition, ErrorKind, ErrorReport, FocusBlock, InboxItem, InboxState,
-    Membership, NotifyOutcome, Request, Response, Segment, Source, State, Status, SwitchEntry,
-    SwitchOutcome, Target, TeamInfo, Urgency, View,
+    Connection, DaySummary, DesktopPart, Disposition, ErrorKind, ErrorReport, FocusBlock,
+    InboxItem, InboxState, Membership, NotifyOutcome, Request, Response, Segment, Source, State,
+    Status, SwitchEntry, SwitchOutcome, Target, TeamInfo, Urgency, View,
 };
 
 fn bindings_dir() -> PathBuf {
@@ -47,6 +47,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<Request>(&mut drifted);
     check::<Response>(&mut drifted);
     check::<Status>(&mut drifted);
+    check::<DesktopPart>(&mut drifted);
     check::<SwitchEntry>(&mut drifted);
     check::<SwitchOutcome>(&mut drifted);
     check::<ErrorKind>(&mut drifted);

@@ -373,6 +373,7 @@ mod tests {
             until: None,
             stash: None,
             held: 0,
+            degraded: Vec::new(),
         }
     }
 

@@ -129,6 +129,7 @@ impl Machine {
             until: self.until.map(rfc3339),
             stash: self.last_stash.clone(),
             held,
+            degraded: Vec::new(),
         }
     }
 

@@ -72,11 +72,16 @@ struct Inner {
     watchers: Vec<SyncSender<Event>>,
     /// Mirrors the store's held count, so a status costs no query.
     held: u32,
+    /// The optional desktop parts not working now (see [`Weft::set_degraded`]), sorted.
+    degraded: Vec<weft_proto::DesktopPart>,
 }
 
 impl Inner {
     fn status(&self) -> Status {
-        self.machine.status(self.held)
+        Status {
+            degraded: self.degraded.clone(),
+            ..self.machine.status(self.held)
+        }
     }
 
     /// Files one of Weft's own notes, shown at once even on a silenced desktop (it is what the
@@ -174,6 +179,7 @@ impl Weft {
             machine,
             watchers: Vec::new(),
             held,
+            degraded: Vec::new(),
         };
         // Held items in coordination: a crash came between a switch and its digest.
         if inner.machine.state() == State::Coordination {
@@ -285,6 +291,7 @@ impl Weft {
                     id,
                     disposition,
                     truncated: prepared.truncated,
+                    queued: false,
                 });
             }
         }
@@ -312,6 +319,9 @@ impl Weft {
             id,
             disposition,
             truncated: prepared.truncated,
+            // A popup is owed, and no notification server takes popups now.
+            queued: disposition != Disposition::Held
+                && inner.degraded.contains(&weft_proto::DesktopPart::Notifications),
         })
     }
 
@@ -338,6 +348,25 @@ impl Weft {
             shell.popups_owed();
         }
         Ok(())
+    }
+
+    /// Marks an optional desktop part as not working (`true`) or working again. A change is
+    /// announced like a switch (watchers, the shell), so `status` lists it at once. Returns
+    /// whether anything changed.
+    pub fn set_degraded(&self, part: weft_proto::DesktopPart, degraded: bool) -> bool {
+        let mut inner = self.lock();
+        let listed = inner.degraded.contains(&part);
+        if listed == degraded {
+            return false;
+        }
+        if degraded {
+            inner.degraded.push(part);
+            inner.degraded.sort();
+        } else {
+            inner.degraded.retain(|p| *p != part);
+        }
+        self.announce(&mut inner, false);
+        true
     }
 
     /// Popups the desktop has not taken yet.

@@ -263,6 +263,14 @@ pub struct NotifyOutcome {
     pub disposition: Disposition,
     /// True when the body was cut to [`MAX_BODY_CHARS`].
     pub truncated: bool,
+    /// True when the popup could not be shown yet because no notification server takes
+    /// popups: it stays owed and Weft retries. Omitted when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub queued: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// One focus block of a day: a maximal stretch of tracked focus.
@@ -574,6 +582,39 @@ pub struct Status {
     pub stash: Option<String>,
     /// Notifications held for the next digest.
     pub held: u32,
+    /// The optional parts of the desktop app that are not working now; Weft runs without
+    /// them. Omitted when empty, so a fully working Weft's status is unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub degraded: Vec<DesktopPart>,
+}
+
+/// An optional part of the desktop app. When one cannot load or start, Weft keeps running
+/// without it and lists it in [`Status::degraded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum DesktopPart {
+    /// The tray icon: the tray library cannot be loaded, the icon could not be created, or no
+    /// tray host (StatusNotifierWatcher, XEmbed system tray) is there to show it.
+    Tray,
+    /// Popups: no notification server takes them. They stay owed and are retried.
+    Notifications,
+    /// Desktop do-not-disturb: the notification server is not one Weft can quiet.
+    QuietDesktop,
+    /// The configured global hotkey could not be registered.
+    Hotkey,
+}
+
+impl DesktopPart {
+    /// The stable snake_case name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DesktopPart::Tray => "tray",
+            DesktopPart::Notifications => "notifications",
+            DesktopPart::QuietDesktop => "quiet_desktop",
+            DesktopPart::Hotkey => "hotkey",
+        }
+    }
 }
 
 /// One logged switch.
@@ -704,11 +745,64 @@ mod tests {
             until: None,
             stash: None,
             held: 2,
+            degraded: Vec::new(),
         });
         let json = serde_json::to_string(&resp).unwrap_or_default();
         assert_eq!(
             json,
             r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null,"until":null,"stash":null,"held":2}}"#
+        );
+    }
+
+    #[test]
+    fn degraded_parts_and_queued_popups_are_listed_only_when_there_are_some() {
+        let status = Status {
+            state: State::Coordination,
+            since: "2026-11-24T09:00:00Z".into(),
+            intent: None,
+            until: None,
+            stash: None,
+            held: 0,
+            degraded: vec![DesktopPart::Tray, DesktopPart::QuietDesktop],
+        };
+        let json = serde_json::to_string(&status).unwrap_or_default();
+        assert!(
+            json.ends_with(r#""held":0,"degraded":["tray","quiet_desktop"]}"#),
+            "{json}"
+        );
+        let back: Option<Status> = serde_json::from_str(&json).ok();
+        assert_eq!(back, Some(status));
+        let old: Option<Status> = serde_json::from_str(
+            r#"{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null,"until":null,"stash":null,"held":0}"#,
+        )
+        .ok();
+        assert_eq!(old.map(|s| s.degraded), Some(Vec::new()));
+        for part in [
+            DesktopPart::Tray,
+            DesktopPart::Notifications,
+            DesktopPart::QuietDesktop,
+            DesktopPart::Hotkey,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&part).unwrap_or_default(),
+                format!("\"{}\"", part.as_str())
+            );
+        }
+
+        let mut outcome = NotifyOutcome {
+            id: 7,
+            disposition: Disposition::Delivered,
+            truncated: false,
+            queued: false,
+        };
+        assert_eq!(
+            serde_json::to_string(&outcome).unwrap_or_default(),
+            r#"{"id":7,"disposition":"delivered","truncated":false}"#
+        );
+        outcome.queued = true;
+        assert_eq!(
+            serde_json::to_string(&outcome).unwrap_or_default(),
+            r#"{"id":7,"disposition":"delivered","truncated":false,"queued":true}"#
         );
     }
 

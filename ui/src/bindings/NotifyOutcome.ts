@@ -8,4 +8,9 @@ export type NotifyOutcome = { id: number, disposition: Disposition,
 /**
  * True when the body was cut to [`MAX_BODY_CHARS`].
  */
-truncated: boolean, };
+truncated: boolean, 
+/**
+ * True when the popup could not be shown yet because no notification server takes
+ * popups: it stays owed and Weft retries. Omitted when false.
+ */
+queued?: boolean, };

@@ -455,3 +455,65 @@ fn a_ping_relayed_twice_is_filed_once_and_counted() -> TestResult {
     assert_eq!((day[0].pings_sent, day[0].pings_received), (1, 2));
     Ok(())
 }
+
+#[test]
+fn a_degraded_part_is_listed_announced_and_makes_owed_popups_queued() -> TestResult {
+    use weft_proto::{DesktopPart, Event};
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open_in_memory()?, clock)?;
+    let shell = Arc::new(RecordingShell::default());
+    weft.attach_shell(shell.clone());
+    let events = weft.watch();
+    let ci = note("CI", Urgency::Normal, None);
+    assert!(!weft.notify(&ci)?.queued, "a server is there");
+
+    assert!(weft.set_degraded(DesktopPart::Tray, true));
+    assert!(weft.set_degraded(DesktopPart::Notifications, true));
+    assert!(
+        !weft.set_degraded(DesktopPart::Tray, true),
+        "already listed"
+    );
+    assert_eq!(
+        weft.status().degraded,
+        [DesktopPart::Tray, DesktopPart::Notifications]
+    );
+    // A popup owed while no server takes popups is queued; a held one is not.
+    let outcome = weft.notify(&ci)?;
+    assert_eq!(outcome.disposition, Disposition::Delivered);
+    assert!(outcome.queued);
+    assert!(matches!(
+        weft.dispatch(Request::Notify {
+            title: "again".into(),
+            body: None,
+            urgency: Urgency::Normal,
+            from: None,
+        }),
+        Response::Notified(NotifyOutcome { queued: true, .. })
+    ));
+    weft.switch(Target::Focus, Source::Cli, None)?;
+    let held = weft.notify(&ci)?;
+    assert_eq!(held.disposition, Disposition::Held);
+    assert!(!held.queued);
+
+    assert!(weft.set_degraded(DesktopPart::Notifications, false));
+    assert_eq!(weft.status().degraded, [DesktopPart::Tray]);
+    let critical = note("down", Urgency::Critical, None);
+    assert!(!weft.notify(&critical)?.queued);
+    // Every change reached the watchers and the shell, like a switch.
+    let listed: Vec<Vec<DesktopPart>> = events
+        .try_iter()
+        .filter_map(|e| match e {
+            Event::Status(s) => Some(s.degraded),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        listed.first().map(Vec::len),
+        Some(0),
+        "the status at watch time"
+    );
+    assert!(listed.contains(&vec![DesktopPart::Tray, DesktopPart::Notifications]));
+    assert_eq!(listed.last(), Some(&vec![DesktopPart::Tray]));
+    assert!(shell.changes.lock().map(|c| c.len()).unwrap_or(0) >= 3);
+    Ok(())
+}

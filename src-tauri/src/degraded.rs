@@ -1,0 +1,275 @@
+//! The optional desktop parts: the tray icon, popups, desktop do-not-disturb and the hotkey.
+//! Weft runs without any of them. When one does not work, Weft says so once per run (a log
+//! line, a Weft notice, a line in the tray menu when there is a tray) and lists it in
+//! `Status::degraded` (`weft status --json`); when it works again, the list drops it and so
+//! does the tray menu.
+//!
+//! Some parts have more than one cause: the tray needs its library and a tray host
+//! (a StatusNotifierWatcher or an XEmbed system tray); popups need a notification server on the
+//! bus and the delivery worker's last attempt to have worked. [`Health`] keeps the causes and
+//! settles each part from them, under one lock so two threads cannot settle a part out of
+//! order. Lock order: this lock, then the dispatcher's (never the reverse: nothing the
+//! dispatcher calls with its lock held calls in here).
+
+use crate::notices::Notices;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use tauri::AppHandle;
+use weft_core::service::Weft;
+use weft_proto::DesktopPart;
+
+/// What hosts a tray icon on this desktop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayHost {
+    /// `org.kde.StatusNotifierWatcher` on the session bus (KDE, GNOME's AppIndicator
+    /// extension, waybar, most panels).
+    StatusNotifier,
+    /// An XEmbed system tray (`_NET_SYSTEM_TRAY_S<screen>` on the X display).
+    XEmbed,
+}
+
+/// The optional parts' health, shared by the threads that learn about it.
+#[derive(Clone)]
+pub struct Health {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    weft: Weak<Weft>,
+    notices: Notices,
+    /// The running app, for the tray menu; set once the event loop is up.
+    app: OnceLock<AppHandle>,
+    /// Wakes the delivery worker; set once it runs.
+    deliveries: OnceLock<Sender<()>>,
+    /// Bumped whenever a notification server appears: the delivery worker then retries its
+    /// owed popups at once instead of after their backoff.
+    server_generation: AtomicU64,
+    causes: Mutex<Causes>,
+}
+
+#[derive(Default)]
+struct Causes {
+    /// Why no tray can exist in this run (its library does not load, or building it failed).
+    tray_broken: Option<String>,
+    /// Tray hosts known to be missing; both missing means nothing shows the icon.
+    hosts_missing: HashSet<HostKey>,
+    /// Why no notification server is there (none running and none activatable).
+    no_server: Option<String>,
+    /// The delivery worker's last attempt failed and popups are still owed.
+    popups_failing: Option<String>,
+    /// Quiet and the hotkey report their own failures (they already say so themselves).
+    reported: HashMap<DesktopPart, String>,
+    /// The notice line each degraded part shows in the tray menu.
+    shown: HashMap<DesktopPart, String>,
+    /// Parts announced in this run: a part is announced once, not at every flap.
+    said: HashSet<DesktopPart>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum HostKey {
+    StatusNotifier,
+    XEmbed,
+}
+
+impl Health {
+    pub fn new(weft: &Arc<Weft>, notices: Notices) -> Health {
+        Health {
+            inner: Arc::new(Inner {
+                weft: Arc::downgrade(weft),
+                notices,
+                app: OnceLock::new(),
+                deliveries: OnceLock::new(),
+                server_generation: AtomicU64::new(0),
+                causes: Mutex::new(Causes::default()),
+            }),
+        }
+    }
+
+    /// Connects the running app (for the tray menu) and the delivery worker.
+    pub fn attach(&self, app: AppHandle, deliveries: Sender<()>) {
+        let _ = self.inner.app.set(app);
+        let _ = self.inner.deliveries.set(deliveries);
+    }
+
+    /// No tray can be shown in this run: `reason` says why (its library, or building it).
+    pub fn tray_broken(&self, reason: &str) {
+        let mut causes = self.lock();
+        causes.tray_broken = Some(reason.to_owned());
+        self.settle(&mut causes, DesktopPart::Tray);
+    }
+
+    /// Whether `host` is there to show a tray icon.
+    pub fn tray_host(&self, host: TrayHost, present: bool) {
+        let key = match host {
+            TrayHost::StatusNotifier => HostKey::StatusNotifier,
+            TrayHost::XEmbed => HostKey::XEmbed,
+        };
+        let mut causes = self.lock();
+        let changed = if present {
+            causes.hosts_missing.remove(&key)
+        } else {
+            causes.hosts_missing.insert(key)
+        };
+        if changed {
+            self.settle(&mut causes, DesktopPart::Tray);
+        }
+    }
+
+    /// Whether a notification server is on the bus (`None`), or why not.
+    pub fn notification_server(&self, missing: Option<String>) {
+        let mut causes = self.lock();
+        let appeared = causes.no_server.is_some() && missing.is_none();
+        causes.no_server = missing;
+        if appeared {
+            self.inner.server_generation.fetch_add(1, Ordering::SeqCst);
+            if let Some(deliveries) = self.inner.deliveries.get() {
+                let _ = deliveries.send(());
+            }
+        }
+        self.settle(&mut causes, DesktopPart::Notifications);
+    }
+
+    /// The delivery worker's view: its last attempt failed (`Some(why)`) and popups are
+    /// still owed, or every owed popup was shown (`None`).
+    pub fn popups_failing(&self, failing: Option<String>) {
+        let mut causes = self.lock();
+        if causes.popups_failing.is_some() == failing.is_some() {
+            return;
+        }
+        causes.popups_failing = failing;
+        self.settle(&mut causes, DesktopPart::Notifications);
+    }
+
+    /// Counts the times a notification server appeared (see [`Health::notification_server`]).
+    pub fn server_generation(&self) -> u64 {
+        self.inner.server_generation.load(Ordering::SeqCst)
+    }
+
+    /// A part that says so itself (desktop do-not-disturb, the hotkey) does not work
+    /// (`Some(notice)`) or works (`None`).
+    pub fn reported(&self, part: DesktopPart, problem: Option<&str>) {
+        let mut causes = self.lock();
+        match problem {
+            Some(text) => causes.reported.insert(part, text.to_owned()),
+            None => causes.reported.remove(&part),
+        };
+        self.settle(&mut causes, part);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Causes> {
+        self.inner.causes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Decides whether `part` works from its causes, and says so when that changed.
+    fn settle(&self, causes: &mut Causes, part: DesktopPart) {
+        let Some(weft) = self.inner.weft.upgrade() else {
+            return;
+        };
+        let problem = match part {
+            DesktopPart::Tray => tray_problem(causes),
+            DesktopPart::Notifications => notifications_problem(causes),
+            DesktopPart::QuietDesktop | DesktopPart::Hotkey => None,
+        };
+        let reported_itself = causes.reported.contains_key(&part);
+        let down = problem.is_some() || reported_itself;
+        if !weft.set_degraded(part, down) {
+            return;
+        }
+        let notices = &self.inner.notices;
+        match problem {
+            Some(text) => {
+                if causes.said.insert(part) {
+                    log::warn!("{text}");
+                    if part == DesktopPart::Notifications {
+                        // A popup about missing popups would wait for a server: the tray
+                        // menu and the log say it now, `weft status` lists it.
+                        notices.add_to_menu(&text);
+                    } else {
+                        notices.add(&text);
+                        notices.file_pending(&weft);
+                    }
+                } else {
+                    log::info!("{} does not work again: {text}", part.as_str());
+                    notices.add_to_menu(&text);
+                }
+                causes.shown.insert(part, text);
+            }
+            None if down => log::info!("{} does not work (said above)", part.as_str()),
+            None => {
+                log::info!("{} works again", part.as_str());
+                if let Some(text) = causes.shown.remove(&part) {
+                    notices.remove_from_menu(&text);
+                }
+            }
+        }
+        self.refresh_tray_menu();
+    }
+
+    fn refresh_tray_menu(&self) {
+        let Some(app) = self.inner.app.get() else {
+            return;
+        };
+        let lines = self.inner.notices.lines();
+        let handle = app.clone();
+        let _ = app.run_on_main_thread(move || crate::tray::show_notices(&handle, &lines));
+    }
+}
+
+fn tray_problem(causes: &Causes) -> Option<String> {
+    const WITHOUT: &str = "Weft keeps running without it: switch with the hotkey or `weft toggle`, and open the window with `weft open`";
+    if let Some(reason) = &causes.tray_broken {
+        return Some(format!(
+            "The tray icon cannot be shown ({reason}). {WITHOUT}."
+        ));
+    }
+    let nothing_hosts = causes.hosts_missing.contains(&HostKey::StatusNotifier)
+        && causes.hosts_missing.contains(&HostKey::XEmbed);
+    nothing_hosts.then(|| {
+        format!(
+            "Nothing on this desktop shows tray icons (no StatusNotifierWatcher on the session bus, no XEmbed system tray). {WITHOUT}; the icon appears when a panel starts."
+        )
+    })
+}
+
+fn notifications_problem(causes: &Causes) -> Option<String> {
+    let reason = causes
+        .no_server
+        .as_deref()
+        .or(causes.popups_failing.as_deref())?;
+    Some(format!(
+        "Popups cannot be shown ({reason}). Weft keeps them in the Inbox (`weft inbox`) and shows them once a notification server runs."
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tray_is_missing_only_when_broken_or_no_host_at_all() {
+        let mut causes = Causes::default();
+        assert_eq!(tray_problem(&causes), None);
+        causes.hosts_missing.insert(HostKey::StatusNotifier);
+        assert_eq!(tray_problem(&causes), None, "XEmbed still shows it");
+        causes.hosts_missing.insert(HostKey::XEmbed);
+        assert!(tray_problem(&causes).is_some_and(|t| t.contains("StatusNotifierWatcher")));
+        causes.hosts_missing.clear();
+        causes.tray_broken = Some("libayatana-appindicator3.so.1: file too short".into());
+        assert!(tray_problem(&causes).is_some_and(|t| t.contains("file too short")));
+    }
+
+    #[test]
+    fn popups_work_only_with_a_server_and_no_failing_attempt() {
+        let mut causes = Causes::default();
+        assert_eq!(notifications_problem(&causes), None);
+        causes.popups_failing = Some("ServiceUnknown".into());
+        assert!(notifications_problem(&causes).is_some());
+        causes.popups_failing = None;
+        causes.no_server = Some("no notification server on the session bus".into());
+        assert!(
+            notifications_problem(&causes).is_some_and(|t| t.contains("no notification server"))
+        );
+    }
+}
