@@ -60,6 +60,7 @@ pub(super) fn spawn_stream(team: &Arc<Team>, generation: u64) {
 /// Waits for a due push, sends the status of the moment, and retries on failure.
 fn push_loop(team: &Arc<Team>) {
     let mut backoff = Backoff::default();
+    let mut refused: Option<RefusedShown> = None;
     loop {
         let (stored, generation) = {
             let mut shared = team.lock();
@@ -112,6 +113,7 @@ fn push_loop(team: &Arc<Team>) {
         match client.put_status(stored.team.id, stored.member_id, &update) {
             Ok(ack) => {
                 backoff.reset();
+                team.status_accepted(generation, &mut refused);
                 if !ack.applied && ack.seq >= seq {
                     // The server has a newer number (this Weft's log was replaced): catch up
                     // and send again.
@@ -126,15 +128,21 @@ fn push_loop(team: &Arc<Team>) {
             Err(ClientError::RateLimited { retry_after }) => {
                 team.push_again(generation, Some(Duration::from_secs(retry_after.max(1))));
             }
+            Err(ClientError::ClockSkew(why)) => {
+                // This computer's clock is off the server's. It may be set right at any
+                // moment (NTP, or by hand): say so where people look, and try again.
+                log::error!("the sync server refused the status: {why}");
+                let message = format!("your status was not shared: {why}");
+                team.status_refused(generation, message, Some(CLOCK_RETRY), &mut refused);
+                wait_for_clock(team, &weft, generation, &update.since);
+                team.push_again(generation, None);
+            }
             Err(e @ ClientError::Refused { status, .. }) if status != 408 && status < 500 => {
-                // The server will refuse the same status again (e.g. a clock a day ahead):
-                // do not loop on it, but say so where people look.
+                // The server will refuse the same status again: do not loop on it, but say
+                // so where people look (until a later status is taken).
                 log::error!("the sync server refused the status: {e}");
-                team.fail(
-                    generation,
-                    &format!("your status was not shared: {e}"),
-                    None,
-                );
+                let message = format!("your status was not shared: {e}");
+                team.status_refused(generation, message, None, &mut refused);
             }
             Err(e) => {
                 let delay = backoff.next();
@@ -143,6 +151,96 @@ fn push_loop(team: &Arc<Team>) {
             }
         }
     }
+}
+
+/// How soon a status refused for a wrong clock is sent again.
+const CLOCK_RETRY: Duration = Duration::from_secs(60);
+
+/// A refused status, shown as the connection's state, and the state it took the place of.
+struct RefusedShown {
+    generation: u64,
+    message: String,
+    replaced: Option<Connection>,
+}
+
+impl Team {
+    /// Shows why the server refused the status (in place of the connection's state, which
+    /// comes back once a status is taken), with when it is tried again.
+    fn status_refused(
+        &self,
+        generation: u64,
+        message: String,
+        retry: Option<Duration>,
+        shown: &mut Option<RefusedShown>,
+    ) {
+        let retry_at = retry.map(|d| {
+            crate::time::rfc3339(
+                chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default(),
+            )
+        });
+        let next = Some(Connection::Offline {
+            message: message.clone(),
+            retry_at,
+        });
+        let earlier = shown.take();
+        let mut changed = false;
+        self.update(generation, |shared| {
+            let replaced = match earlier {
+                Some(e) if e.generation == generation && showing(shared, &e.message) => e.replaced,
+                _ => shared.connection.clone(),
+            };
+            *shown = Some(RefusedShown {
+                generation,
+                message,
+                replaced,
+            });
+            changed = shared.connection != next;
+            shared.connection = next;
+        });
+        if changed {
+            self.changed();
+        }
+    }
+
+    /// A status was taken: what a refusal showed goes, unless something else was shown since.
+    fn status_accepted(&self, generation: u64, shown: &mut Option<RefusedShown>) {
+        let Some(refused) = shown.take() else { return };
+        let mut changed = false;
+        self.update(generation, |shared| {
+            if refused.generation == generation && showing(shared, &refused.message) {
+                shared.connection = refused.replaced;
+                changed = true;
+            }
+        });
+        if changed {
+            self.changed();
+        }
+    }
+}
+
+/// Waits [`CLOCK_RETRY`], or less if a switch comes first (its time may be right now), or the
+/// membership ends.
+fn wait_for_clock(team: &Team, weft: &Weft, generation: u64, since: &str) {
+    let deadline = Instant::now() + CLOCK_RETRY;
+    while Instant::now() < deadline {
+        {
+            let shared = team.lock();
+            if !shared.is_live(generation) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            drop(wait_timeout(team, shared, left));
+        }
+        // Not under the team's lock: the dispatcher's lock comes first.
+        if weft.status().since != since {
+            return;
+        }
+    }
+}
+
+/// Whether the connection's state is still this message.
+fn showing(shared: &Shared, message: &str) -> bool {
+    matches!(&shared.connection, Some(Connection::Offline { message: m, .. }) if m == message)
 }
 
 /// The next sequence number, committed to the log before it is used, so a crash never sends
@@ -214,6 +312,7 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
         };
         let Ok(weft) = team.weft() else { return };
         let cursor = recall_number(&weft, PING_CURSOR).unwrap_or(0);
+        fill_from_team(team, &stored, generation);
         let opened = Client::new(&stored.server)
             .map(|c| c.with_token(&stored.token))
             .and_then(|c| c.events(stored.team.id, cursor));
@@ -261,6 +360,24 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
     }
 }
 
+/// While the live stream is not live (before each attempt to open it), the team list comes
+/// from a plain `GET /v1/teams/{team}`, so it is never empty: behind a proxy that buffers the
+/// stream, say. The connection's state is left as it is (it is not live); a failure here
+/// changes nothing, as the stream's own attempt says what is wrong.
+fn fill_from_team(team: &Team, stored: &super::membership::Stored, generation: u64) {
+    let view = Client::new(&stored.server)
+        .map(|c| c.with_token(&stored.token))
+        .and_then(|c| c.team(stored.team.id));
+    match view {
+        Ok(view) => {
+            if team.update(generation, |shared| shared.members = view.members) {
+                team.changed();
+            }
+        }
+        Err(e) => log::debug!("the team could not be read either: {e}"),
+    }
+}
+
 fn recall_number<T: std::str::FromStr>(weft: &Weft, key: &str) -> Option<T> {
     weft.recall(key).ok().flatten().and_then(|s| s.parse().ok())
 }
@@ -278,11 +395,20 @@ fn follow(
     let opened = Instant::now();
     // The server's database id, from the snapshot (the first event); part of each ping's key.
     let mut instance = String::new();
+    let mut heard = false;
     while let Some(frame) = events.next_frame() {
         let frame = match frame {
             Ok(frame) => frame,
+            // The stream was answered but nothing ever came through it: most likely a
+            // reverse proxy holds it back in a buffer.
+            Err(ClientError::Unreachable(why)) if !heard => {
+                return Ended::Failed(ClientError::Unreachable(format!(
+                    "{why}; nothing came through the live stream at all, so a reverse proxy in between may be buffering it (see \"weft-sync behind a reverse proxy\" in Weft's README)"
+                )))
+            }
             Err(e) => return Ended::Failed(e),
         };
+        heard = true;
         // A newer membership took over (or Weft is stopping): checked at every event and
         // keep-alive, so a left team's stream ends within a keep-alive interval.
         if team.current(generation).is_none() {
@@ -557,7 +683,11 @@ mod tests {
         let refused = shown(&team);
         // The stream's reconnect failing, a snapshot arriving, a 403 from another call: none
         // of them may replace what the person was told, nor wake the pusher.
-        team.fail(0, "the sync server closed the live stream", Some(FIRST_BACKOFF));
+        team.fail(
+            0,
+            "the sync server closed the live stream",
+            Some(FIRST_BACKOFF),
+        );
         assert!(!team.update(0, |shared| shared.connection = Some(Connection::Online)));
         team.refuse(
             0,
