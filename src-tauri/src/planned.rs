@@ -1,6 +1,9 @@
 //! The end of a planned focus block (`weft focus --for 50m`, "Focus for 25 min" in the tray):
 //! Weft switches to coordination (source `timer`), or with `planned_end = "remind"` only says
 //! so. Follows the dispatcher's status events, so a new plan or a switch resets the timer.
+//! The wait is on the monotonic clock, capped at a minute, and every switch first logs any
+//! suspend since the last one, so a block whose end fell during a suspend ends at its planned
+//! time (the dispatcher logs it so), not at the wake; a reminder comes at the wake.
 
 use chrono::Utc;
 use std::sync::mpsc::RecvTimeoutError;
@@ -12,6 +15,9 @@ use weft_core::time::parse_rfc3339;
 use weft_proto::{Event, Source, State, Target};
 
 pub fn spawn(weft: &Arc<Weft>, on_end: PlannedEnd) {
+    // A planned end that falls while the machine sleeps is applied by the dispatcher, at its
+    // planned time, as soon as the gap is noticed (see `Weft::check_clock`).
+    weft.set_planned_end_switches(on_end == PlannedEnd::Switch);
     let events = weft.watch();
     let weft = Arc::downgrade(weft);
     let spawned = std::thread::Builder::new()

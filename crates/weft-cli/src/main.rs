@@ -223,6 +223,10 @@ fn render(error: &anyhow::Error) -> String {
 }
 
 fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    // Local times fall back to the system zone when TZ names none: say so, once.
+    if let Some(warning) = weft_core::time::zone_warning() {
+        warn(format!("warning: {warning}"));
+    }
     let paths = Paths::from_env()?;
     match command {
         Command::Toggle => switch(&paths, out, Target::Toggle, None, None, None),

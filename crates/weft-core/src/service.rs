@@ -74,6 +74,8 @@ struct Inner {
     held: u32,
     /// The optional desktop parts not working now (see [`Weft::set_degraded`]), sorted.
     degraded: Vec<weft_proto::DesktopPart>,
+    /// Wall-clock time that did not pass at the desk (see `gap.rs`).
+    gaps: gap::Gaps,
 }
 
 impl Inner {
@@ -180,6 +182,7 @@ impl Weft {
             watchers: Vec::new(),
             held,
             degraded: Vec::new(),
+            gaps: gap::Gaps::new(clock.as_ref()),
         };
         // Held items in coordination: a crash came between a switch and its digest.
         if inner.machine.state() == State::Coordination {
@@ -229,7 +232,7 @@ impl Weft {
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Error::ShuttingDown);
         }
-        let now = self.clock.now();
+        let now = self.mind_the_gap(&mut inner);
         let Some(switch) = inner.machine.propose(plan, now)? else {
             return Ok(SwitchOutcome {
                 switched: false,
@@ -599,8 +602,9 @@ impl Weft {
     /// start logs the run's stop at the last heartbeat, so the summary counts the run up to
     /// then instead of only up to its last switch.
     pub fn heartbeat(&self) -> Result<()> {
-        let now = self.clock.now();
-        self.lock()
+        let mut inner = self.lock();
+        let now = self.mind_the_gap(&mut inner);
+        inner
             .store
             .remember(HEARTBEAT, Some(&crate::time::to_ms(now).to_string()))
     }
@@ -612,7 +616,7 @@ impl Weft {
         if self.stopped.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        let now = self.clock.now();
+        let now = self.mind_the_gap(&mut inner);
         inner.store.record_app_event(AppEvent::Stop, now)
     }
 
@@ -668,5 +672,6 @@ pub fn error_response(e: &Error) -> Response {
     Response::error(kind, e.to_string())
 }
 
+mod gap;
 #[cfg(test)]
 mod tests;
