@@ -509,6 +509,35 @@ mod cli_tests {
         Cli::command().debug_assert();
     }
 
+    /// An error that repeats its cause, as rusqlite's do ("disk full", caused by "disk full").
+    #[derive(Debug)]
+    struct Repeats(std::io::Error);
+
+    impl std::fmt::Display for Repeats {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}", self.0)
+        }
+    }
+
+    impl std::error::Error for Repeats {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn an_error_line_says_each_cause_once() {
+        let error = anyhow::Error::new(Repeats(std::io::Error::other("disk full")))
+            .context("the database could not be used: disk full")
+            .context("cannot read the log");
+        assert_eq!(
+            render(&error),
+            "cannot read the log: the database could not be used: disk full"
+        );
+        let usage = anyhow::Error::new(Usage("the title is too long".into()));
+        assert_eq!(render(&usage), "the title is too long");
+    }
+
     #[test]
     fn team_share_takes_on_or_off() {
         let on = Cli::try_parse_from(["weft", "team", "share", "on"]).map(|c| c.command);
