@@ -1,7 +1,9 @@
 //! End-to-end tests of desktop do-not-disturb: a real dunst is paused during focus and resumed
 //! afterwards (also after Quit and after a crash), a dunst paused by the user stays paused,
 //! GNOME's show-banners and KDE's Inhibit are used for those servers, and an unknown server is
-//! left alone and named in the tray menu.
+//! left alone and named in the tray menu. A notification server that restarts, or another kind
+//! that takes over, during focus is silenced too, and coordination gives back the setting saved
+//! at the start of focus.
 
 use std::time::Duration;
 use weft_e2e::notifications::{Inhibition, NotificationCapture};
@@ -168,5 +170,82 @@ fn an_unknown_server_is_left_alone_and_named_in_the_tray() -> anyhow::Result<()>
             .into_iter()
             .find(|e| e.label.contains("weft-capture"))
     })?;
+    Ok(())
+}
+
+#[test]
+fn a_dunst_that_restarts_during_focus_is_paused_again_and_given_back() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let desktop = Desktop::start()?;
+    let mut dunst = desktop.start_dunst()?;
+    let app = App::start(&desktop, &[])?;
+    app.wait_until_serving(START)?;
+    desktop.weft_ok(&["focus"])?;
+    dunst_becomes(&desktop, true)?;
+
+    // dunst crashes and comes back (a new process starts unpaused) during focus.
+    dunst.kill();
+    let _dunst = desktop.start_dunst()?;
+    dunst_becomes(&desktop, true)?;
+    app.wait_for_log("popups silenced again (the server restarted)", SOON)?;
+
+    // Coordination gives back what was saved at the start of focus: not paused.
+    desktop.weft_ok(&["coordinate"])?;
+    dunst_becomes(&desktop, false)?;
+    app.wait_for_log("dunst: popups restored", SOON)?;
+    Ok(())
+}
+
+#[test]
+fn a_dunst_the_user_paused_is_paused_again_after_a_restart_and_left_paused() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let desktop = Desktop::start()?;
+    let mut dunst = desktop.start_dunst()?;
+    desktop.set_dunst_paused(true)?;
+    let app = App::start(&desktop, &[])?;
+    app.wait_until_serving(START)?;
+    desktop.weft_ok(&["focus"])?;
+    app.wait_for_log("already silent; left as it is", START)?;
+
+    // The new dunst starts unpaused (its default); the user had it paused.
+    dunst.kill();
+    let _dunst = desktop.start_dunst()?;
+    dunst_becomes(&desktop, true)?;
+
+    desktop.weft_ok(&["coordinate"])?;
+    app.wait_for_log("quiet: nothing to restore", START)?;
+    assert!(desktop.dunst_paused()?, "paused, as the user had it");
+    Ok(())
+}
+
+#[test]
+fn another_kind_of_server_that_takes_over_during_focus_is_quieted_too() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let desktop = Desktop::start()?;
+    assert!(desktop.show_banners(Some(true))?);
+    let mut dunst = desktop.start_dunst()?;
+    let app = App::start(&desktop, &[])?;
+    app.wait_until_serving(START)?;
+    desktop.weft_ok(&["focus"])?;
+    dunst_becomes(&desktop, true)?;
+
+    // dunst goes; GNOME Shell takes the name (a session switched desktops).
+    dunst.kill();
+    let _shell = NotificationCapture::start_as(desktop.bus_address(), "gnome-shell")?;
+    wait_for("show-banners off", SOON, || {
+        (desktop.show_banners(None).ok() == Some(false)).then_some(())
+    })?;
+    app.wait_for_log("dunst: that server is gone", SOON)?;
+
+    desktop.weft_ok(&["coordinate"])?;
+    wait_for("show-banners back on", SOON, || {
+        (desktop.show_banners(None).ok() == Some(true)).then_some(())
+    })?;
+    app.wait_for_log("gnome: popups restored", SOON)?;
+    assert!(
+        !app.log().contains("could not restore"),
+        "nothing is given back to a server that is gone\n{}",
+        app.log()
+    );
     Ok(())
 }
