@@ -212,7 +212,7 @@ fn bad_notifications_get_clear_errors() -> anyhow::Result<()> {
     );
 
     let empty = s.desktop.weft(&["notify", "--title", "  "])?;
-    assert_eq!(empty.status.code(), Some(1));
+    assert_eq!(empty.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&empty.stderr).contains("needs a title"));
 
     let body = "x".repeat(weft_proto::MAX_BODY_CHARS + 500);
