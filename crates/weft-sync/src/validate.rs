@@ -233,7 +233,7 @@ mod tests {
         let ahead = skewed(status(&update("2026-11-30T18:10:00Z", None), now));
         assert!(
             ahead.starts_with(
-                "your clock is about 2 h ahead of the server's (the server's time is 16:10 UTC)"
+                "your clock is about 2 h ahead of the server's (the status says since 18:10 UTC; the server's time is 16:10 UTC)"
             ),
             "{ahead}"
         );
