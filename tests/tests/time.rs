@@ -65,13 +65,19 @@ fn a_request_the_cli_gave_up_on_is_never_applied_later() -> anyhow::Result<()> {
     // The app reads the request when it goes on, and refuses it.
     app.wait_for_log("past its deadline", SOON)?;
     let after = json(&desktop.weft(&["status", "--json"])?)?;
-    assert_eq!(after["state"], "coordination", "the toggle was applied late");
+    assert_eq!(
+        after["state"], "coordination",
+        "the toggle was applied late"
+    );
     assert_eq!(after["since"], before["since"]);
     let log = json(&desktop.weft(&["log", "--json"])?)?;
     assert_eq!(log.as_array().map(Vec::len), Some(0), "{log}");
     // And it serves the next request as usual.
     desktop.weft_ok(&["toggle"])?;
-    assert_eq!(json(&desktop.weft(&["status", "--json"])?)?["state"], "focus");
+    assert_eq!(
+        json(&desktop.weft(&["status", "--json"])?)?["state"],
+        "focus"
+    );
     Ok(())
 }
 
@@ -132,7 +138,9 @@ impl FakeTime {
         .map(PathBuf::from)
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            anyhow::anyhow!("libfaketime is missing: install the faketime package (scripts/setup.sh)")
+            anyhow::anyhow!(
+                "libfaketime is missing: install the faketime package (scripts/setup.sh)"
+            )
         })?;
         let fake = FakeTime {
             library,
@@ -159,8 +167,7 @@ impl FakeTime {
 }
 
 #[test]
-fn a_suspend_in_planned_focus_is_untracked_and_the_block_ends_as_planned() -> anyhow::Result<()>
-{
+fn a_suspend_in_planned_focus_is_untracked_and_the_block_ends_as_planned() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let desktop = Desktop::start()?;
     let fake = FakeTime::new(desktop.dir())?;
@@ -203,7 +210,8 @@ fn a_suspend_in_planned_focus_is_untracked_and_the_block_ends_as_planned() -> an
     let log = json(&weft(&["log", "--json"])?)?;
     let last = log.as_array().and_then(|l| l.last()).cloned();
     assert_eq!(
-        last.as_ref().map(|s| (s["source"].clone(), s["at"].clone())),
+        last.as_ref()
+            .map(|s| (s["source"].clone(), s["at"].clone())),
         Some((serde_json::json!("timer"), serde_json::json!(until))),
         "{log}"
     );

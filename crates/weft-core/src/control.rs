@@ -496,7 +496,11 @@ mod tests {
         match ask(past)? {
             Response::Error(report) => {
                 assert_eq!(report.kind, ErrorKind::Unavailable);
-                assert!(report.message.contains("not carried out"), "{}", report.message);
+                assert!(
+                    report.message.contains("not carried out"),
+                    "{}",
+                    report.message
+                );
             }
             other => panic!("a late request was answered {other:?}"),
         }
@@ -507,7 +511,8 @@ mod tests {
         assert_eq!(ask(serde_json::to_value(toggle())?)?, Response::Done);
         assert_eq!(counting.0.load(Ordering::SeqCst), 2);
         // An envelope is checked as strictly as a request.
-        let stray = serde_json::json!({"deadline_boot_ms": now + 60_000, "request": toggle(), "x": 1});
+        let stray =
+            serde_json::json!({"deadline_boot_ms": now + 60_000, "request": toggle(), "x": 1});
         assert!(matches!(ask(stray)?, Response::Error(_)));
         // The client always sends one, with a deadline ahead of its own timeout.
         assert_eq!(call(&socket, &toggle())?, Response::Done);

@@ -299,7 +299,11 @@ fn attribute(history: &History, runs: &mut [Run]) {
             (Some(id), Some(last)) => id <= last,
             _ => {
                 latest.is_none_or(|l| switch.at >= l)
-                    && bounds.get(run).copied().flatten().is_none_or(|e| switch.at <= e)
+                    && bounds
+                        .get(run)
+                        .copied()
+                        .flatten()
+                        .is_none_or(|e| switch.at <= e)
             }
         };
         if !fits(current, latest) {
@@ -324,7 +328,11 @@ fn pieces(history: &History, runs: &[Run], from: DateTime<Utc>, to: DateTime<Utc
     let mut keep = |piece: Piece| {
         let (start, end) = (piece.start.max(from), piece.end.min(to));
         if start < end {
-            pieces.push(Piece { start, end, ..piece });
+            pieces.push(Piece {
+                start,
+                end,
+                ..piece
+            });
         }
     };
     for run in runs {

@@ -82,7 +82,13 @@ pub fn zone_warning_for(tz: Option<&str>) -> Option<String> {
 /// The system's zone by name, as chrono falls back to it (UTC without one).
 fn system_zone() -> String {
     match iana_time_zone::get_timezone() {
-        Ok(name) if ZONE_DIRS.iter().any(|d| is_zone_file(&Path::new(d).join(&name))) => name,
+        Ok(name)
+            if ZONE_DIRS
+                .iter()
+                .any(|d| is_zone_file(&Path::new(d).join(&name))) =>
+        {
+            name
+        }
         _ => "UTC".to_owned(),
     }
 }

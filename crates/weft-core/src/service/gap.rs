@@ -182,9 +182,7 @@ mod tests {
     }
 
     /// `weft focus --for 50m`, then a 3-hour suspend 10 minutes in.
-    fn suspended_in_planned_focus(
-        switches: bool,
-    ) -> crate::Result<(Weft, Arc<ManualClock>)> {
+    fn suspended_in_planned_focus(switches: bool) -> crate::Result<(Weft, Arc<ManualClock>)> {
         let clock = Arc::new(ManualClock::new(nine()));
         let weft = Weft::start(Store::open_in_memory()?, clock.clone())?;
         weft.set_planned_end_switches(switches);
@@ -202,7 +200,11 @@ mod tests {
         weft.check_clock();
         let status = weft.status();
         assert_eq!(status.state, State::Coordination);
-        assert_eq!(status.since, at(9, 50), "at the planned end, not at the wake");
+        assert_eq!(
+            status.since,
+            at(9, 50),
+            "at the planned end, not at the wake"
+        );
         let log = weft.with_store(|s| s.switches(None))?;
         assert_eq!(log.len(), 2);
         assert_eq!(log[1].source, Source::Timer);
@@ -272,10 +274,7 @@ mod tests {
             [(Some("first"), 30 * 60), (Some("second"), 30 * 60)]
         );
         // Every minute that passed here counts once: 91 before the step, 44 after.
-        assert_eq!(
-            day.focus_seconds + day.coordination_seconds,
-            (91 + 44) * 60
-        );
+        assert_eq!(day.focus_seconds + day.coordination_seconds, (91 + 44) * 60);
         Ok(())
     }
 }

@@ -264,8 +264,7 @@ impl Store {
         }
         let mut events = Vec::new();
         let mut event_after = Vec::new();
-        let with_after =
-            |row: &Row<'_>| Ok((read_event(row)?, row.get::<_, Option<i64>>(2)?));
+        let with_after = |row: &Row<'_>| Ok((read_event(row)?, row.get::<_, Option<i64>>(2)?));
         {
             let mut before = self
                 .conn
@@ -274,7 +273,11 @@ impl Store {
                      ORDER BY at_ms DESC, id DESC LIMIT 1",
                 )
                 .map_err(fail)?;
-            if let Some((e, after)) = before.query_row([lo], with_after).optional().map_err(fail)? {
+            if let Some((e, after)) = before
+                .query_row([lo], with_after)
+                .optional()
+                .map_err(fail)?
+            {
                 events.push(e);
                 event_after.push(after);
             }
