@@ -268,7 +268,7 @@ fn oversized_text_is_cut_or_refused_before_it_is_sent() -> anyhow::Result<()> {
     assert!(body.ends_with(weft_proto::TRUNCATION_MARKER), "{body}");
 
     // Every other text field over its limit is a bad argument: exit 2, said before sending.
-    let refused: [(&[&str], &str); 8] = [
+    let refused: [(&[&str], &str); 9] = [
         (
             &["notify", "--title", &huge],
             "the title is 71680 characters long; the limit is 200",
@@ -307,6 +307,10 @@ fn oversized_text_is_cut_or_refused_before_it_is_sent() -> anyhow::Result<()> {
         (
             &["team", "join", "http://127.0.0.1:9", &huge, "--name", "Ana"],
             "the invite code is 71680 characters long; the limit is 200",
+        ),
+        (
+            &["team", "join", "sync.example.com", "wfi_x", "--name", "Ana"],
+            "\"sync.example.com\" is not a sync server address; use one like https://sync.example.com",
         ),
     ];
     for (args, said) in refused {

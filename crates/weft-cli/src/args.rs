@@ -100,9 +100,20 @@ pub fn name(text: &str) -> Result<String, Usage> {
     Ok(name)
 }
 
-/// The sync server's address: one line of at most [`MAX_SERVER_CHARS`].
+/// The sync server's address: one line of at most [`MAX_SERVER_CHARS`], an http(s) URL with
+/// a host (the app checks the rest).
 pub fn server(text: &str) -> Result<String, Usage> {
-    bounded("server address", text, MAX_SERVER_CHARS, Lines::One)
+    let server = bounded("server address", text, MAX_SERVER_CHARS, Lines::One)?;
+    let host = server
+        .strip_prefix("http://")
+        .or_else(|| server.strip_prefix("https://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    match host {
+        Some(host) if !host.is_empty() => Ok(server),
+        _ => Err(Usage(format!(
+            "{server:?} is not a sync server address; use one like https://sync.example.com"
+        ))),
+    }
 }
 
 /// An invite code: one line of at most [`MAX_INVITE_CHARS`].
@@ -181,7 +192,7 @@ mod tests {
                 urgent: true,
             },
             Request::TeamJoin {
-                server: widest(MAX_SERVER_CHARS, false),
+                server: format!("https://{}", widest(MAX_SERVER_CHARS - 8, false)),
                 invite: widest(MAX_INVITE_CHARS, false),
                 name: widest(MAX_NAME_CHARS, false),
                 share_intent: true,
@@ -222,6 +233,14 @@ mod tests {
         );
         assert!(name(&over(MAX_NAME_CHARS)).is_err());
         assert!(server(&over(MAX_SERVER_CHARS)).is_err());
+        assert!(server("sync.example.com").is_err());
+        assert!(server("https://").is_err());
+        assert!(server("ftp://sync.example.com").is_err());
+        assert_eq!(
+            server(" https://sync.example.com/ "),
+            Ok("https://sync.example.com/".to_owned())
+        );
+        assert!(server("http://127.0.0.1:7070").is_ok());
         assert!(invite(&over(MAX_INVITE_CHARS)).is_err());
         assert!(intent(&[over(MAX_INTENT_CHARS)]).is_err());
         assert!(intent(&["two\nlines".into()]).is_err());
