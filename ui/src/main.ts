@@ -11,6 +11,10 @@ import type { State } from "./bindings/State";
 
 
 let current: Status | null = null;
+/** Status events rendered so far. The status has one reporter, the app's ordered event
+ * stream; an answer read over another connection (the first `status`, a switch's answer) may
+ * be older than an event already shown, so it is only used before any event arrived. */
+let statusEvents = 0;
 
 
 
@@ -105,9 +109,15 @@ function showError(message: string | null): void {
   el.textContent = message ?? "";
 }
 
-async function refresh(): Promise<void> {
+/** The status, until the first status event arrives (events sent before the page listened
+ * are not replayed). */
+async function firstStatus(): Promise<void> {
+  const seen = statusEvents;
   const status = await control({ cmd: "status" });
-  if (status.kind === "status") render(status.data);
+  if (status.kind === "status" && statusEvents === seen) render(status.data);
+}
+
+async function refresh(): Promise<void> {
   const midnight = new Date();
   midnight.setHours(0, 0, 0, 0);
   const log = await control({ cmd: "log", since: midnight.toISOString() });
@@ -138,8 +148,9 @@ async function onSubmit(event: Event): Promise<void> {
     input.value = "";
     plan.value = "";
     stashInput.value = "";
-    // The status event that follows a switch refreshes the log; a no-op sends none.
-    if (answer.kind === "switched") render(answer.data.status);
+    // The status event that follows a switch renders it and refreshes the log (a no-op sends
+    // none and changes nothing); the answer may already be older than an event shown.
+    if (answer.kind === "switched" && statusEvents === 0) render(answer.data.status);
   } catch (e) {
     showError(String(e));
   } finally {
@@ -174,10 +185,12 @@ async function start(): Promise<void> {
   window.addEventListener("hashchange", route);
   route();
   await onStatus((status) => {
+    statusEvents += 1;
     render(status);
     void refresh();
     if (location.hash.startsWith("#today")) void refreshToday();
   });
+  await firstStatus();
   await refresh();
   window.setInterval(() => current && render(current), 30_000);
 }

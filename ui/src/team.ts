@@ -3,6 +3,8 @@
 import { control, onTeam } from "./api.js";
 import { $, clock, elapsed, label } from "./format.js";
 import type { TeamInfo } from "./api.js";
+import type { Request } from "./bindings/Request";
+import type { Response } from "./bindings/Response";
 import type { Member } from "./bindings/Member";
 import type { PingSent } from "./bindings/PingSent";
 
@@ -169,12 +171,26 @@ async function sendPing(event: Event): Promise<void> {
   }
 }
 
+/** Team events rendered so far. The team has one reporter, the app's ordered event stream; an
+ * answer read over another connection may be older than an event already shown (the stream
+ * connects while a join's answer travels), so it is rendered only when no event came in
+ * while it travelled. */
+let teamEvents = 0;
+
+/** Sends a team request and renders its answer unless an event overtook it. */
+async function teamCall(request: Request): Promise<Response> {
+  const seen = teamEvents;
+  const answer = await control(request);
+  if (answer.kind === "team" && teamEvents === seen) renderTeam(answer.data);
+  return answer;
+}
+
 async function join(event: Event): Promise<void> {
   event.preventDefault();
   const button = $<HTMLButtonElement>("join");
   button.disabled = true;
   try {
-    const answer = await control({
+    const answer = await teamCall({
       cmd: "team_join",
       server: $<HTMLInputElement>("join-server").value.trim(),
       invite: $<HTMLInputElement>("join-invite").value.trim(),
@@ -184,9 +200,6 @@ async function join(event: Event): Promise<void> {
     if (answer.kind === "team") {
       showError("join-error", null);
       $<HTMLInputElement>("join-invite").value = "";
-      renderTeam(answer.data);
-      // Team events may have overtaken this answer (the stream connects while it travels).
-      await refreshTeam();
     } else if (answer.kind === "error") {
       showError("join-error", answer.data.message);
     }
@@ -199,9 +212,8 @@ async function join(event: Event): Promise<void> {
 
 async function share(): Promise<void> {
   const box = $<HTMLInputElement>("share-intent");
-  const answer = await control({ cmd: "team_share", share_intent: box.checked });
-  if (answer.kind === "team") renderTeam(answer.data);
-  else if (answer.kind === "error") showError("settings-error", answer.data.message);
+  const answer = await teamCall({ cmd: "team_share", share_intent: box.checked });
+  if (answer.kind === "error") showError("settings-error", answer.data.message);
 }
 
 /** Leaving takes two clicks: the first asks, the second leaves (a dialog would be heavier). */
@@ -220,9 +232,8 @@ async function leave(): Promise<void> {
   }
   leaveArmed = false;
   button.textContent = "Leave the team";
-  const answer = await control({ cmd: "team_leave", force: false });
-  if (answer.kind === "team") renderTeam(answer.data);
-  else if (answer.kind === "error") showError("settings-error", answer.data.message);
+  const answer = await teamCall({ cmd: "team_leave", force: false });
+  if (answer.kind === "error") showError("settings-error", answer.data.message);
 }
 
 /** Loads the team and follows it. */
@@ -235,13 +246,15 @@ export async function setUpTeam(): Promise<void> {
   $("join-form").addEventListener("submit", (event) => void join(event));
   $("share-intent").addEventListener("change", () => void share().catch((e) => showError("settings-error", String(e))));
   $("leave").addEventListener("click", () => void leave().catch((e) => showError("settings-error", String(e))));
-  await onTeam(renderTeam);
+  await onTeam((info) => {
+    teamEvents += 1;
+    renderTeam(info);
+  });
   await refreshTeam();
   // "since … · 12 min" stays current, and a team event the window missed is caught up.
   window.setInterval(() => void refreshTeam().catch(() => team && renderTeam(team)), 30_000);
 }
 
 export async function refreshTeam(): Promise<void> {
-  const answer = await control({ cmd: "team" });
-  if (answer.kind === "team") renderTeam(answer.data);
+  await teamCall({ cmd: "team" });
 }

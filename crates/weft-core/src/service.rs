@@ -14,7 +14,7 @@ use crate::time::parse_rfc3339;
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use weft_proto::{
     Disposition, ErrorKind, Event, InboxItem, NotifyOutcome, Request, Response, Source, State,
     Status, SwitchOutcome, Target, TeamInfo, Urgency,
@@ -58,8 +58,17 @@ pub struct Incoming<'a> {
 }
 
 /// The running Weft: the state machine and its log, behind one lock.
+///
+/// Reads never wait for a writer: the status of the moment is kept beside the lock (set in
+/// commit order by every announce), and the log, the summary and the inbox are read through a
+/// read-only connection of their own, which SQLite's WAL lets read while another connection
+/// (this one, or another program) holds the write lock.
 pub struct Weft {
     inner: Mutex<Inner>,
+    /// The last status announced: what `status` answers without taking `inner`.
+    current: RwLock<Status>,
+    /// A read-only connection to the same file (none for an in-memory store).
+    reader: Option<Mutex<Store>>,
     clock: Arc<dyn Clock>,
     shell: OnceLock<Arc<dyn Shell>>,
     team: OnceLock<Arc<Team>>,
@@ -176,6 +185,18 @@ impl Weft {
         store.record_app_event(AppEvent::Start, now)?;
         let machine = Machine::restore(last.as_ref(), store.last_stash()?, now);
         let held = store.held_count()?;
+        // A second connection for reads; without one (a store in memory, or a file that will
+        // not open twice) reads share the writer's connection and may wait for it.
+        let reader = match store.path() {
+            Some(path) => match Store::open_read_only(path) {
+                Ok(reader) => Some(Mutex::new(reader)),
+                Err(e) => {
+                    log::warn!("reads will share the writer's connection: {e}");
+                    None
+                }
+            },
+            None => None,
+        };
         let mut inner = Inner {
             store,
             machine,
@@ -189,7 +210,9 @@ impl Weft {
             inner.release(now, ReleaseReason::Coordination)?;
         }
         Ok(Weft {
+            current: RwLock::new(inner.status()),
             inner: Mutex::new(inner),
+            reader,
             clock,
             shell: OnceLock::new(),
             team: OnceLock::new(),
@@ -208,8 +231,21 @@ impl Weft {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The status of the moment, from memory: it never waits for the store.
     pub fn status(&self) -> Status {
-        self.lock().status()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Runs a read on the read-only connection (or, without one, on the writer's). Never
+    /// waits for a write in progress when there is a reader.
+    fn read<T>(&self, read: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        match &self.reader {
+            Some(reader) => read(&reader.lock().unwrap_or_else(|p| p.into_inner())),
+            None => read(&self.lock().store),
+        }
     }
 
     /// Switches state. Returns once the switch is committed (or was a no-op).
@@ -228,11 +264,24 @@ impl Weft {
     /// Switches state as planned (intent, planned length, stash). Returns once the switch is
     /// committed (or was a no-op).
     pub fn switch_with(&self, plan: &Plan<'_>) -> Result<SwitchOutcome> {
+        self.switch_at(plan, None)
+    }
+
+    /// Switches state as planned, logged at `at` (when the person asked for it) or now. A
+    /// switch that could not be committed at once (the store was locked) is retried with the
+    /// time it was asked for, so the log says when it happened, not when the disk allowed it.
+    pub fn switch_at(
+        &self,
+        plan: &Plan<'_>,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<SwitchOutcome> {
         let mut inner = self.lock();
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Error::ShuttingDown);
         }
         let now = self.mind_the_gap(&mut inner);
+        // Never before the current block began: the log stays in time order.
+        let now = at.map_or(now, |at| at.min(now).max(inner.machine.since()));
         let Some(switch) = inner.machine.propose(plan, now)? else {
             return Ok(SwitchOutcome {
                 switched: false,
@@ -273,6 +322,7 @@ impl Weft {
     /// Lock held.
     fn announce(&self, inner: &mut Inner, popups: bool) -> Status {
         let status = inner.status();
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = status.clone();
         inner.broadcast(&Event::Status(status.clone()));
         if let Some(shell) = self.shell.get() {
             shell.state_changed(&status);
@@ -413,13 +463,14 @@ impl Weft {
         };
 
         let fragment = chrono::Duration::minutes(crate::summary::DEFAULT_FRAGMENT_MINUTES);
-        let inner = self.lock();
-        crate::summary::from_store(&inner.store, date, week, &chrono::Local, now, fragment)
+        self.read(|store| {
+            crate::summary::from_store(store, date, week, &chrono::Local, now, fragment)
+        })
     }
 
     /// Held notifications, then the most recent others.
     pub fn inbox(&self) -> Result<Vec<InboxItem>> {
-        self.lock().store.inbox(INBOX_RECENT)
+        self.read(|store| store.inbox(INBOX_RECENT))
     }
 
     /// Answers one control request. Never panics on bad input: errors become
@@ -459,7 +510,7 @@ impl Weft {
                         )
                     }
                 };
-                match self.lock().store.switches(since) {
+                match self.read(|store| store.switches(since)) {
                     Ok(switches) => Response::Log(switches.iter().map(|s| s.to_entry()).collect()),
                     Err(e) => error_response(&e),
                 }

@@ -456,6 +456,87 @@ fn a_ping_relayed_twice_is_filed_once_and_counted() -> TestResult {
     Ok(())
 }
 
+/// Another program holds the database's write lock (`BEGIN IMMEDIATE` in `sqlite3`).
+fn lock_from_outside(path: &std::path::Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path).map_err(|cause| Error::Sqlite {
+        path: path.to_owned(),
+        cause,
+    })?;
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|cause| Error::Sqlite {
+            path: path.to_owned(),
+            cause,
+        })?;
+    Ok(conn)
+}
+
+#[test]
+fn reads_answer_while_a_switch_waits_for_a_locked_database() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Arc::new(Weft::start(Store::open(&path)?, clock.clone())?);
+    weft.switch(Target::Focus, Source::Cli, Some("parser"))?;
+    let outside = lock_from_outside(&path)?;
+
+    // A switch that waits for the lock (up to the store's busy timeout) with the dispatcher's
+    // lock held.
+    let (started_tx, started) = mpsc::channel();
+    let (done_tx, done) = mpsc::channel();
+    let switching = weft.clone();
+    let waiter = std::thread::spawn(move || {
+        let _ = started_tx.send(());
+        let result = switching.switch(Target::Coordination, Source::Hotkey, None);
+        let _ = done_tx.send(result.is_err());
+    });
+    started.recv()?;
+    // Every read answers while that switch still waits: none takes the dispatcher's lock.
+    let mut reads = 0;
+    while reads < 5 {
+        assert_eq!(weft.status().state, State::Focus);
+        assert_eq!(weft.read(|store| store.switches(None))?.len(), 1);
+        assert_eq!(weft.summary(None, false)?.len(), 1);
+        assert!(weft.inbox()?.is_empty());
+        reads += 1;
+    }
+    assert!(
+        done.try_recv().is_err(),
+        "the switch finished before the reads; the lock was not held long enough to tell"
+    );
+    drop(outside);
+    // The lock went away within the busy timeout: the switch commits.
+    let failed = done.recv()?;
+    waiter.join().map_err(|_| "the switching thread panicked")?;
+    assert!(!failed, "the switch should commit once the lock is released");
+    assert_eq!(weft.status().state, State::Coordination);
+    Ok(())
+}
+
+#[test]
+fn a_switch_asked_for_earlier_is_logged_at_that_time_never_before_the_block() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open(&dir.path().join("weft.db"))?, clock.clone())?;
+    clock.advance(chrono::Duration::minutes(10));
+    weft.switch(Target::Focus, Source::Cli, None)?;
+    clock.advance(chrono::Duration::minutes(30));
+    // Asked 20 minutes ago (a press that waited for a locked database).
+    let asked = clock.now() - chrono::Duration::minutes(20);
+    let outcome = weft.switch_at(&Plan::to(Target::Toggle, Source::Hotkey), Some(asked))?;
+    assert_eq!(outcome.status.since, "2026-11-24T09:20:00.000Z");
+    // Asked before the current block began (a clock stepped back): logged at the block's start.
+    clock.advance(chrono::Duration::minutes(1));
+    let outcome = weft.switch_at(
+        &Plan::to(Target::Toggle, Source::Hotkey),
+        Some(nine() - chrono::Duration::hours(1)),
+    )?;
+    assert_eq!(outcome.status.since, "2026-11-24T09:20:00.000Z");
+    let log = weft.read(|store| store.switches(None))?;
+    assert_eq!(log.len(), 3);
+    assert!(log.windows(2).all(|w| w[0].at <= w[1].at));
+    Ok(())
+}
+
 #[test]
 fn a_degraded_part_is_listed_announced_and_makes_owed_popups_queued() -> TestResult {
     use weft_proto::{DesktopPart, Event};

@@ -83,6 +83,11 @@ impl Store {
         Store::prepare(conn, path)
     }
 
+    /// The database file, or `None` for a store in memory.
+    pub fn path(&self) -> Option<&Path> {
+        (self.path != Path::new(":memory:")).then_some(self.path.as_path())
+    }
+
     /// A private in-memory store, for tests.
     pub fn open_in_memory() -> Result<Store> {
         let path = PathBuf::from(":memory:");
