@@ -12,7 +12,7 @@ use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
-use weft_core::machine::Plan;
+use crate::switcher::Switcher;
 use weft_core::service::Weft;
 use weft_core::time::{elapsed_label, parse_rfc3339};
 use weft_proto::{Connection, Source, State, Status, Target, TeamInfo, View};
@@ -106,6 +106,10 @@ pub struct Tray {
     /// The state the switch item offers, as last rendered. Read and written on the UI thread
     /// only, so a click always does what its label said.
     offers: Mutex<State>,
+    /// The state the icon shows. The icon is set only when it changes: a new icon is a new
+    /// file for the tray host to read, and a status change that is not a switch (a part of
+    /// the app listed as degraded) must not swap it under a reader.
+    icon_shows: Mutex<State>,
     /// What the menu lists besides the fixed items: the held line (when shown) and notices.
     extras: Mutex<Extras>,
 }
@@ -151,6 +155,7 @@ impl Tray {
             held,
             switch,
             offers: Mutex::new(offers),
+            icon_shows: Mutex::new(status.state),
             extras: Mutex::new(extras),
         })
     }
@@ -159,7 +164,13 @@ impl Tray {
     pub fn render(&self, status: &Status) -> tauri::Result<()> {
         let offers = status.state.other();
         *self.offers.lock().unwrap_or_else(|p| p.into_inner()) = offers;
-        self.icon.set_icon(Some(icon_for(status.state)?))?;
+        {
+            let mut shows = self.icon_shows.lock().unwrap_or_else(|p| p.into_inner());
+            if *shows != status.state {
+                self.icon.set_icon(Some(icon_for(status.state)?))?;
+                *shows = status.state;
+            }
+        }
         self.header.set_text(header_text(status))?;
         self.held.set_text(held_text(status.held))?;
         let show_held = status.held > 0;
@@ -380,10 +391,8 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
                 State::Focus => Target::Focus,
                 State::Coordination => Target::Coordination,
             };
-            let weft = app.state::<Arc<Weft>>();
-            if let Err(e) = weft.switch(target, Source::Tray, None) {
-                log::error!("tray switch failed: {e}");
-            }
+            // Queued, so the UI thread never waits on the disk.
+            app.state::<Switcher>().ask(target, Source::Tray);
         }
         id @ (TODAY | TEAM | SETTINGS) => {
             let view = match id {
@@ -405,13 +414,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
             let Some(minutes) = id.strip_prefix("plan-").and_then(|m| m.parse().ok()) else {
                 return;
             };
-            let plan = Plan {
-                minutes: Some(minutes),
-                ..Plan::to(Target::Focus, Source::Tray)
-            };
-            if let Err(e) = app.state::<Arc<Weft>>().switch_with(&plan) {
-                log::error!("tray switch failed: {e}");
-            }
+            app.state::<Switcher>().ask_focus_for(minutes, Source::Tray);
         }
     }
 }
