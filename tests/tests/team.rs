@@ -11,6 +11,7 @@ use weft_e2e::watcher::Watcher;
 use weft_e2e::{wait_for, App, Desktop};
 use weft_proto::sync::Member;
 use weft_proto::{Connection, Request, Response, State, TeamInfo};
+use weft_sync::testing::proxy::{Kind, Proxy};
 
 const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(30);
@@ -50,8 +51,12 @@ impl Person {
         name: &str,
         extra: &[&str],
     ) -> anyhow::Result<()> {
-        let url = server.url();
-        let mut args = vec!["team", "join", url.as_str(), invite, "--name", name];
+        self.join_at(&server.url(), invite, name, extra)
+    }
+
+    /// Joins through `url` (the server's, or a proxy's in front of it).
+    fn join_at(&self, url: &str, invite: &str, name: &str, extra: &[&str]) -> anyhow::Result<()> {
+        let mut args = vec!["team", "join", url, invite, "--name", name];
         args.extend_from_slice(extra);
         let out = self.desktop.weft_ok(&args)?;
         assert!(out.contains(name), "{out}");
@@ -183,6 +188,35 @@ fn two_apps_see_each_others_switches_live() -> anyhow::Result<()> {
         !m.online && m.state == Some(State::Coordination)
     })?;
     drop(server);
+    Ok(())
+}
+
+/// A stock nginx (`location / { proxy_pass …; }`) between the apps and the real server: the
+/// stream is live through it, so switches and pings arrive as they happen.
+#[test]
+fn two_apps_behind_a_stock_nginx_see_each_others_switches_live() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let dir = tempfile::tempdir()?;
+    let server = SyncServer::start(dir.path(), &[])?;
+    let invite = server.create_team("Platform")?;
+    let proxy = Proxy::start(&Kind::Nginx(String::new()), &server.url())?;
+    let ana = Person::start()?;
+    let bo = Person::start()?;
+    ana.join_at(&proxy.url, &invite, "Ana", &[])?;
+    bo.join_at(&proxy.url, &invite, "Bo", &[])?;
+    ana.online()
+        .and_then(|()| bo.online())
+        .map_err(|e| anyhow::anyhow!("{e}\n--- nginx ---\n{}", proxy.log()))?;
+    ana.desktop.weft_ok(&["focus", "--for", "50m"])?;
+    bo.sees("Ana", SOON, |m| m.online && m.state == Some(State::Focus))?;
+    bo.desktop.weft_ok(&["focus"])?;
+    ana.sees("Bo", SOON, |m| m.state == Some(State::Focus))?;
+    let out = ana.desktop.weft_ok(&["ping", "Bo", "after the release?"])?;
+    assert!(out.starts_with("Held until"), "{out}");
+    wait_for("Bo's ping, held", SOON, || {
+        let inbox = bo.desktop.weft_ok(&["inbox"]).ok()?;
+        inbox.contains("after the release?").then_some(())
+    })?;
     Ok(())
 }
 
