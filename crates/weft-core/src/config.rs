@@ -208,14 +208,32 @@ fn entries(text: &str) -> Vec<Entry> {
 }
 
 fn broken(text: &str, e: &toml::de::Error) -> Broken {
+    // An error found at the end of the text (an unclosed array) is told at the last line
+    // that has something on it.
+    let last = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, _)| i)
+        .last()
+        .unwrap_or(0);
     let line_offset = e
         .span()
         .and_then(|span| text.get(..span.start))
         .map(|before| before.matches('\n').count())
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(last);
+    // toml says "invalid array\nexpected `]`": one line, for the tray menu.
+    let message = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ");
     Broken {
         line_offset,
-        message: e.message().trim().to_owned(),
+        message,
     }
 }
 
@@ -503,6 +521,19 @@ mod tests {
         assert!(said("line 2 is not valid TOML"), "{:?}", loaded.problems);
         assert!(said("unknown setting `colours`"), "{:?}", loaded.problems);
         assert_eq!(loaded.problems.len(), 2, "{:?}", loaded.problems);
+    }
+
+    #[test]
+    fn a_report_is_one_line_at_the_line_with_the_fault() {
+        let loaded = parse(
+            "hotkey = \"off\"\nrelease_at = [\"12:00\",\n\n",
+            "config.toml",
+        );
+        assert_eq!(loaded.config.hotkey, Hotkey::Off);
+        assert_eq!(
+            loaded.problems,
+            ["config.toml: line 2 is not valid TOML (invalid array: expected `]`); the other settings are used"]
+        );
     }
 
     #[test]
