@@ -19,6 +19,7 @@ pub mod tray;
 pub mod wait;
 pub mod watcher;
 pub mod webdriver;
+pub mod xembed;
 
 pub use app::App;
 pub use desktop::Desktop;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use weft_e2e::hide::Hidden;
 use weft_e2e::notifications::NotificationCapture;
 use weft_e2e::watcher::Watcher;
+use weft_e2e::xembed::XEmbedTray;
 use weft_e2e::{wait_for, App, Desktop};
 use weft_proto::{Request, Response, State, Urgency};
 
@@ -163,6 +164,27 @@ fn with_nothing_to_host_a_tray_icon_the_tray_is_listed_until_a_panel_starts() ->
     // The panel goes: listed again.
     drop(watcher);
     wait_for_degraded(&app, &desktop, &["tray"])?;
+    still_running(&mut app)?;
+    Ok(())
+}
+
+#[test]
+fn an_xembed_system_tray_hosts_the_icon_too() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let desktop = Desktop::start()?;
+    let _notifications = NotificationCapture::start(desktop.bus_address())?;
+    // An XEmbed tray before the start: nothing is listed, though no watcher is on the bus.
+    let tray = XEmbedTray::start(desktop.display())?;
+    let mut app = App::start(&desktop, &[])?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log("global hotkey \"Ctrl+Alt+F\" registered", SOON)?;
+    assert_eq!(degraded(&desktop)?, Vec::<String>::new(), "{}", app.log());
+
+    // The tray quits: listed. Another one starts: not listed any more.
+    drop(tray);
+    wait_for_degraded(&app, &desktop, &["tray"])?;
+    let _tray = XEmbedTray::start(desktop.display())?;
+    wait_for_degraded(&app, &desktop, &[])?;
     still_running(&mut app)?;
     Ok(())
 }
