@@ -5,6 +5,7 @@ use crate::degraded::Health;
 use crate::notices::Notices;
 use crate::quiet::Quiet;
 use crate::shell::AppShell;
+use crate::switcher::{self, Switcher};
 use crate::window_process::WindowProcess;
 use crate::{desktop_watch, hotkey, signals, tray};
 use anyhow::Context;
@@ -114,6 +115,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 ticker,
                 deliveries.clone(),
             )));
+            // Switches from the tray, the hotkey and timers are queued, so no surface waits
+            // on the disk; managed before the tray exists, so its first click finds it.
+            let report = switcher::reporter(handle.clone(), notices.clone(), Arc::downgrade(&weft));
+            let switcher = Switcher::start(Arc::downgrade(&weft), report)
+                .context("cannot start the switch queue")?;
+            app.manage(switcher.clone());
             // The tray before anything else visible: it is what a person sees, and the
             // start-up figure we measure.
             let shown = weft.status();
@@ -160,7 +167,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             // A switch made before the quiet worker was managed reached none: catch up.
             app.state::<Quiet>().follow(weft.status().state);
             if let Some(problem) =
-                hotkey::register(&handle, &loaded.config.hotkey, weft.clone(), &notices)
+                hotkey::register(&handle, &loaded.config.hotkey, &weft, switcher.clone(), &notices)
             {
                 log::warn!("{problem}");
                 notices.add(&problem);
@@ -169,7 +176,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             }
             notices.file_pending(&weft);
             crate::release::spawn(Arc::downgrade(&weft), loaded.config.release_at.clone());
-            crate::planned::spawn(&weft, loaded.config.planned_end);
+            crate::planned::spawn(&weft, switcher.clone(), loaded.config.planned_end);
             crate::end_of_day::spawn(Arc::downgrade(&weft), loaded.config.end_of_day);
             crate::heartbeat::spawn(Arc::downgrade(&weft));
             if options.open_window {

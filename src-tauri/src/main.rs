@@ -19,6 +19,7 @@ mod quiet;
 mod release;
 mod shell;
 mod signals;
+mod switcher;
 mod tray;
 mod ui;
 mod window;

@@ -93,3 +93,25 @@ pub fn fatal(message: &str) {
         let _ = rx.recv_timeout(Duration::from_secs(3));
     }
 }
+
+/// A popup straight to the desktop, for what the store cannot file because it is the store
+/// that fails (a switch waiting for a locked database). Best effort, on a thread of its own so
+/// the caller never waits on D-Bus; a failure is only logged.
+pub fn show_now(body: &str) {
+    let body = body.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name("weft-direct-notice".into())
+        .spawn(move || {
+            let shown = notify_rust::Notification::new()
+                .appname("Weft")
+                .summary("Weft")
+                .body(&body)
+                .show();
+            if let Err(e) = shown {
+                log::warn!("could not show a notice on the desktop ({e}): {body}");
+            }
+        });
+    if let Err(e) = spawned {
+        log::warn!("could not start the notice thread: {e}");
+    }
+}

@@ -9,12 +9,13 @@ use chrono::Utc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
+use crate::switcher::Switcher;
 use weft_core::config::PlannedEnd;
 use weft_core::service::Weft;
 use weft_core::time::parse_rfc3339;
 use weft_proto::{Event, Source, State, Target};
 
-pub fn spawn(weft: &Arc<Weft>, on_end: PlannedEnd) {
+pub fn spawn(weft: &Arc<Weft>, switcher: Switcher, on_end: PlannedEnd) {
     // A planned end that falls while the machine sleeps is applied by the dispatcher, at its
     // planned time, as soon as the gap is noticed (see `Weft::check_clock`).
     weft.set_planned_end_switches(on_end == PlannedEnd::Switch);
@@ -22,13 +23,18 @@ pub fn spawn(weft: &Arc<Weft>, on_end: PlannedEnd) {
     let weft = Arc::downgrade(weft);
     let spawned = std::thread::Builder::new()
         .name("weft-planned".into())
-        .spawn(move || run(&weft, &events, on_end));
+        .spawn(move || run(&weft, &switcher, &events, on_end));
     if let Err(e) = spawned {
         log::error!("planned focus blocks will not end by themselves: {e}");
     }
 }
 
-fn run(weft: &Weak<Weft>, events: &std::sync::mpsc::Receiver<Event>, on_end: PlannedEnd) {
+fn run(
+    weft: &Weak<Weft>,
+    switcher: &Switcher,
+    events: &std::sync::mpsc::Receiver<Event>,
+    on_end: PlannedEnd,
+) {
     // The planned end of the focus block now running, and whether it has been acted on.
     let mut due: Option<(chrono::DateTime<Utc>, String)> = None;
     let mut handled: Option<String> = None;
@@ -64,17 +70,19 @@ fn run(weft: &Weak<Weft>, events: &std::sync::mpsc::Receiver<Event>, on_end: Pla
                 handled = Some(block);
                 due = None;
                 let Some(weft) = weft.upgrade() else { return };
-                let result = match on_end {
-                    PlannedEnd::Switch => weft
-                        .switch(Target::Coordination, Source::Timer, None)
-                        .map(drop),
-                    PlannedEnd::Remind => weft.note(
-                        "Planned focus is over",
-                        "Switch to coordination when you reach a good place to stop.",
-                    ),
-                };
-                if let Err(e) = result {
-                    log::error!("the planned end of focus: {e}");
+                match on_end {
+                    // Queued like a press, logged at the planned end, retried if the log
+                    // cannot take it yet.
+                    PlannedEnd::Switch => switcher.ask_at(Target::Coordination, Source::Timer, at),
+                    PlannedEnd::Remind => {
+                        let noted = weft.note(
+                            "Planned focus is over",
+                            "Switch to coordination when you reach a good place to stop.",
+                        );
+                        if let Err(e) = noted {
+                            log::error!("the planned end of focus: {e}");
+                        }
+                    }
                 }
             }
         }

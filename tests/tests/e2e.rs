@@ -708,3 +708,99 @@ fn the_tray_opens_today() -> anyhow::Result<()> {
     assert!(cmdline.contains("--view today"), "{cmdline}");
     Ok(())
 }
+
+/// Another program (the `sqlite3` shell) holding the database's write lock until dropped, as
+/// `( echo 'BEGIN IMMEDIATE;'; sleep 30; echo 'COMMIT;' ) | sqlite3 weft.db` does.
+struct OutsideLock {
+    shell: std::process::Child,
+}
+
+impl OutsideLock {
+    fn hold(db: &std::path::Path) -> anyhow::Result<OutsideLock> {
+        use std::io::{BufRead, Write};
+        let mut shell = std::process::Command::new("sqlite3")
+            .arg(db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .context("cannot run sqlite3 (scripts/setup.sh test installs it)")?;
+        let stdin = shell.stdin.as_mut().context("sqlite3's stdin")?;
+        stdin.write_all(b"BEGIN IMMEDIATE;\nSELECT 'locked';\n")?;
+        stdin.flush()?;
+        let stdout = shell.stdout.take().context("sqlite3's stdout")?;
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line)?;
+        anyhow::ensure!(line.trim() == "locked", "sqlite3 did not take the lock: {line:?}");
+        Ok(OutsideLock { shell })
+    }
+}
+
+impl Drop for OutsideLock {
+    fn drop(&mut self) {
+        use std::io::Write;
+        if let Some(mut stdin) = self.shell.stdin.take() {
+            let _ = stdin.write_all(b"COMMIT;\n");
+        }
+        let _ = self.shell.wait();
+    }
+}
+
+#[test]
+fn a_hotkey_switch_waits_for_a_locked_database_says_so_and_is_never_lost() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = Panel::start()?;
+    let app = App::start(&panel.desktop, &[])?;
+    let tray = panel.tray(&app)?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log("global hotkey \"Ctrl+Alt+F\" registered", START)?;
+    assert_eq!(status(&app)?.state, State::Coordination);
+
+    let outside = OutsideLock::hold(&panel.desktop.database())?;
+    let asked = chrono::Utc::now();
+    panel.desktop.press("ctrl+alt+f")?;
+    // The switch cannot be saved: Weft says so in the tray and on the desktop.
+    let line = wait_for("the tray to say a switch waits", START, || {
+        tray.entries()
+            .ok()?
+            .into_iter()
+            .find(|e| e.label.contains("not saved yet"))
+    })?;
+    assert!(line.label.contains("Focus"), "{}", line.label);
+    wait_for("a popup saying a switch waits", SOON, || {
+        panel
+            .notifications
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("not saved yet"))
+    })?;
+    // Reads answer meanwhile, from memory: still coordination, as the log says.
+    assert_eq!(status(&app)?.state, State::Coordination);
+    let cli = panel.desktop.weft(&["status", "--json"])?;
+    assert!(cli.status.success(), "{}", stderr(&cli));
+    assert!(stdout(&cli).contains("\"coordination\""), "{}", stdout(&cli));
+    // A second press waits behind the first, in order.
+    panel.desktop.press("ctrl+alt+f")?;
+    panel.desktop.press("ctrl+alt+f")?;
+
+    drop(outside);
+    let released = chrono::Utc::now();
+    wait_for("the three presses to be saved", SOON, || {
+        logged(&panel.desktop)
+            .ok()
+            .filter(|log| log.len() == 3)
+    })?;
+    let log = logged(&panel.desktop)?;
+    let to: Vec<State> = log.iter().map(|s| s.to).collect();
+    assert_eq!(to, [State::Focus, State::Coordination, State::Focus]);
+    assert!(log.iter().all(|s| s.source == Source::Hotkey));
+    // Logged when pressed, not when the lock went away.
+    let first = log.first().context("a first switch")?;
+    assert!(first.at >= asked - chrono::Duration::seconds(1), "{}", first.at);
+    assert!(first.at < released, "{} is not before {released}", first.at);
+    wait_for_state(&app, State::Focus)?;
+    wait_for("the tray line to go", SOON, || {
+        let entries = tray.entries().ok()?;
+        (!entries.iter().any(|e| e.label.contains("not saved yet"))).then_some(())
+    })?;
+    Ok(())
+}

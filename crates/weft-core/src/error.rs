@@ -60,6 +60,27 @@ impl Error {
             cause,
         }
     }
+
+    /// Why the store cannot commit now, in a few words for a tray line ("the database is
+    /// locked by another program", "the disk is full"), or `None` for an error that waiting
+    /// will not cure (a bad request, a database that is not one, Weft quitting).
+    pub fn storage_hint(&self) -> Option<&'static str> {
+        use rusqlite::ErrorCode;
+        match self {
+            Error::Sqlite { cause, .. } => Some(match cause.sqlite_error_code() {
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                    "the database is locked by another program"
+                }
+                Some(ErrorCode::DiskFull) => "the disk is full",
+                Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
+                    "the database cannot be written"
+                }
+                _ => "the database cannot be written now",
+            }),
+            Error::Io { .. } => Some("the database cannot be written now"),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use portable as platform;
 use x11 as platform;
 
 use crate::notices::Notices;
+use crate::switcher::Switcher;
 use std::sync::{Arc, Weak};
 use tauri::AppHandle;
 use weft_core::config::Hotkey;
@@ -24,11 +25,13 @@ use weft_core::service::Weft;
 use weft_proto::{Source, Target};
 
 /// Registers the configured hotkey. Returns a notice when it could not be registered; a
-/// problem found later is added to `notices` (tray menu, and filed like any notice).
+/// problem found later is added to `notices` (tray menu, and filed like any notice). A press
+/// is queued on `switcher`, so the listener never waits on the disk.
 pub fn register(
     app: &AppHandle,
     setting: &Hotkey,
-    weft: Arc<Weft>,
+    weft: &Arc<Weft>,
+    switcher: Switcher,
     notices: &Notices,
 ) -> Option<String> {
     let combo = match setting {
@@ -38,12 +41,8 @@ pub fn register(
         }
         Hotkey::Keys(combo) => *combo,
     };
-    let on_problem = later_problems(app, notices, Arc::downgrade(&weft));
-    let on_press = Box::new(move || {
-        if let Err(e) = weft.switch(Target::Toggle, Source::Hotkey, None) {
-            log::error!("hotkey switch failed: {e}");
-        }
-    });
+    let on_problem = later_problems(app, notices, Arc::downgrade(weft));
+    let on_press = Box::new(move || switcher.ask(Target::Toggle, Source::Hotkey));
     match platform::listen(app, &combo, on_press, on_problem) {
         Ok(()) => {
             log::info!("global hotkey \"{combo}\" registered");
