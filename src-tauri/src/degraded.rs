@@ -174,13 +174,22 @@ impl Health {
         };
         let reported_itself = causes.reported.contains_key(&part);
         let down = problem.is_some() || reported_itself;
-        if !weft.set_degraded(part, down) {
+        let changed = weft.set_degraded(part, down);
+        let shown = causes.shown.get(&part).cloned();
+        if !changed && shown == problem {
             return;
         }
         let notices = &self.inner.notices;
+        if let Some(old) = shown.as_ref().filter(|old| problem.as_ref() != Some(*old)) {
+            notices.remove_from_menu(old);
+            causes.shown.remove(&part);
+        }
         match problem {
-            Some(text) => {
-                if causes.said.insert(part) {
+            Some(text) if shown.as_ref() != Some(&text) => {
+                let first = causes.said.insert(part);
+                if first || !changed {
+                    // The first time in this run, or a new reason while it was down already
+                    // (no tray host, then its library does not load either).
                     log::warn!("{text}");
                     if part == DesktopPart::Notifications {
                         // A popup about missing popups would wait for a server: the tray
@@ -196,13 +205,9 @@ impl Health {
                 }
                 causes.shown.insert(part, text);
             }
+            Some(_) => {}
             None if down => log::info!("{} does not work (said above)", part.as_str()),
-            None => {
-                log::info!("{} works again", part.as_str());
-                if let Some(text) = causes.shown.remove(&part) {
-                    notices.remove_from_menu(&text);
-                }
-            }
+            None => log::info!("{} works again", part.as_str()),
         }
         self.refresh_tray_menu();
     }
@@ -246,6 +251,90 @@ fn notifications_problem(causes: &Causes) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use weft_core::clock::SystemClock;
+    use weft_core::store::Store;
+
+    fn weft() -> Result<Arc<Weft>, Box<dyn std::error::Error>> {
+        Ok(Arc::new(Weft::start(
+            Store::open_in_memory()?,
+            Arc::new(SystemClock),
+        )?))
+    }
+
+    fn notices_filed(weft: &Weft) -> Result<usize, Box<dyn std::error::Error>> {
+        Ok(weft.inbox()?.iter().filter(|i| i.title == "Weft").count())
+    }
+
+    #[test]
+    fn a_missing_tray_is_listed_said_once_and_dropped_when_a_host_comes(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let weft = weft()?;
+        let notices = Notices::default();
+        let health = Health::new(&weft, notices.clone());
+        health.tray_host(TrayHost::StatusNotifier, false);
+        assert!(
+            weft.status().degraded.is_empty(),
+            "XEmbed may still host it"
+        );
+        health.tray_host(TrayHost::XEmbed, false);
+        assert_eq!(weft.status().degraded, [DesktopPart::Tray]);
+        assert_eq!(notices.lines().len(), 1);
+        assert_eq!(notices_filed(&weft)?, 1);
+
+        health.tray_host(TrayHost::StatusNotifier, true);
+        assert!(weft.status().degraded.is_empty());
+        assert!(notices.lines().is_empty(), "the menu line goes with it");
+        // The panel goes and comes again: listed again, but said once per run.
+        health.tray_host(TrayHost::StatusNotifier, false);
+        assert_eq!(weft.status().degraded, [DesktopPart::Tray]);
+        assert_eq!(notices_filed(&weft)?, 1);
+        // A new reason while it is listed (its library): said, and it replaces the line.
+        health.tray_broken("no appindicator library loads");
+        assert_eq!(notices_filed(&weft)?, 2);
+        let lines = notices.lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("no appindicator library loads"),
+            "{lines:?}"
+        );
+        // A library that does not load wins over any host.
+        health.tray_host(TrayHost::StatusNotifier, true);
+        assert_eq!(weft.status().degraded, [DesktopPart::Tray]);
+        Ok(())
+    }
+
+    #[test]
+    fn popups_are_listed_until_a_server_is_there_and_the_owed_ones_were_shown(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let weft = weft()?;
+        let notices = Notices::default();
+        let health = Health::new(&weft, notices.clone());
+        let generation = health.server_generation();
+        health.notification_server(Some("no notification server on the session bus".into()));
+        health.popups_failing(Some("org.freedesktop.DBus.Error.ServiceUnknown".into()));
+        assert_eq!(weft.status().degraded, [DesktopPart::Notifications]);
+        assert_eq!(notices_filed(&weft)?, 0, "no popup about missing popups");
+        assert_eq!(notices.lines().len(), 1, "the tray menu says it");
+
+        // A server appears: the worker is told to retry at once; still listed until it did.
+        health.notification_server(None);
+        assert_eq!(health.server_generation(), generation + 1);
+        assert_eq!(weft.status().degraded, [DesktopPart::Notifications]);
+        health.popups_failing(None);
+        assert!(weft.status().degraded.is_empty());
+        assert!(notices.lines().is_empty());
+
+        // Quiet and the hotkey say so themselves; they are only listed.
+        health.reported(
+            DesktopPart::QuietDesktop,
+            Some("dunst? no: \"weft-capture\""),
+        );
+        assert_eq!(weft.status().degraded, [DesktopPart::QuietDesktop]);
+        assert!(notices.lines().is_empty());
+        health.reported(DesktopPart::QuietDesktop, None);
+        assert!(weft.status().degraded.is_empty());
+        Ok(())
+    }
 
     #[test]
     fn the_tray_is_missing_only_when_broken_or_no_host_at_all() {
