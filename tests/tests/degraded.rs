@@ -148,10 +148,21 @@ fn with_nothing_to_host_a_tray_icon_the_tray_is_listed_until_a_panel_starts() ->
     app.wait_until_serving(START)?;
     wait_for_degraded(&app, &desktop, &["tray"])?;
     app.wait_for_log("Nothing on this desktop shows tray icons", SOON)?;
+    // The window says so too (it is how a person without a tray sees Weft).
+    let binary = weft_e2e::bin_dir().join("weft-app");
+    let window = weft_e2e::webdriver::Session::start(&desktop, &binary, &["--window"])?;
+    let said = wait_for("the window to name the missing tray", START, || {
+        window.text("#degraded").ok().filter(|t| !t.is_empty())
+    })?;
+    assert!(said.starts_with("Running without the tray icon"), "{said}");
 
     // A panel starts: the icon registers with it and the tray works again.
     let watcher = Watcher::start(desktop.bus_address())?;
     wait_for_degraded(&app, &desktop, &[])?;
+    wait_for("the window to drop the line", SOON, || {
+        window.text("#degraded").ok().filter(|t| t.is_empty())
+    })?;
+    drop(window);
     wait_for("the tray item to register", START, || {
         watcher.items().last().cloned()
     })

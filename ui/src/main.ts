@@ -8,6 +8,7 @@ import type { Status } from "./api.js";
 import type { SwitchEntry } from "./bindings/SwitchEntry";
 import type { InboxItem } from "./bindings/InboxItem";
 import type { State } from "./bindings/State";
+import type { DesktopPart } from "./bindings/DesktopPart";
 
 
 let current: Status | null = null;
@@ -35,7 +36,21 @@ function render(status: Status): void {
   const other: State = status.state === "focus" ? "coordination" : "focus";
   $("switch").textContent = `Switch to ${label[other]}`;
   document.title = `Weft · ${label[status.state]}`;
+  const degraded = $("degraded");
+  const parts = status.degraded ?? [];
+  degraded.hidden = parts.length === 0;
+  degraded.textContent = parts.length
+    ? `Running without ${parts.map((p) => partLabel[p]).join(", ")}: see the tray menu or README › Troubleshooting.`
+    : "";
 }
+
+/** How the Now view names a part of the app that does not work (`Status.degraded`). */
+const partLabel: Record<DesktopPart, string> = {
+  tray: "the tray icon",
+  notifications: "popups (they wait in the Inbox)",
+  quiet_desktop: "quieting other apps' popups",
+  hotkey: "the hotkey",
+};
 
 function renderLog(entries: SwitchEntry[]): void {
   const list = $("log");
