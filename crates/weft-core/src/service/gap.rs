@@ -12,6 +12,7 @@ use crate::store::{AppEvent, ReleaseReason};
 use crate::time::{rfc3339, to_ms};
 use crate::Result;
 use chrono::{DateTime, Utc};
+use std::sync::atomic::Ordering;
 use weft_proto::{Source, State, Target};
 
 /// The dispatcher's watch on the clocks, and what a planned end does.
@@ -51,7 +52,9 @@ impl Weft {
     /// Now, on the wall clock, after logging any gap since the last reading. Lock held.
     pub(super) fn mind_the_gap(&self, inner: &mut Inner) -> DateTime<Utc> {
         let now = self.clock.now();
-        if let Some(gap) = inner.gaps.watch.observe(now, self.clock.monotonic()) {
+        let gap = inner.gaps.watch.observe(now, self.clock.monotonic());
+        // After the stop nothing more is logged: the run is over.
+        if let Some(gap) = gap.filter(|_| !self.stopped.load(Ordering::SeqCst)) {
             if let Err(e) = self.log_gap(inner, gap) {
                 log::error!("a gap in the wall clock was not logged: {e}");
             }
@@ -244,6 +247,18 @@ mod tests {
         // 09:00-09:10, then 12:10-12:30: two pieces of one state with a gap between.
         assert_eq!(day.focus_seconds, 30 * 60);
         assert_eq!(day.focus_blocks.len(), 2);
+        Ok(())
+    }
+
+    #[test]
+    fn nothing_is_logged_after_the_stop() -> TestResult {
+        let clock = Arc::new(ManualClock::new(nine()));
+        let weft = Weft::start(Store::open_in_memory()?, clock.clone())?;
+        weft.stop()?;
+        clock.jump(Duration::hours(3));
+        weft.check_clock();
+        let events = weft.with_store(|s| s.app_events())?;
+        assert_eq!(events.len(), 2, "{events:?}");
         Ok(())
     }
 
