@@ -1,6 +1,7 @@
 //! The end-of-day notice: at a configured local time (`end_of_day`, default 17:30; "off" turns
 //! it off), the day's headline figures go through the hold policy like any notification.
-//! Clicking it opens the window on Today.
+//! Clicking it opens the window on Today. A notice time slept through comes at the wake if it is
+//! still the same day (see [`crate::release::daily`]).
 
 use chrono::NaiveTime;
 use std::sync::Weak;
