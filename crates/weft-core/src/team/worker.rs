@@ -370,7 +370,12 @@ fn fill_from_team(team: &Team, stored: &super::membership::Stored, generation: u
         .and_then(|c| c.team(stored.team.id));
     match view {
         Ok(view) => {
-            if team.update(generation, |shared| shared.members = view.members) {
+            let mut differs = false;
+            team.update(generation, |shared| {
+                differs = shared.members != view.members;
+                shared.members = view.members;
+            });
+            if differs {
                 team.changed();
             }
         }
