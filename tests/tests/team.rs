@@ -30,11 +30,16 @@ struct Person {
 
 impl Person {
     fn start() -> anyhow::Result<Person> {
+        Person::start_with(&[])
+    }
+
+    /// A person whose Weft runs with these environment variables.
+    fn start_with(env: &[(&str, &str)]) -> anyhow::Result<Person> {
         let desktop = Desktop::start()?;
         desktop.write_config("hotkey = \"off\"\n")?;
         let capture = NotificationCapture::start(desktop.bus_address())?;
         let watcher = Watcher::start(desktop.bus_address())?;
-        let app = App::start(&desktop, &[])?;
+        let app = App::start_with(&desktop, &weft_e2e::bin_dir().join("weft-app"), &[], env)?;
         app.wait_until_serving(START)?;
         Ok(Person {
             app,
@@ -217,6 +222,53 @@ fn two_apps_behind_a_stock_nginx_see_each_others_switches_live() -> anyhow::Resu
         let inbox = bo.desktop.weft_ok(&["inbox"]).ok()?;
         inbox.contains("after the release?").then_some(())
     })?;
+    Ok(())
+}
+
+/// Ana's computer runs two hours fast (libfaketime moves the app's wall clock): the server
+/// refuses her statuses and says by how much, `weft team` shows it, and Bo never sees her
+/// wrong times.
+#[test]
+fn an_app_whose_clock_runs_two_hours_fast_is_told_so_and_shares_nothing_wrong() -> anyhow::Result<()>
+{
+    let _serial = weft_e2e::serial();
+    let dir = tempfile::tempdir()?;
+    let server = SyncServer::start(dir.path(), &[])?;
+    let invite = server.create_team("Platform")?;
+    let library = [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+        "/usr/lib/faketime/libfaketimeMT.so.1",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).is_file())
+    .ok_or_else(|| anyhow::anyhow!("libfaketime is missing: scripts/setup.sh test installs it"))?;
+    let ana = Person::start_with(&[
+        ("LD_PRELOAD", library),
+        ("FAKETIME", "+2h"),
+        ("DONT_FAKE_MONOTONIC", "1"),
+    ])?;
+    ana.join(&server, &invite, "Ana", &[])?;
+    ana.desktop.weft_ok(&["focus", "--for", "50m"])?;
+    let shown = wait_for("Ana's Weft to say her clock is off", SOON, || {
+        let out = ana.desktop.weft_ok(&["team"]).ok()?;
+        out.contains("your clock is about 2 h ahead of the server's")
+            .then_some(out)
+    })
+    .map_err(|e| anyhow::anyhow!("{e}: {:?}\n--- app log ---\n{}", ana.team(), ana.app.log()))?;
+    assert!(
+        shown.contains("Offline: your status was not shared"),
+        "{shown}"
+    );
+
+    let joined = weft_sync_client::Client::new(&server.url())?.join(&invite, "Bo")?;
+    let bo = weft_sync_client::Client::new(&server.url())?.with_token(&joined.token);
+    let view = bo.team(joined.team.id)?;
+    let ana_seen = view.members.iter().find(|m| m.name == "Ana");
+    assert!(
+        ana_seen.is_some_and(|m| m.state.is_none() && m.since.is_none()),
+        "{view:?}"
+    );
     Ok(())
 }
 
