@@ -162,6 +162,8 @@ impl FakeTime {
             ("FAKETIME_TIMESTAMP_FILE", self.file.display().to_string()),
             ("FAKETIME_NO_CACHE", "1".into()),
             ("DONT_FAKE_MONOTONIC", "1".into()),
+            // Days in UTC, so the day of the block is the date of its RFC 3339 start.
+            ("TZ", "UTC".into()),
         ]
     }
 }
