@@ -21,6 +21,7 @@ use weft_core::service::Weft;
 use weft_proto::DesktopPart;
 
 /// What hosts a tray icon on this desktop.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // Only Linux looks for hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrayHost {
     /// `org.kde.StatusNotifierWatcher` on the session bus (KDE, GNOME's AppIndicator
@@ -101,6 +102,7 @@ impl Health {
     }
 
     /// Whether `host` is there to show a tray icon.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub fn tray_host(&self, host: TrayHost, present: bool) {
         let key = match host {
             TrayHost::StatusNotifier => HostKey::StatusNotifier,
@@ -118,6 +120,7 @@ impl Health {
     }
 
     /// Whether a notification server is on the bus (`None`), or why not.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub fn notification_server(&self, missing: Option<String>) {
         let mut causes = self.lock();
         let appeared = causes.no_server.is_some() && missing.is_none();

@@ -10,18 +10,16 @@
 //! window, so a panel or a notification daemon that starts (or dies) later is noticed at once.
 //! No bus at all counts as neither service being there.
 
-use crate::degraded::{Health, TrayHost};
-
 #[cfg(target_os = "linux")]
 pub use linux::start;
 
 /// Other platforms have no such services to look for.
 #[cfg(not(target_os = "linux"))]
-pub fn start(_health: &Health) {}
+pub fn start(_health: &crate::degraded::Health) {}
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use super::{Health, TrayHost};
+    use crate::degraded::{Health, TrayHost};
     use std::future::poll_fn;
     use std::pin::Pin;
     use std::sync::mpsc;
