@@ -15,8 +15,10 @@
 //!   that mix letters of scripts that are not used together (Latin with Cyrillic or Greek,
 //!   say). Latin with Han, Kana or Hangul is allowed (UTS #39's "highly restrictive" level).
 //!
-//! The tables are the `unicode-normalization`, `caseless`, `unicode-security` and
-//! `unicode-script` crates'.
+//! Emoji may keep their joiners and presentation selectors (after a symbol only); keys leave
+//! them out. The tables are the `unicode-normalization`, `caseless`, `unicode-security` and
+//! `unicode-script` crates'. Keys and skeletons are stored: a change to [`key`] or
+//! [`skeleton`] needs a store migration that rekeys (as version 3 does).
 
 use std::collections::BTreeSet;
 use unicode_normalization::UnicodeNormalization;
@@ -81,6 +83,28 @@ fn is_invisible(c: char) -> bool {
         )
 }
 
+/// Parts of emoji: the joiner of a sequence (👩‍💻) and the emoji and text presentation
+/// selectors. They are invisible, but only allowed after a symbol (and the joiner before one),
+/// where they join or style it instead of hiding between letters; keys leave them out.
+const EMOJI_PARTS: [char; 3] = ['\u{200D}', '\u{FE0E}', '\u{FE0F}'];
+
+fn is_symbol(c: char) -> bool {
+    !c.is_ascii() && !c.is_alphanumeric() && !c.is_whitespace() && !is_invisible(c)
+}
+
+/// The first invisible character of `text` that is not part of an emoji.
+fn invisible(text: &str) -> Option<char> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+        let after = chars.get(i + 1).copied();
+        let in_emoji = EMOJI_PARTS.contains(&c)
+            && before.is_some_and(|b| is_symbol(b) || (c == '\u{200D}' && b == '\u{FE0F}'))
+            && (c != '\u{200D}' || after.is_some_and(is_symbol));
+        (is_invisible(c) && !in_emoji).then_some(c)
+    })
+}
+
 /// The name as shown: trimmed, NFC. Checked by [`check`] first.
 pub fn display(raw: &str) -> String {
     raw.trim().nfc().collect()
@@ -103,12 +127,10 @@ pub fn check(raw: &str, max: usize) -> Result<String, Refused> {
         return Err(Refused::Bidi(c));
     }
     let compatible: String = name.nfkc().collect();
-    if let Some(c) = name
-        .chars()
-        .chain(compatible.chars())
-        .find(|c| is_invisible(*c))
-    {
-        return Err(Refused::Invisible(c));
+    for text in [&name, &compatible] {
+        if let Some(c) = invisible(text) {
+            return Err(Refused::Invisible(c));
+        }
     }
     if !compatible.chars().any(char::is_alphanumeric) {
         return Err(Refused::NoLetter);
@@ -133,6 +155,10 @@ pub fn check(raw: &str, max: usize) -> Result<String, Refused> {
 /// The key a name is unique by and addressed by: NFKC, case folded, NFKC, spaces collapsed.
 pub fn key(name: &str) -> String {
     let compatible: String = name.trim().nfkc().collect();
+    let compatible: String = compatible
+        .chars()
+        .filter(|c| !EMOJI_PARTS.contains(c))
+        .collect();
     let folded = caseless::default_case_fold_str(&compatible);
     let normal: String = folded.nfkc().collect();
     normal.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -193,6 +219,20 @@ mod tests {
         assert_eq!(refused("A\u{200B}na"), Some(Refused::Invisible('\u{200B}')));
         assert_eq!(refused("An\u{AD}a"), Some(Refused::Invisible('\u{AD}')));
         assert_eq!(refused("Ana\u{FE0F}"), Some(Refused::Invisible('\u{FE0F}')));
+        assert_eq!(refused("A\u{200D}na"), Some(Refused::Invisible('\u{200D}')));
+        assert_eq!(
+            refused("Ana \u{2764}\u{200D}"),
+            Some(Refused::Invisible('\u{200D}'))
+        );
+        // Emoji keep their joiners and presentation selectors, and keys leave them out.
+        for emoji in [
+            "Ana \u{2764}\u{FE0F}",
+            "Ana \u{1F469}\u{200D}\u{1F4BB}",
+            "Bo \u{1F3F3}\u{FE0F}\u{200D}\u{1F308}",
+        ] {
+            assert_eq!(refused(emoji), None, "{emoji:?}");
+        }
+        assert_eq!(key("Ana \u{2764}\u{FE0F}"), key("ana \u{2764}"));
         assert_eq!(refused("Ana\u{3164}"), Some(Refused::Invisible('\u{3164}')));
         assert_eq!(refused("\u{2800}"), Some(Refused::Invisible('\u{2800}')));
         assert_eq!(refused("A\u{2003}na"), Some(Refused::Invisible('\u{2003}')));
