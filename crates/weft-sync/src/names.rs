@@ -12,8 +12,9 @@
 //! - Refused outright ([`check`]): control characters, bidirectional controls (which reorder
 //!   what is shown), invisible characters (default-ignorable code points such as zero-width
 //!   spaces and joiners, and blank look-alikes), names without a letter or digit, and names
-//!   that mix letters of scripts that are not used together (Latin with Cyrillic or Greek,
-//!   say). Latin with Han, Kana or Hangul is allowed (UTS #39's "highly restrictive" level).
+//!   that mix letters of scripts whose letters look alike (Latin, Cyrillic and Greek with
+//!   each other). Latin with one other script (Han with Kana, Hangul, Devanagari, Hebrew…) is
+//!   allowed: UTS #39's "moderately restrictive" level.
 //!
 //! Emoji may keep their joiners and presentation selectors (after a symbol only); keys leave
 //! them out. The tables are the `unicode-normalization`, `caseless`, `unicode-security` and
@@ -139,7 +140,7 @@ pub fn check(raw: &str, max: usize) -> Result<String, Refused> {
     if !letters.as_str().is_single_script()
         && !letters
             .as_str()
-            .check_restriction_level(RestrictionLevel::HighlyRestrictive)
+            .check_restriction_level(RestrictionLevel::ModeratelyRestrictive)
     {
         let scripts: BTreeSet<&'static str> = letters
             .chars()
@@ -206,6 +207,8 @@ mod tests {
             "Ана",
             "Σοφία",
             "田中 Tanaka",
+            "Priya प्रिया",
+            "Noa נועה",
             "김민준",
             "Bo 2",
         ] {
@@ -242,6 +245,14 @@ mod tests {
             Some(Refused::MixedScripts(vec!["Cyrillic", "Latin"]))
         );
         assert!(matches!(refused("Ἀna"), Some(Refused::MixedScripts(_))));
+        assert!(matches!(
+            refused("Σοφία Smith"),
+            Some(Refused::MixedScripts(_))
+        ));
+        assert!(matches!(
+            refused("Ана Σοφία"),
+            Some(Refused::MixedScripts(_))
+        ));
         let message = Refused::MixedScripts(vec!["Cyrillic", "Latin"]).message("name");
         assert!(message.contains("(Cyrillic, Latin)"), "{message}");
     }
