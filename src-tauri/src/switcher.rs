@@ -6,14 +6,14 @@
 //!
 //! A CLI or UI request is not queued here: its caller is told at once that it failed.
 
+use crate::notices::Notices;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Weak;
 use std::time::{Duration, Instant};
-use weft_core::machine::Plan;
-use crate::notices::Notices;
 use tauri::AppHandle;
+use weft_core::machine::Plan;
 use weft_core::service::Weft;
 use weft_core::Error;
 use weft_proto::{Source, State, Target};
@@ -142,7 +142,9 @@ fn run(weft: &Weak<Weft>, rx: &Receiver<Asked>, mut report: impl FnMut(Report)) 
                     waiting = true;
                     report(Report::Waiting {
                         asked,
-                        hint: e.storage_hint().unwrap_or("the database cannot be written now"),
+                        hint: e
+                            .storage_hint()
+                            .unwrap_or("the database cannot be written now"),
                     });
                 }
                 drop(weft);
@@ -191,10 +193,7 @@ pub fn reporter(app: AppHandle, notices: Notices, weft: Weak<Weft>) -> impl FnMu
                         .upgrade()
                         .map_or(State::Focus, |weft| weft.status().state.other()),
                 };
-                let line = format!(
-                    "Switch to {} not saved yet: {hint}; retrying",
-                    to.label()
-                );
+                let line = format!("Switch to {} not saved yet: {hint}; retrying", to.label());
                 notices.add_to_menu(&line);
                 crate::notices::show_now(&format!(
                     "Your switch to {} from the {} is not saved yet: {hint}. Weft keeps trying and logs it at the time you asked.",

@@ -8,6 +8,7 @@
 //! is not a request gets an error response, never a panic. Each connection has its own thread
 //! and an idle timeout, so a stuck client cannot hold anything up.
 
+use crate::time::Deadline;
 use crate::{Error, Result};
 use std::io::{BufRead, BufReader, ErrorKind as IoKind, Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -55,7 +56,8 @@ fn timeout_for(request: &Request) -> Duration {
 /// What the socket serves: the app passes its dispatcher.
 pub trait Handler: Send + Sync {
     /// Answers one request.
-    fn handle(&self, request: Request) -> Response;
+    /// Answers one request; what it changes is committed before `deadline` or not at all.
+    fn handle(&self, request: Request, deadline: Option<Deadline>) -> Response;
     /// Starts following events for a [`Request::Watch`] connection.
     fn watch(&self) -> Receiver<Event>;
 }
@@ -138,7 +140,9 @@ fn serve_connection(stream: UnixStream, handler: &Arc<dyn Handler>) {
                 Ok((request, Some(deadline))) if crate::time::boot_ms() > deadline => {
                     expired(&request, deadline)
                 }
-                Ok((request, _)) => handler.handle(request),
+                Ok((request, deadline)) => {
+                    handler.handle(request, deadline.map(Deadline::at_boot_ms))
+                }
                 Err(e) => {
                     Response::error(ErrorKind::BadRequest, format!("not a Weft request: {e}"))
                 }
@@ -378,7 +382,7 @@ mod tests {
     }
 
     impl Handler for EchoStatus {
-        fn handle(&self, request: Request) -> Response {
+        fn handle(&self, request: Request, _deadline: Option<Deadline>) -> Response {
             match request {
                 Request::Status => Response::Status(focus()),
                 _ => Response::Done,
@@ -454,7 +458,7 @@ mod tests {
     struct Counting(AtomicUsize);
 
     impl Handler for Counting {
-        fn handle(&self, request: Request) -> Response {
+        fn handle(&self, request: Request, _deadline: Option<Deadline>) -> Response {
             if matches!(request, Request::Switch { .. }) {
                 self.0.fetch_add(1, Ordering::SeqCst);
             }

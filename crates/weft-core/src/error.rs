@@ -48,6 +48,9 @@ pub enum Error {
     ShuttingDown,
     #[error("the Weft app did not answer on {socket} within {seconds} s")]
     Timeout { socket: PathBuf, seconds: u64 },
+    /// The request's sender stopped waiting before it could be carried out, so it was not.
+    #[error("Weft could not carry this out before its sender stopped waiting ({late_ms} ms late), so nothing changed; try again")]
+    Expired { late_ms: u64 },
 }
 
 /// The core's result type.

@@ -10,7 +10,7 @@ use crate::hold;
 use crate::machine::{Machine, Plan};
 use crate::store::{AppEvent, NewNotification, Popup, PopupKey, ReleaseReason, Released, Store};
 use crate::team::Team;
-use crate::time::parse_rfc3339;
+use crate::time::{parse_rfc3339, Deadline};
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -275,10 +275,23 @@ impl Weft {
         plan: &Plan<'_>,
         at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<SwitchOutcome> {
+        self.commit_switch(plan, at, None)
+    }
+
+    /// A switch whose sender waits only until `deadline`: committed before it, or not at all
+    /// ([`Error::Expired`]), whether the time went waiting for the dispatcher or for a
+    /// database another program holds locked.
+    fn commit_switch(
+        &self,
+        plan: &Plan<'_>,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        deadline: Option<Deadline>,
+    ) -> Result<SwitchOutcome> {
         let mut inner = self.lock();
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Error::ShuttingDown);
         }
+        not_expired(deadline)?;
         let now = self.mind_the_gap(&mut inner);
         // Never before the current block began: the log stays in time order.
         let now = at.map_or(now, |at| at.min(now).max(inner.machine.since()));
@@ -288,7 +301,12 @@ impl Weft {
                 status: inner.status(),
             });
         };
-        inner.store.record_switch(&switch)?;
+        inner
+            .store
+            .within(deadline.map(Deadline::left), |store| {
+                store.record_switch(&switch)
+            })
+            .map_err(|e| expired_instead(e, deadline))?;
         inner.machine.apply(&switch);
         let mut popups = false;
         if switch.to == State::Focus {
@@ -335,8 +353,19 @@ impl Weft {
 
     /// Files a notification by the hold policy. Returns once it is committed.
     pub fn notify(&self, incoming: &Incoming<'_>) -> Result<NotifyOutcome> {
+        self.notify_within(incoming, None)
+    }
+
+    /// Files a notification whose sender waits only until `deadline`: committed before it, or
+    /// not at all ([`Error::Expired`]).
+    fn notify_within(
+        &self,
+        incoming: &Incoming<'_>,
+        deadline: Option<Deadline>,
+    ) -> Result<NotifyOutcome> {
         let prepared = hold::prepare(incoming.title, incoming.body, incoming.from)?;
         let mut inner = self.lock();
+        not_expired(deadline)?;
         if let Some(key) = incoming.ping {
             if let Some((id, disposition)) = inner.store.ping_filed(key)? {
                 log::info!("ping {key} was filed before (notification {id}); not again");
@@ -350,7 +379,7 @@ impl Weft {
         }
         let now = self.clock.now();
         let disposition = hold::decide(inner.machine.state(), incoming.urgency);
-        let id = inner.store.record_notification(&NewNotification {
+        let filed = NewNotification {
             received: now,
             title: &prepared.title,
             body: &prepared.body,
@@ -360,7 +389,13 @@ impl Weft {
             shows_in_focus: false,
             opens: incoming.opens,
             ping: incoming.ping,
-        })?;
+        };
+        let id = inner
+            .store
+            .within(deadline.map(Deadline::left), |store| {
+                store.record_notification(&filed)
+            })
+            .map_err(|e| expired_instead(e, deadline))?;
         if disposition == Disposition::Held {
             inner.held += 1;
             self.announce(&mut inner, false);
@@ -374,7 +409,9 @@ impl Weft {
             truncated: prepared.truncated,
             // A popup is owed, and no notification server takes popups now.
             queued: disposition != Disposition::Held
-                && inner.degraded.contains(&weft_proto::DesktopPart::Notifications),
+                && inner
+                    .degraded
+                    .contains(&weft_proto::DesktopPart::Notifications),
         })
     }
 
@@ -476,6 +513,12 @@ impl Weft {
     /// Answers one control request. Never panics on bad input: errors become
     /// [`Response::Error`] with a kind and a sentence.
     pub fn dispatch(&self, request: Request) -> Response {
+        self.dispatch_within(request, None)
+    }
+
+    /// Answers one control request whose sender waits only until `deadline`: a switch or a
+    /// notification is committed before it or not at all.
+    pub fn dispatch_within(&self, request: Request, deadline: Option<Deadline>) -> Response {
         match request {
             Request::Status => Response::Status(self.status()),
             Request::Switch {
@@ -492,7 +535,7 @@ impl Weft {
                     minutes,
                     stash: stash.as_deref(),
                 };
-                match self.switch_with(&plan) {
+                match self.commit_switch(&plan, None, deadline) {
                     Ok(outcome) => Response::Switched(outcome),
                     Err(e) => error_response(&e),
                 }
@@ -529,7 +572,7 @@ impl Weft {
                     opens: None,
                     ping: None,
                 };
-                match self.notify(&incoming) {
+                match self.notify_within(&incoming, deadline) {
                     Ok(outcome) => Response::Notified(outcome),
                     Err(e) => error_response(&e),
                 }
@@ -678,8 +721,8 @@ impl Weft {
 }
 
 impl crate::control::Handler for Weft {
-    fn handle(&self, request: Request) -> Response {
-        self.dispatch(request)
+    fn handle(&self, request: Request, deadline: Option<Deadline>) -> Response {
+        self.dispatch_within(request, deadline)
     }
 
     fn watch(&self) -> Receiver<Event> {
@@ -709,13 +752,36 @@ fn close_crashed_run(store: &mut Store) -> Result<()> {
     Ok(())
 }
 
+/// Refuses to start a change whose sender has stopped waiting.
+fn not_expired(deadline: Option<Deadline>) -> Result<()> {
+    match deadline.and_then(Deadline::passed_by_ms) {
+        Some(late_ms) => {
+            log::warn!(
+                "a request was not carried out: its sender stopped waiting {late_ms} ms ago"
+            );
+            Err(Error::Expired { late_ms })
+        }
+        None => Ok(()),
+    }
+}
+
+/// A write that failed because its deadline ran out while it waited for a lock is reported as
+/// expired (its sender has gone), not as a storage fault.
+fn expired_instead(e: Error, deadline: Option<Deadline>) -> Error {
+    match deadline.and_then(Deadline::passed_by_ms) {
+        Some(late_ms) if e.storage_hint().is_some() => Error::Expired { late_ms },
+        _ => e,
+    }
+}
+
 /// Maps a core error to the wire.
 pub fn error_response(e: &Error) -> Response {
     let kind = match e {
         Error::Invalid(_) => ErrorKind::Invalid,
-        Error::NotRunning { .. } | Error::Timeout { .. } | Error::ShuttingDown => {
-            ErrorKind::Unavailable
-        }
+        Error::NotRunning { .. }
+        | Error::Timeout { .. }
+        | Error::ShuttingDown
+        | Error::Expired { .. } => ErrorKind::Unavailable,
         Error::Protocol { .. } => ErrorKind::BadRequest,
         Error::Team(_) => ErrorKind::Team,
         _ => ErrorKind::Storage,

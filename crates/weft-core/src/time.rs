@@ -52,6 +52,31 @@ pub fn boot_ms() -> u64 {
     secs.saturating_mul(1000).saturating_add(nanos / 1_000_000)
 }
 
+/// When a request's sender stops waiting for its answer, on the boot clock ([`boot_ms`]).
+/// Whatever a request changes is committed before its deadline or not at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline {
+    boot_ms: u64,
+}
+
+impl Deadline {
+    /// The deadline at `boot_ms` milliseconds on the boot clock.
+    pub fn at_boot_ms(boot_ms: u64) -> Deadline {
+        Deadline { boot_ms }
+    }
+
+    /// How long is left (zero once it passed).
+    pub fn left(self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.boot_ms.saturating_sub(boot_ms()))
+    }
+
+    /// How many milliseconds ago it passed, or `None` while it has not.
+    pub fn passed_by_ms(self) -> Option<u64> {
+        let now = boot_ms();
+        (now > self.boot_ms).then(|| now - self.boot_ms)
+    }
+}
+
 /// Where the C library and chrono look for zone files.
 const ZONE_DIRS: [&str; 4] = [
     "/usr/share/zoneinfo",

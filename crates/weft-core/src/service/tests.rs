@@ -507,7 +507,10 @@ fn reads_answer_while_a_switch_waits_for_a_locked_database() -> TestResult {
     // The lock went away within the busy timeout: the switch commits.
     let failed = done.recv()?;
     waiter.join().map_err(|_| "the switching thread panicked")?;
-    assert!(!failed, "the switch should commit once the lock is released");
+    assert!(
+        !failed,
+        "the switch should commit once the lock is released"
+    );
     assert_eq!(weft.status().state, State::Coordination);
     Ok(())
 }
@@ -596,5 +599,66 @@ fn a_degraded_part_is_listed_announced_and_makes_owed_popups_queued() -> TestRes
     assert!(listed.contains(&vec![DesktopPart::Tray, DesktopPart::Notifications]));
     assert_eq!(listed.last(), Some(&vec![DesktopPart::Tray]));
     assert!(shell.changes.lock().map(|c| c.len()).unwrap_or(0) >= 3);
+    Ok(())
+}
+
+#[test]
+fn a_request_whose_sender_stops_waiting_during_a_lock_changes_nothing() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("weft.db");
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open(&path)?, clock.clone())?;
+    let toggle = || Request::Switch {
+        to: Target::Toggle,
+        source: Source::Cli,
+        intent: None,
+        minutes: None,
+        stash: None,
+    };
+    let notify = || Request::Notify {
+        title: "CI red".into(),
+        body: None,
+        urgency: Urgency::Normal,
+        from: None,
+    };
+    let soon = || Deadline::at_boot_ms(crate::time::boot_ms() + 200);
+    {
+        // The lock outlives the deadline: neither the switch nor the notification lands,
+        // and each says why.
+        let _outside = lock_from_outside(&path)?;
+        for request in [toggle(), notify()] {
+            match weft.dispatch_within(request, Some(soon())) {
+                Response::Error(report) => {
+                    assert_eq!(report.kind, ErrorKind::Unavailable);
+                    assert!(
+                        report.message.contains("stopped waiting"),
+                        "{}",
+                        report.message
+                    );
+                }
+                other => panic!("carried out after its deadline: {other:?}"),
+            }
+        }
+    }
+    // A deadline already past when the dispatcher gets to it: refused before anything.
+    let past = Deadline::at_boot_ms(crate::time::boot_ms().saturating_sub(1));
+    assert!(matches!(
+        weft.dispatch_within(toggle(), Some(past)),
+        Response::Error(_)
+    ));
+    assert_eq!(weft.status().state, State::Coordination);
+    let store = Store::open_read_only(&path)?;
+    assert!(store.switches(None)?.is_empty());
+    assert!(store.inbox(10)?.is_empty());
+    // With time to spare, the same requests are carried out.
+    let later = Deadline::at_boot_ms(crate::time::boot_ms() + 60_000);
+    assert!(matches!(
+        weft.dispatch_within(toggle(), Some(later)),
+        Response::Switched(_)
+    ));
+    assert!(matches!(
+        weft.dispatch_within(notify(), Some(later)),
+        Response::Notified(_)
+    ));
     Ok(())
 }

@@ -83,6 +83,27 @@ impl Store {
         Store::prepare(conn, path)
     }
 
+    /// Runs `write` waiting at most `limit` (at most the usual five seconds) for another
+    /// connection's write lock, so a write never outlives the deadline of the request behind it.
+    pub fn within<T>(
+        &mut self,
+        limit: Option<Duration>,
+        write: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        let Some(limit) = limit else {
+            return write(self);
+        };
+        let path = self.path.clone();
+        self.conn
+            .busy_timeout(limit.min(BUSY_TIMEOUT))
+            .map_err(|e| classify(&path, e))?;
+        let written = write(self);
+        let restored = self.conn.busy_timeout(BUSY_TIMEOUT);
+        let written = written?;
+        restored.map_err(|e| classify(&path, e))?;
+        Ok(written)
+    }
+
     /// The database file, or `None` for a store in memory.
     pub fn path(&self) -> Option<&Path> {
         (self.path != Path::new(":memory:")).then_some(self.path.as_path())
