@@ -134,7 +134,7 @@ fn push_loop(team: &Arc<Team>) {
                 log::error!("the sync server refused the status: {why}");
                 let message = format!("your status was not shared: {why}");
                 team.status_refused(generation, message, Some(CLOCK_RETRY), &mut refused);
-                wait_for_clock(team, &weft, generation, &update.since);
+                wait_for_clock(team, generation);
                 team.push_again(generation, None);
             }
             Err(e @ ClientError::Refused { status, .. }) if status != 408 && status < 500 => {
@@ -218,23 +218,18 @@ impl Team {
     }
 }
 
-/// Waits [`CLOCK_RETRY`], or less if a switch comes first (its time may be right now), or the
+/// Waits [`CLOCK_RETRY`], or less if a push is asked for meanwhile (a switch, whose time may
+/// be right now, or a new stream whose snapshot shows the server without this status), or the
 /// membership ends.
-fn wait_for_clock(team: &Team, weft: &Weft, generation: u64, since: &str) {
+fn wait_for_clock(team: &Team, generation: u64) {
     let deadline = Instant::now() + CLOCK_RETRY;
-    while Instant::now() < deadline {
-        {
-            let shared = team.lock();
-            if !shared.is_live(generation) {
-                return;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            drop(wait_timeout(team, shared, left));
-        }
-        // Not under the team's lock: the dispatcher's lock comes first.
-        if weft.status().since != since {
-            return;
-        }
+    let mut shared = team.lock();
+    while Instant::now() < deadline
+        && shared.is_live(generation)
+        && !(shared.push_due && shared.push_not_before.is_none())
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        shared = wait_timeout(team, shared, left);
     }
 }
 
