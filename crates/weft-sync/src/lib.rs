@@ -12,6 +12,10 @@
 //!   listener (TCP keep-alive, and dropping connections that accept no bytes).
 //! - `testing` (behind the `testing` feature) is an in-process server for tests.
 //! - [`error::Error`] is the one error type; [`error::AppError`] turns it into JSON answers.
+//!
+//! The library prints nothing (it logs through `log`); the binary owns standard output.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod admin;
 pub mod error;

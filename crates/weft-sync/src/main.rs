@@ -1,8 +1,18 @@
 //! The `weft-sync` binary: argument parsing, logging, signals and exit codes around the
-//! library. Exit 2 for bad arguments, 1 for other errors.
+//! library. Exit 2 for bad arguments, 1 for other errors (also when the output cannot be
+//! written), 0 on success and when the reader of the output went away
+//! (`weft-sync team list | head -1`).
+//!
+//! Everything printed goes through [`out`]: commands write to one `&mut dyn Write` with
+//! `writeln!`, so no output error can panic. The lints below keep it that way.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+mod out;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use out::{warn, Out};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -79,21 +89,46 @@ enum TeamCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .target(env_logger::Target::Stderr)
-        .init();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("weft-sync: {error:#}");
-            let bad_argument = matches!(error.downcast_ref::<Error>(), Some(Error::BadRequest(_)));
-            ExitCode::from(if bad_argument { 2 } else { 1 })
+    let mut out = Out::stdout();
+    let code = match Cli::try_parse() {
+        Ok(cli) => {
+            env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+                .target(env_logger::Target::Stderr)
+                .init();
+            match run(cli, &mut out) {
+                Ok(()) => ExitCode::SUCCESS,
+                // The output failed first; `finish` below says how, once.
+                Err(_) if out.has_failed() => ExitCode::FAILURE,
+                Err(error) => {
+                    warn(format_args!("{error:#}"));
+                    let bad_argument =
+                        matches!(error.downcast_ref::<Error>(), Some(Error::BadRequest(_)));
+                    ExitCode::from(if bad_argument { 2 } else { 1 })
+                }
+            }
+        }
+        // --help and --version go to standard output, usage errors to standard error (exit 2).
+        Err(e) => {
+            let printed = e.print();
+            if !e.use_stderr() {
+                if let Err(error) = printed {
+                    out.note(error);
+                }
+            }
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+    };
+    match out.finish() {
+        Ok(()) => code,
+        Err(out::Failure::Closed) => ExitCode::SUCCESS,
+        Err(out::Failure::Failed(line)) => {
+            warn(line);
+            ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             listen,
@@ -110,13 +145,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 max_streams_per_member: max_streams,
                 ..Config::default()
             };
-            serve(listen, db, config)
+            serve(listen, db, config, out)
         }
-        Command::Team { command } => team(command),
+        Command::Team { command } => team(command, out),
     }
 }
 
-fn serve(listen: SocketAddr, db: PathBuf, config: Config) -> anyhow::Result<()> {
+/// Serves until SIGTERM or Ctrl-C. The one line it prints, the address it listens on, follows
+/// the output's rule: a server that cannot say where it listens does not start.
+fn serve(
+    listen: SocketAddr,
+    db: PathBuf,
+    config: Config,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => log::info!("open files limit: {limit}"),
         Err(e) => log::warn!("could not raise the open files limit: {e}"),
@@ -127,9 +169,8 @@ fn serve(listen: SocketAddr, db: PathBuf, config: Config) -> anyhow::Result<()> 
         let listener =
             listen_on(listen).with_context(|| format!("could not listen on {listen}"))?;
         let addr = listener.local_addr()?;
-        let mut stdout = std::io::stdout();
-        writeln!(stdout, "weft-sync listening on http://{addr}")?;
-        stdout.flush()?;
+        writeln!(out, "weft-sync listening on http://{addr}")?;
+        out.flush()?;
         log::info!("serving {} on {addr}", db.display());
         weft_sync::serve(listener, hub, stop_signal()).await?;
         log::info!("stopped");
@@ -177,46 +218,52 @@ async fn stop_signal() {
     log::info!("stopping");
 }
 
-fn team(command: TeamCommand) -> anyhow::Result<()> {
+fn team(command: TeamCommand, out: &mut dyn Write) -> anyhow::Result<()> {
     let open = |db: &PathBuf| SqliteStore::open(db);
     match command {
         TeamCommand::Create { name, db } => {
             let mut store = open(&db)?;
             let (team, invite) = admin::create_team(&mut store, &name)?;
-            println!(
+            writeln!(
+                out,
                 "Created team \"{}\" (id {}). Share this invite code; it is shown only once:",
                 team.name, team.id
-            );
-            println!("{invite}");
+            )?;
+            writeln!(out, "{invite}")?;
         }
         TeamCommand::Invite { name, db } => {
             let mut store = open(&db)?;
             let (team, invite) = admin::new_invite(&mut store, &name)?;
-            println!(
+            writeln!(
+                out,
                 "New invite code for team \"{}\" (id {}); the old one no longer works:",
                 team.name, team.id
-            );
-            println!("{invite}");
+            )?;
+            writeln!(out, "{invite}")?;
         }
         TeamCommand::RemoveMember { team, name, db } => {
             let mut store = open(&db)?;
             let member = admin::remove_member(&mut store, &team, &name)?;
-            println!(
+            writeln!(
+                out,
                 "Removed \"{}\" (member {}) from team \"{}\".",
                 member.name,
                 member.id,
                 team.trim()
-            );
+            )?;
         }
         TeamCommand::List { db } => {
             let mut store = open(&db)?;
             let teams = admin::list(&mut store)?;
             if teams.is_empty() {
-                println!("No teams yet. Create one with: weft-sync team create NAME --db PATH");
+                writeln!(
+                    out,
+                    "No teams yet. Create one with: weft-sync team create NAME --db PATH"
+                )?;
             }
             for (team, members) in teams {
                 let noun = if members == 1 { "member" } else { "members" };
-                println!("{:>4}  {}  ({members} {noun})", team.id, team.name);
+                writeln!(out, "{:>4}  {}  ({members} {noun})", team.id, team.name)?;
             }
         }
     }
