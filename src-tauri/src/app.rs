@@ -32,12 +32,13 @@ pub struct Options {
     pub view: Option<weft_proto::View>,
 }
 
-pub fn run(options: Options) -> anyhow::Result<()> {
+/// `out` is standard output: only a second instance says something there.
+pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     crate::display::ensure_available()?;
     let paths = Paths::from_env()?;
     let _lock = match InstanceLock::acquire(&paths)? {
         Acquired::Owner(lock) => lock,
-        Acquired::AlreadyRunning => return hand_over_to_running_instance(&paths),
+        Acquired::AlreadyRunning => return hand_over_to_running_instance(&paths, out),
     };
     // From here on a signal must log the stop, so it waits until the event loop can exit.
     let termination = signals::Termination::catch();
@@ -234,12 +235,15 @@ fn build_tray(
 }
 
 /// Another Weft holds the lock: ask it to show its window, and say so.
-fn hand_over_to_running_instance(paths: &Paths) -> anyhow::Result<()> {
+fn hand_over_to_running_instance(
+    paths: &Paths,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         match control::call(&paths.socket(), &Request::OpenWindow) {
             Ok(Response::Done) => {
-                println!("Weft is already running; its window was opened. Use its tray menu (Quit) to stop it.");
+                writeln!(out, "Weft is already running; its window was opened. Use its tray menu (Quit) to stop it.")?;
                 return Ok(());
             }
             // Still starting: the socket or the tray is not up yet.

@@ -3,6 +3,12 @@
 //!
 //! This binary is glue: every decision and every write goes through `weft_core`; the modules
 //! here translate between Tauri (tray, hotkey, windows, the UI's command) and the core.
+//!
+//! Everything printed goes through [`out`], so no output error can panic: a closed pipe ends
+//! quietly with exit 0, another write error is one line and exit 1. The lints below keep it
+//! that way.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod app;
 mod commands;
@@ -14,6 +20,7 @@ mod end_of_day;
 mod heartbeat;
 mod hotkey;
 mod notices;
+mod out;
 mod planned;
 mod quiet;
 mod release;
@@ -25,6 +32,7 @@ mod ui;
 mod window;
 mod window_process;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 const HELP: &str = "\
@@ -61,6 +69,7 @@ fn main() -> ExitCode {
     .format_timestamp_millis()
     .init();
 
+    let mut out = out::Out::stdout();
     let mut options = app::Options::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -68,28 +77,29 @@ fn main() -> ExitCode {
             "--view" => match args.next().map(|v| v.parse::<weft_proto::View>()) {
                 Some(Ok(view)) => options.view = Some(view),
                 other => {
-                    eprintln!(
-                        "weft-app: --view takes now, today, team or settings ({})",
+                    out::warn(format_args!(
+                        "--view takes now, today, team or settings ({})",
                         match other {
                             Some(Err(e)) => e.to_string(),
                             _ => "none was given".into(),
                         }
-                    );
+                    ));
                     return ExitCode::from(2);
                 }
             },
             "--open" => options.open_window = true,
             "--window" => options.window_only = true,
             "-h" | "--help" => {
-                println!("{HELP}");
-                return ExitCode::SUCCESS;
+                // A failed write is in `out`; `end` says how it ends.
+                let _ = writeln!(out, "{HELP}");
+                return out::end(&mut out, ExitCode::SUCCESS);
             }
             "-V" | "--version" => {
-                println!("weft-app {}", env!("CARGO_PKG_VERSION"));
-                return ExitCode::SUCCESS;
+                let _ = writeln!(out, "weft-app {}", env!("CARGO_PKG_VERSION"));
+                return out::end(&mut out, ExitCode::SUCCESS);
             }
             other => {
-                eprintln!("weft-app: unknown argument {other:?}\n\n{HELP}");
+                out::warn(format_args!("unknown argument {other:?}\n\n{HELP}"));
                 return ExitCode::from(2);
             }
         }
@@ -98,13 +108,16 @@ fn main() -> ExitCode {
     let result = if options.window_only {
         ui::run(options.view)
     } else {
-        app::run(options)
+        app::run(options, &mut out)
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => out::end(&mut out, ExitCode::SUCCESS),
+        // The output failed first (a second instance telling that the first one's window was
+        // opened): `end` says how, once; it is no reason for a fatal notice.
+        Err(_) if out.has_failed() => out::end(&mut out, ExitCode::FAILURE),
         Err(e) => {
             let message = format!("{e:#}");
-            eprintln!("weft-app: {message}");
+            out::warn(&message);
             notices::fatal(&message);
             ExitCode::FAILURE
         }
