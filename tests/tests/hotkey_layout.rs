@@ -76,7 +76,8 @@ fn the_hotkey_follows_a_layout_change_from_dvorak_to_us() -> anyhow::Result<()> 
     let dvorak_f = keys.keycodes_typing('f')?;
     let app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;
-    app.wait_for_log(&grabbed(&dvorak_f), START)?;
+    app.wait_for_log("global hotkey \"Ctrl+Alt+F\" registered", START)?;
+    assert!(app.log().contains(&grabbed(&dvorak_f)), "{}", app.log());
 
     keys.setxkbmap(&s.desktop, &["us"])?;
     let us_f = keys.keycodes_typing('f')?;
