@@ -18,17 +18,24 @@
 //! latencies include the generator's own scheduling). The goal: p99 ≤ 20 ms at 10k clients.
 //!
 //! Exits non-zero when a round fails (server did not start, a stream broke, a PUT failed) or
-//! a delivery was missed; a missed latency target is reported, not an error.
+//! a delivery was missed; a missed latency target is reported, not an error. Everything
+//! printed goes through [`out`]: a closed pipe costs only the rest of the table, another write
+//! error on standard output is one line and exit 1, and nothing panics (the lints below).
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod http;
 mod measure;
+mod out;
 mod round;
 mod server;
 mod stream;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use out::{warn, Out};
 use round::{Config, Outcome};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -81,18 +88,41 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(Args::parse()).await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(err) => {
-            eprintln!("weft-sync-load: {err:#}");
+    let mut out = Out::stdout();
+    let code = match Args::try_parse() {
+        Ok(args) => match run(args, &mut out).await {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(err) => {
+                warn(format_args!("{err:#}"));
+                ExitCode::FAILURE
+            }
+        },
+        // --help and --version go to standard output, usage errors to standard error (exit 2).
+        Err(e) => {
+            let printed = e.print();
+            if !e.use_stderr() {
+                if let Err(error) = printed {
+                    out.note(error);
+                }
+            }
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+    };
+    match out.finish() {
+        Ok(()) => code,
+        // Nobody reads the rest of the table; the run's own verdict stands.
+        Err(out::Failure::Closed) => code,
+        Err(out::Failure::Failed(line)) => {
+            warn(line);
             ExitCode::FAILURE
         }
     }
 }
 
-/// Ok(false) when a round failed or missed deliveries.
-async fn run(args: Args) -> Result<bool> {
+/// Ok(false) when a round failed or missed deliveries. A table that cannot be written is
+/// left to `out`: the measurements were made, so the verdict stands.
+async fn run(args: Args, out: &mut dyn Write) -> Result<bool> {
     if args.team_size < 2 || args.clients.contains(&0) || args.connect_batch == 0 {
         bail!("--team-size must be at least 2, and --clients and --connect-batch above 0");
     }
@@ -130,14 +160,13 @@ async fn run(args: Args) -> Result<bool> {
                 outcomes.push(outcome);
             }
             Err(err) => {
-                eprintln!("weft-sync-load: round at {clients} clients failed: {err:#}");
+                warn(format_args!("round at {clients} clients failed: {err:#}"));
                 ok = false;
             }
         }
     }
     if !outcomes.is_empty() {
-        print_table(&outcomes);
-        print_target(&outcomes);
+        let _ = print_table(out, &outcomes).and_then(|()| print_target(out, &outcomes));
     }
     Ok(ok)
 }
@@ -172,35 +201,35 @@ fn check_limits(clients: usize) -> Result<()> {
 fn report_problems(o: &Outcome) -> bool {
     let mut ok = true;
     if o.fan_out.missed > 0 {
-        eprintln!(
-            "weft-sync-load: {} clients: {} deliveries missed",
+        warn(format_args!(
+            "{} clients: {} deliveries missed",
             o.clients, o.fan_out.missed
-        );
+        ));
         ok = false;
     }
     if o.put_errors > 0 {
-        eprintln!(
-            "weft-sync-load: {} clients: {} PUTs failed; first: {}",
+        warn(format_args!(
+            "{} clients: {} PUTs failed; first: {}",
             o.clients,
             o.put_errors,
             o.first_put_error.as_deref().unwrap_or_default()
-        );
+        ));
         ok = false;
     }
     if o.stream_failures > 0 {
-        eprintln!(
-            "weft-sync-load: {} clients: {} streams broke; first: {}",
+        warn(format_args!(
+            "{} clients: {} streams broke; first: {}",
             o.clients,
             o.stream_failures,
             o.first_stream_error.as_deref().unwrap_or_default()
-        );
+        ));
         ok = false;
     }
     if o.fan_out.duplicates > 0 || o.fan_out.unexpected > 0 || o.skipped > 0 {
-        eprintln!(
-            "weft-sync-load: {} clients: {} duplicate and {} unexpected deliveries, {} switches skipped (member busy)",
+        warn(format_args!(
+            "{} clients: {} duplicate and {} unexpected deliveries, {} switches skipped (member busy)",
             o.clients, o.fan_out.duplicates, o.fan_out.unexpected, o.skipped
-        );
+        ));
     }
     ok
 }
@@ -209,16 +238,18 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-fn print_table(outcomes: &[Outcome]) {
-    println!();
-    println!(
+fn print_table(out: &mut dyn Write, outcomes: &[Outcome]) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
         "{:>7} {:>5} {:>6} {:>8} {:>10} {:>7} {:>7} {:>7} {:>6} {:>7} {:>7} {:>8} {:>7} {:>7} {:>6} {:>6} {:>6}",
         "clients", "teams", "rate/s", "switches", "deliveries", "p50_ms", "p99_ms", "max_ms", "missed",
         "put_p50", "put_p99", "rss_open", "rss_end", "pss_end", "srv_cpu", "gen_cpu", "run_s"
-    );
+    )?;
     for o in outcomes {
         let f = &o.fan_out;
-        println!(
+        writeln!(
+            out,
             "{:>7} {:>5} {:>6.0} {:>8} {:>10} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>7.2} {:>7.2} {:>8.1} {:>7.1} {:>7.1} {:>6.2} {:>6.2} {:>6.0}",
             o.clients,
             o.teams,
@@ -237,9 +268,10 @@ fn print_table(outcomes: &[Outcome]) {
             o.server_cores,
             o.generator_cores,
             o.total.as_secs_f64(),
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "(ms: fan-out and PUT latency; MB: server VmRSS with streams open / at the end, PSS at the end; \
          cpu: cores used while switching; run_s: whole round, setup {} s)",
         outcomes
@@ -247,19 +279,21 @@ fn print_table(outcomes: &[Outcome]) {
             .map(|o| format!("{:.0}", o.setup.as_secs_f64()))
             .collect::<Vec<_>>()
             .join("/")
-    );
+    )
 }
 
-fn print_target(outcomes: &[Outcome]) {
+fn print_target(out: &mut dyn Write, outcomes: &[Outcome]) -> std::io::Result<()> {
     match outcomes.iter().find(|o| o.clients == TARGET_CLIENTS) {
-        Some(o) if o.fan_out.latency.p99_ms <= TARGET_P99_MS && o.fan_out.missed == 0 => println!(
+        Some(o) if o.fan_out.latency.p99_ms <= TARGET_P99_MS && o.fan_out.missed == 0 => writeln!(
+            out,
             "target p99 <= {TARGET_P99_MS} ms at {TARGET_CLIENTS} clients: MET (p99 {:.2} ms)",
             o.fan_out.latency.p99_ms
         ),
-        Some(o) => println!(
+        Some(o) => writeln!(
+            out,
             "target p99 <= {TARGET_P99_MS} ms at {TARGET_CLIENTS} clients: NOT MET (p99 {:.2} ms, {} missed)",
             o.fan_out.latency.p99_ms, o.fan_out.missed
         ),
-        None => println!("target p99 <= {TARGET_P99_MS} ms at {TARGET_CLIENTS} clients: not measured in this run"),
+        None => writeln!(out, "target p99 <= {TARGET_P99_MS} ms at {TARGET_CLIENTS} clients: not measured in this run"),
     }
 }

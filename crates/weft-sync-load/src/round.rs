@@ -82,10 +82,10 @@ type Pool = Arc<Mutex<Vec<Conn>>>;
 pub async fn run(cfg: &Config, clients: usize) -> Result<Outcome> {
     let started = Instant::now();
     let log = |msg: String| {
-        eprintln!(
+        crate::out::say(format_args!(
             "[{clients:>6} | {:>6.1}s] {msg}",
             started.elapsed().as_secs_f64()
-        )
+        ))
     };
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let db = dir.path().join("sync.db");

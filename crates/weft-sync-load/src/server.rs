@@ -137,9 +137,9 @@ impl Server {
                 status?;
             }
             Err(_) => {
-                eprintln!(
-                    "weft-sync-load: the server ignored SIGTERM for {STOP_TIMEOUT:?}; killing it"
-                );
+                crate::out::warn(format_args!(
+                    "the server ignored SIGTERM for {STOP_TIMEOUT:?}; killing it"
+                ));
                 self.child.kill().await?;
             }
         }
