@@ -5,11 +5,11 @@
 //! suspend since the last one, so a block whose end fell during a suspend ends at its planned
 //! time (the dispatcher logs it so), not at the wake; a reminder comes at the wake.
 
+use crate::switcher::Switcher;
 use chrono::Utc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use crate::switcher::Switcher;
 use weft_core::config::PlannedEnd;
 use weft_core::service::Weft;
 use weft_core::time::parse_rfc3339;

@@ -4,6 +4,7 @@
 //! teammate's state once in a team), Settings, "Open Weft" and "Quit". The icon shows the
 //! state.
 
+use crate::switcher::Switcher;
 use crate::window_process::WindowProcess;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, Weak};
@@ -12,7 +13,6 @@ use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
-use crate::switcher::Switcher;
 use weft_core::service::Weft;
 use weft_core::time::{elapsed_label, parse_rfc3339};
 use weft_proto::{Connection, Source, State, Status, Target, TeamInfo, View};

@@ -352,7 +352,12 @@ fn kill_9_then_restart_restores_the_state_and_loses_no_switch() -> anyhow::Resul
     // What the log restores (which desktop parts work is this run's own business).
     let restored = status(&app)?;
     assert_eq!(
-        (restored.state, &restored.since, &restored.intent, &restored.until),
+        (
+            restored.state,
+            &restored.since,
+            &restored.intent,
+            &restored.until
+        ),
         (before.state, &before.since, &before.intent, &before.until),
         "state, since, intent and planned end are restored"
     );
@@ -732,7 +737,10 @@ impl OutsideLock {
         let stdout = shell.stdout.take().context("sqlite3's stdout")?;
         let mut line = String::new();
         std::io::BufReader::new(stdout).read_line(&mut line)?;
-        anyhow::ensure!(line.trim() == "locked", "sqlite3 did not take the lock: {line:?}");
+        anyhow::ensure!(
+            line.trim() == "locked",
+            "sqlite3 did not take the lock: {line:?}"
+        );
         Ok(OutsideLock { shell })
     }
 }
@@ -779,7 +787,11 @@ fn a_hotkey_switch_waits_for_a_locked_database_says_so_and_is_never_lost() -> an
     assert_eq!(status(&app)?.state, State::Coordination);
     let cli = panel.desktop.weft(&["status", "--json"])?;
     assert!(cli.status.success(), "{}", stderr(&cli));
-    assert!(stdout(&cli).contains("\"coordination\""), "{}", stdout(&cli));
+    assert!(
+        stdout(&cli).contains("\"coordination\""),
+        "{}",
+        stdout(&cli)
+    );
     // A second press waits behind the first, in order.
     panel.desktop.press("ctrl+alt+f")?;
     panel.desktop.press("ctrl+alt+f")?;
@@ -787,9 +799,7 @@ fn a_hotkey_switch_waits_for_a_locked_database_says_so_and_is_never_lost() -> an
     drop(outside);
     let released = chrono::Utc::now();
     wait_for("the three presses to be saved", SOON, || {
-        logged(&panel.desktop)
-            .ok()
-            .filter(|log| log.len() == 3)
+        logged(&panel.desktop).ok().filter(|log| log.len() == 3)
     })?;
     let log = logged(&panel.desktop)?;
     let to: Vec<State> = log.iter().map(|s| s.to).collect();
@@ -797,7 +807,11 @@ fn a_hotkey_switch_waits_for_a_locked_database_says_so_and_is_never_lost() -> an
     assert!(log.iter().all(|s| s.source == Source::Hotkey));
     // Logged when pressed, not when the lock went away.
     let first = log.first().context("a first switch")?;
-    assert!(first.at >= asked - chrono::Duration::seconds(1), "{}", first.at);
+    assert!(
+        first.at >= asked - chrono::Duration::seconds(1),
+        "{}",
+        first.at
+    );
     assert!(first.at < released, "{} is not before {released}", first.at);
     wait_for_state(&app, State::Focus)?;
     wait_for("the tray line to go", SOON, || {
