@@ -77,6 +77,7 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     // Before the socket serves: a popup asked for right away already knows whether a
     // notification server is there to take it.
     let health = Health::new(&weft, notices.clone());
+    health.quiet_wanted(loaded.config.quiet_desktop);
     desktop_watch::start(&health);
 
     let listener = control::bind(&paths.socket()).with_context(|| {
@@ -167,9 +168,13 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
             app.manage(quiet);
             // A switch made before the quiet worker was managed reached none: catch up.
             app.state::<Quiet>().follow(weft.status().state);
-            if let Some(problem) =
-                hotkey::register(&handle, &loaded.config.hotkey, &weft, switcher.clone(), &notices)
-            {
+            if let Some(problem) = hotkey::register(
+                &handle,
+                &loaded.config.hotkey,
+                &weft,
+                switcher.clone(),
+                &notices,
+            ) {
                 log::warn!("{problem}");
                 notices.add(&problem);
                 tray::show_notices(&handle, &notices.lines());

@@ -13,7 +13,7 @@
 
 use crate::notices::Notices;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use tauri::AppHandle;
@@ -47,6 +47,8 @@ struct Inner {
     /// Bumped whenever a notification server appears: the delivery worker then retries its
     /// owed popups at once instead of after their backoff.
     server_generation: AtomicU64,
+    /// `quiet_desktop` is on (config): a server Weft cannot quiet is then a missing part.
+    quiet_wanted: AtomicBool,
     causes: Mutex<Causes>,
 }
 
@@ -83,6 +85,7 @@ impl Health {
                 app: OnceLock::new(),
                 deliveries: OnceLock::new(),
                 server_generation: AtomicU64::new(0),
+                quiet_wanted: AtomicBool::new(true),
                 causes: Mutex::new(Causes::default()),
             }),
         }
@@ -132,6 +135,27 @@ impl Health {
             }
         }
         self.settle(&mut causes, DesktopPart::Notifications);
+    }
+
+    /// Whether desktop do-not-disturb is wanted (`quiet_desktop` in config.toml).
+    pub fn quiet_wanted(&self, wanted: bool) {
+        self.inner.quiet_wanted.store(wanted, Ordering::SeqCst);
+    }
+
+    /// The notification server now goes by `name` (`GetServerInformation`), or none runs.
+    /// One Weft cannot quiet lists desktop do-not-disturb (while it is wanted); a server
+    /// that replaces it, or none, drops it again.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub fn notification_server_named(&self, name: Option<&str>) {
+        let wanted = self.inner.quiet_wanted.load(Ordering::SeqCst);
+        let problem = name
+            .filter(|name| wanted && !crate::quiet::can_quiet(name))
+            .map(|name| {
+                format!(
+                    "The notification server \"{name}\" is not one Weft can quiet (dunst, GNOME, KDE); other apps' popups still show during focus."
+                )
+            });
+        self.reported(DesktopPart::QuietDesktop, problem.as_deref());
     }
 
     /// The delivery worker's view: its last attempt failed (`Some(why)`) and popups are
@@ -335,6 +359,21 @@ mod tests {
         assert_eq!(weft.status().degraded, [DesktopPart::QuietDesktop]);
         assert!(notices.lines().is_empty());
         health.reported(DesktopPart::QuietDesktop, None);
+        assert!(weft.status().degraded.is_empty());
+
+        // The server's name decides, whenever it changes; off in config.toml, nothing is.
+        health.notification_server_named(Some("xfce4-notifyd"));
+        assert_eq!(weft.status().degraded, [DesktopPart::QuietDesktop]);
+        health.notification_server_named(Some("dunst"));
+        assert!(weft.status().degraded.is_empty());
+        health.notification_server_named(Some("xfce4-notifyd"));
+        health.notification_server_named(None);
+        assert!(
+            weft.status().degraded.is_empty(),
+            "no server: nothing to quiet"
+        );
+        health.quiet_wanted(false);
+        health.notification_server_named(Some("xfce4-notifyd"));
         assert!(weft.status().degraded.is_empty());
         Ok(())
     }

@@ -131,13 +131,61 @@ mod linux {
                 .await?;
             reply.body().deserialize::<bool>()
         };
-        let server = owned(NOTIFICATIONS).await? || activatable.iter().any(|n| n == NOTIFICATIONS);
+        let running = owned(NOTIFICATIONS).await?;
+        let server = running || activatable.iter().any(|n| n == NOTIFICATIONS);
         health.notification_server(
             (!server).then(|| "no notification server on the session bus".to_owned()),
         );
+        if !running {
+            health.notification_server_named(None);
+        } else if let Some(name) = server_name() {
+            health.notification_server_named(Some(&name));
+        }
         let watcher = owned(WATCHER).await? || activatable.iter().any(|n| n == WATCHER);
         health.tray_host(TrayHost::StatusNotifier, watcher);
         Ok(())
+    }
+
+    /// The running notification server's name (`GetServerInformation`), asked on a connection
+    /// and a thread of its own and given up after [`FIRST_LOOK`]: a hung server must not stop
+    /// the watch.
+    fn server_name() -> Option<String> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("weft-server-name".into())
+            .spawn(move || {
+                let name = zbus::block_on(async {
+                    let conn = Connection::session().await?;
+                    let reply = conn
+                        .call_method(
+                            Some(NOTIFICATIONS),
+                            "/org/freedesktop/Notifications",
+                            Some(NOTIFICATIONS),
+                            "GetServerInformation",
+                            &(),
+                        )
+                        .await?;
+                    let (name, _, _, _): (String, String, String, String) =
+                        reply.body().deserialize()?;
+                    Ok::<_, zbus::Error>(name)
+                });
+                let _ = tx.send(name);
+            });
+        if let Err(e) = spawned {
+            log::warn!("cannot ask the notification server its name: {e}");
+            return None;
+        }
+        match rx.recv_timeout(FIRST_LOOK) {
+            Ok(Ok(name)) => Some(name),
+            Ok(Err(e)) => {
+                log::info!("the notification server did not say its name: {e}");
+                None
+            }
+            Err(_) => {
+                log::info!("the notification server did not say its name within {FIRST_LOOK:?}");
+                None
+            }
+        }
     }
 
     /// Follows the owner of the XEmbed system tray selection on the default screen.

@@ -115,6 +115,12 @@ fn adapter_by_tag(_tag: &str) -> Option<Box<dyn Desktop>> {
     None
 }
 
+/// Whether Weft can quiet a notification server that gives `server` as its name
+/// (`GetServerInformation`). The app lists desktop do-not-disturb as degraded when not.
+pub fn can_quiet(server: &str) -> bool {
+    adapter_for(server).is_some()
+}
+
 /// The notification server now: the name it gives in `GetServerInformation`, and the unique
 /// bus name that answered (which server process that is).
 #[cfg(target_os = "linux")]
