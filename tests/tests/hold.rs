@@ -183,12 +183,14 @@ fn a_hung_notification_server_costs_a_timeout_not_a_switch() -> anyhow::Result<(
         switched < timed_out,
         "the switch did not wait for the server:\n{log}"
     );
-    // The popup is still owed, to be retried.
+    // The popup is still owed, to be retried (Weft's own notices may be owed too: this
+    // desktop has no tray host, which Weft reports when it notices).
     let store = weft_core::store::Store::open_read_only(&desktop.database())?;
     let owed: Vec<String> = store
         .owed_popups()?
         .into_iter()
         .map(|p| p.summary)
+        .filter(|summary| summary != "Weft")
         .collect();
     assert_eq!(owed, ["into the void"]);
     Ok(())
