@@ -174,6 +174,7 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
                 &weft,
                 switcher.clone(),
                 &notices,
+                &health,
             ) {
                 log::warn!("{problem}");
                 notices.add(&problem);

@@ -9,7 +9,7 @@ use weft_e2e::keys::Layouts;
 use weft_e2e::notifications::NotificationCapture;
 use weft_e2e::watcher::Watcher;
 use weft_e2e::{wait_for, App, Desktop};
-use weft_proto::{Request, Response, Source, State};
+use weft_proto::{DesktopPart, Request, Response, Source, State};
 
 const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(30);
@@ -41,6 +41,19 @@ fn state(app: &App) -> anyhow::Result<State> {
 fn wait_for_state(app: &App, want: State) -> anyhow::Result<()> {
     wait_for(&format!("the state to become {want}"), SOON, || {
         (state(app).ok() == Some(want)).then_some(())
+    })
+    .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))
+}
+
+/// Waits until `weft status` lists the hotkey among the parts that do not work (`listed`), or
+/// no longer does.
+fn wait_for_hotkey_listed(app: &App, listed: bool) -> anyhow::Result<()> {
+    wait_for(&format!("the hotkey listed as degraded: {listed}"), SOON, || {
+        let status = match app.call(&Request::Status).ok()? {
+            Response::Status(status) => status,
+            _ => return None,
+        };
+        (status.degraded.contains(&DesktopPart::Hotkey) == listed).then_some(())
     })
     .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))
 }
@@ -128,10 +141,12 @@ fn a_layout_without_the_key_is_reported_once_and_the_hotkey_comes_back() -> anyh
             .find(|n| n.body.contains(MISSING))
     })?;
     assert!(notice.body.contains("Ctrl+Alt+F"), "{}", notice.body);
+    wait_for_hotkey_listed(&app, true)?;
 
     // Back to a layout with an F: the hotkey works again.
     keys.setxkbmap(&s.desktop, &["us"])?;
     app.wait_for_log("works again", SOON)?;
+    wait_for_hotkey_listed(&app, false)?;
     wait_for_lines(&app, &grabbed(&us_f), 2)?;
     s.desktop.press("ctrl+alt+f")?;
     wait_for_state(&app, State::Focus)?;

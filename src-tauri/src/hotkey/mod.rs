@@ -16,13 +16,15 @@ use portable as platform;
 #[cfg(target_os = "linux")]
 use x11 as platform;
 
+use crate::degraded::Health;
 use crate::notices::Notices;
 use crate::switcher::Switcher;
-use std::sync::{Arc, Weak};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, Weak};
 use tauri::AppHandle;
 use weft_core::config::Hotkey;
 use weft_core::service::Weft;
-use weft_proto::{Source, Target};
+use weft_proto::{DesktopPart, Source, Target};
 
 /// Registers the configured hotkey. Returns a notice when it could not be registered; a
 /// problem found later is added to `notices` (tray menu, and filed like any notice). A press
@@ -33,6 +35,7 @@ pub fn register(
     weft: &Arc<Weft>,
     switcher: Switcher,
     notices: &Notices,
+    health: &Health,
 ) -> Option<String> {
     let combo = match setting {
         Hotkey::Off => {
@@ -41,7 +44,7 @@ pub fn register(
         }
         Hotkey::Keys(combo) => *combo,
     };
-    let on_problem = later_problems(app, notices, Arc::downgrade(weft));
+    let on_problem = later_problems(app, notices, health, Arc::downgrade(weft));
     let on_press = Box::new(move || switcher.ask(Target::Toggle, Source::Hotkey));
     match platform::listen(app, &combo, on_press, on_problem) {
         Ok(()) => {
@@ -54,22 +57,42 @@ pub fn register(
     }
 }
 
-/// Where a problem the listener finds after start-up goes: the log (by the listener), the
-/// tray menu and a notice, as for a problem found at start.
+/// Where what the listener finds after start-up goes: while a problem lasts, `degraded` lists
+/// the hotkey and the tray menu has its line; each problem is said once per run (the log, by
+/// the listener; a notice, here); both go when the hotkey works again.
 fn later_problems(
     app: &AppHandle,
     notices: &Notices,
+    health: &Health,
     weft: Weak<Weft>,
-) -> Box<dyn Fn(String) + Send> {
+) -> Box<dyn Fn(Option<String>) + Send> {
     let app = app.clone();
     let notices = notices.clone();
-    Box::new(move |text: String| {
-        notices.add(&text);
+    let health = health.clone();
+    // The problems said so far, and the one the menu shows now.
+    let state: Mutex<(HashSet<String>, Option<String>)> = Mutex::new((HashSet::new(), None));
+    Box::new(move |problem: Option<String>| {
+        {
+            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+            let (said, shown) = &mut *state;
+            if let Some(old) = shown.take() {
+                notices.remove_from_menu(&old);
+            }
+            if let Some(text) = &problem {
+                if said.insert(text.clone()) {
+                    notices.add(text);
+                    if let Some(weft) = weft.upgrade() {
+                        notices.file_pending(&weft);
+                    }
+                } else {
+                    notices.add_to_menu(text);
+                }
+                *shown = Some(text.clone());
+            }
+        }
+        health.reported(DesktopPart::Hotkey, problem.as_deref());
         let lines = notices.lines();
         let handle = app.clone();
         let _ = app.run_on_main_thread(move || crate::tray::show_notices(&handle, &lines));
-        if let Some(weft) = weft.upgrade() {
-            notices.file_pending(&weft);
-        }
     })
 }

@@ -11,7 +11,7 @@ pub fn listen(
     app: &AppHandle,
     combo: &Combo,
     on_press: Box<dyn Fn() + Send>,
-    _on_problem: Box<dyn Fn(String) + Send>,
+    _on_problem: Box<dyn Fn(Option<String>) + Send>,
 ) -> Result<(), String> {
     let shortcut = Shortcut::from_str(&combo.to_string()).map_err(|e| e.to_string())?;
     let on_press = std::sync::Mutex::new(on_press);

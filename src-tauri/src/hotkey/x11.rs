@@ -11,7 +11,6 @@
 //! grabs the new ones. A layout without such a key is reported once; the hotkey comes back
 //! by itself in the next layout that has the key.
 
-use std::collections::HashSet;
 use tauri::AppHandle;
 use weft_core::hotkey::{Combo, Key, Named};
 use x11rb::connection::Connection;
@@ -27,7 +26,7 @@ pub fn listen(
     _app: &AppHandle,
     combo: &Combo,
     on_press: Box<dyn Fn() + Send>,
-    on_problem: Box<dyn Fn(String) + Send>,
+    on_problem: Box<dyn Fn(Option<String>) + Send>,
 ) -> Result<(), String> {
     let (conn, screen) =
         x11rb::connect(None).map_err(|e| format!("no X11 display to grab keys on: {e}"))?;
@@ -102,7 +101,6 @@ pub fn listen(
         grabbed: Vec::new(),
         mods: Mods::default(),
         missing: false,
-        told: HashSet::new(),
         on_problem,
     };
     match grab.refresh() {
@@ -167,9 +165,7 @@ struct Grab {
     mods: Mods,
     /// The current layout has no key for the hotkey.
     missing: bool,
-    /// Problems already reported: each is said once.
-    told: HashSet<&'static str>,
-    on_problem: Box<dyn Fn(String) + Send>,
+    on_problem: Box<dyn Fn(Option<String>) + Send>,
 }
 
 impl Grab {
@@ -248,7 +244,7 @@ impl Grab {
                     key_name(self.combo.key)
                 );
                 log::warn!("{text}");
-                self.tell("missing", text);
+                self.tell(text);
             }
             return Ok(Outcome::Missing);
         }
@@ -294,6 +290,7 @@ impl Grab {
                 "the hotkey {} works again: the keyboard layout has its key",
                 self.name
             );
+            (self.on_problem)(None);
         }
         log::info!(
             "global hotkey \"{}\" grabbed on keycodes {:?}",
@@ -309,15 +306,15 @@ impl Grab {
             if self.keycodes.is_empty() {
                 return Ok(Outcome::Taken);
             }
-            self.tell("taken", text);
+            self.tell(text);
         }
         Ok(Outcome::Grabbed)
     }
 
-    fn tell(&mut self, kind: &'static str, text: String) {
-        if self.told.insert(kind) {
-            (self.on_problem)(text);
-        }
+    /// Reports a problem each time it is found (`degraded` lists the hotkey while it lasts);
+    /// `on_problem` says it in words once per run.
+    fn tell(&mut self, text: String) {
+        (self.on_problem)(Some(text));
     }
 
     fn ungrab_all(&mut self) {
