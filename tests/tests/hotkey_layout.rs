@@ -48,13 +48,17 @@ fn wait_for_state(app: &App, want: State) -> anyhow::Result<()> {
 /// Waits until `weft status` lists the hotkey among the parts that do not work (`listed`), or
 /// no longer does.
 fn wait_for_hotkey_listed(app: &App, listed: bool) -> anyhow::Result<()> {
-    wait_for(&format!("the hotkey listed as degraded: {listed}"), SOON, || {
-        let status = match app.call(&Request::Status).ok()? {
-            Response::Status(status) => status,
-            _ => return None,
-        };
-        (status.degraded.contains(&DesktopPart::Hotkey) == listed).then_some(())
-    })
+    wait_for(
+        &format!("the hotkey listed as degraded: {listed}"),
+        SOON,
+        || {
+            let status = match app.call(&Request::Status).ok()? {
+                Response::Status(status) => status,
+                _ => return None,
+            };
+            (status.degraded.contains(&DesktopPart::Hotkey) == listed).then_some(())
+        },
+    )
     .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))
 }
 
