@@ -144,15 +144,10 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
                 Err(reason) => health.tray_broken(&reason),
             }
             // Quiet runs even when off: it restores what a crashed run left silenced.
-            let shown = notices.clone();
-            let tray_handle = handle.clone();
+            // Health keeps its menu line, so the line goes when another server takes over.
             let quiet_health = health.clone();
             let unknown = Box::new(move |text: String| {
                 quiet_health.reported(DesktopPart::QuietDesktop, Some(&text));
-                shown.add_to_menu(&text);
-                let lines = shown.lines();
-                let app = tray_handle.clone();
-                let _ = tray_handle.run_on_main_thread(move || tray::show_notices(&app, &lines));
             });
             if !loaded.config.quiet_desktop {
                 log::info!("quiet_desktop is off (config): other apps' popups are left alone");

@@ -62,7 +62,8 @@ struct Causes {
     no_server: Option<String>,
     /// The delivery worker's last attempt failed and popups are still owed.
     popups_failing: Option<String>,
-    /// Quiet and the hotkey report their own failures (they already say so themselves).
+    /// Failures reported from outside: the hotkey (it says so itself; only listed here) and
+    /// desktop do-not-disturb (a server Weft cannot quiet; its menu line is kept here).
     reported: HashMap<DesktopPart, String>,
     /// The notice line each degraded part shows in the tray menu.
     shown: HashMap<DesktopPart, String>,
@@ -197,7 +198,10 @@ impl Health {
         let problem = match part {
             DesktopPart::Tray => tray_problem(causes),
             DesktopPart::Notifications => notifications_problem(causes),
-            DesktopPart::QuietDesktop | DesktopPart::Hotkey => None,
+            // Two threads report it (the bus watch, from the server's name; the quiet worker,
+            // when it meets the server): the menu line is kept here, so it goes with the part.
+            DesktopPart::QuietDesktop => causes.reported.get(&part).cloned(),
+            DesktopPart::Hotkey => None,
         };
         let reported_itself = causes.reported.contains_key(&part);
         let down = problem.is_some() || reported_itself;
@@ -218,9 +222,10 @@ impl Health {
                     // The first time in this run, or a new reason while it was down already
                     // (no tray host, then its library does not load either).
                     log::warn!("{text}");
-                    if part == DesktopPart::Notifications {
-                        // A popup about missing popups would wait for a server: the tray
-                        // menu and the log say it now, `weft status` lists it.
+                    if matches!(part, DesktopPart::Notifications | DesktopPart::QuietDesktop) {
+                        // A popup about missing popups would wait for a server, and one about
+                        // popups Weft cannot pause is the log's and the menu's to say (README):
+                        // the tray menu and the log say it now, `weft status` lists it.
                         notices.add_to_menu(&text);
                     } else {
                         notices.add(&text);
@@ -351,21 +356,27 @@ mod tests {
         assert!(weft.status().degraded.is_empty());
         assert!(notices.lines().is_empty());
 
-        // Quiet and the hotkey say so themselves; they are only listed.
-        health.reported(
-            DesktopPart::QuietDesktop,
-            Some("dunst? no: \"weft-capture\""),
-        );
-        assert_eq!(weft.status().degraded, [DesktopPart::QuietDesktop]);
+        // The hotkey says so itself; it is only listed.
+        health.reported(DesktopPart::Hotkey, Some("no key types F"));
+        assert_eq!(weft.status().degraded, [DesktopPart::Hotkey]);
         assert!(notices.lines().is_empty());
-        health.reported(DesktopPart::QuietDesktop, None);
+        health.reported(DesktopPart::Hotkey, None);
         assert!(weft.status().degraded.is_empty());
 
         // The server's name decides, whenever it changes; off in config.toml, nothing is.
         health.notification_server_named(Some("xfce4-notifyd"));
         assert_eq!(weft.status().degraded, [DesktopPart::QuietDesktop]);
+        let lines = notices.lines();
+        assert_eq!(lines.len(), 1, "the tray menu names the server: {lines:?}");
+        assert!(lines[0].contains("xfce4-notifyd"), "{lines:?}");
+        assert_eq!(
+            notices_filed(&weft)?,
+            0,
+            "the log and the menu say it, no popup"
+        );
         health.notification_server_named(Some("dunst"));
         assert!(weft.status().degraded.is_empty());
+        assert!(notices.lines().is_empty(), "the menu line goes with it");
         health.notification_server_named(Some("xfce4-notifyd"));
         health.notification_server_named(None);
         assert!(
