@@ -198,3 +198,30 @@ fn the_hotkey_follows_the_current_group() -> anyhow::Result<()> {
     wait_for_lines(&app, MISSING, 2)?;
     Ok(())
 }
+
+#[test]
+fn a_layout_whose_key_another_program_holds_is_listed_until_a_layout_frees_it() -> anyhow::Result<()>
+{
+    let _serial = weft_e2e::serial();
+    let s = setup()?;
+    let keys = Layouts::open(&s.desktop)?;
+    keys.setxkbmap(&s.desktop, &["us"])?;
+    let us_f = keys.keycodes_typing('f')?;
+    let app = App::start(&s.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log(&grabbed(&us_f), START)?;
+
+    // Another program holds Ctrl+Alt on the key that types F under dvorak (Y in us).
+    let _other = weft_e2e::keys::grab(s.desktop.display(), "ctrl+alt+y")?;
+    keys.setxkbmap(&s.desktop, &["us", "-variant", "dvorak"])?;
+    app.wait_for_log("another program already uses it", SOON)?;
+    wait_for_hotkey_listed(&app, true)?;
+
+    // Back to us: F's key is free, the hotkey works and is no longer listed.
+    keys.setxkbmap(&s.desktop, &["us"])?;
+    wait_for_lines(&app, &grabbed(&us_f), 2)?;
+    wait_for_hotkey_listed(&app, false)?;
+    s.desktop.press("ctrl+alt+f")?;
+    wait_for_state(&app, State::Focus)?;
+    Ok(())
+}

@@ -101,10 +101,11 @@ pub fn listen(
         grabbed: Vec::new(),
         mods: Mods::default(),
         missing: false,
+        told: false,
         on_problem,
     };
     match grab.refresh() {
-        Ok(Outcome::Taken) => {
+        Ok(Outcome::Taken(_)) => {
             grab.ungrab_all();
             return Err("another program already uses it".into());
         }
@@ -126,8 +127,8 @@ enum Outcome {
     Grabbed,
     /// The current layout has no key that types it.
     Missing,
-    /// Every keycode that types it is grabbed by another program.
-    Taken,
+    /// Every keycode that types it is grabbed by another program (what to say about it).
+    Taken(String),
 }
 
 /// The modifier bits in use: what the combination needs, and Num Lock's bit.
@@ -165,6 +166,8 @@ struct Grab {
     mods: Mods,
     /// The current layout has no key for the hotkey.
     missing: bool,
+    /// A problem was told to `on_problem` and not yet taken back.
+    told: bool,
     on_problem: Box<dyn Fn(Option<String>) + Send>,
 }
 
@@ -221,8 +224,14 @@ impl Grab {
                         }
                     }
                 }
-                if let Err(e) = self.refresh() {
-                    log::error!("the global hotkey could not follow the keyboard layout: {e}");
+                match self.refresh() {
+                    // Every key that types it is held by another program now: the hotkey
+                    // does nothing until a layout change finds a free one.
+                    Ok(Outcome::Taken(text)) => self.tell(text),
+                    Ok(_) => {}
+                    Err(e) => {
+                        log::error!("the global hotkey could not follow the keyboard layout: {e}")
+                    }
                 }
             }
         }
@@ -290,7 +299,6 @@ impl Grab {
                 "the hotkey {} works again: the keyboard layout has its key",
                 self.name
             );
-            (self.on_problem)(None);
         }
         log::info!(
             "global hotkey \"{}\" grabbed on keycodes {:?}",
@@ -304,9 +312,12 @@ impl Grab {
             );
             log::warn!("{text}");
             if self.keycodes.is_empty() {
-                return Ok(Outcome::Taken);
+                return Ok(Outcome::Taken(text));
             }
             self.tell(text);
+        } else if std::mem::take(&mut self.told) {
+            // Whatever was told (no key, or a key held by another program) is over.
+            (self.on_problem)(None);
         }
         Ok(Outcome::Grabbed)
     }
@@ -314,6 +325,7 @@ impl Grab {
     /// Reports a problem each time it is found (`degraded` lists the hotkey while it lasts);
     /// `on_problem` says it in words once per run.
     fn tell(&mut self, text: String) {
+        self.told = true;
         (self.on_problem)(Some(text));
     }
 
