@@ -179,34 +179,121 @@ fn retryable(e: &Error) -> bool {
 /// it is saved), a popup once per waiting streak (straight to the desktop: the store that
 /// would file it is what cannot write), and a notice for a switch refused for good.
 pub fn reporter(app: AppHandle, notices: Notices, weft: Weak<Weft>) -> impl FnMut(Report) + Send {
-    let mut shown: Option<String> = None;
+    let mut menu = WaitingLine::default();
     move |report| {
-        if let Some(line) = shown.take() {
-            notices.remove_from_menu(&line);
-        }
-        match report {
-            Report::Waiting { asked, hint } => {
-                let to = match asked.to {
-                    Target::Focus => State::Focus,
-                    Target::Coordination => State::Coordination,
-                    Target::Toggle => weft
-                        .upgrade()
-                        .map_or(State::Focus, |weft| weft.status().state.other()),
-                };
-                let line = format!("Switch to {} not saved yet: {hint}; retrying", to.label());
-                notices.add_to_menu(&line);
-                crate::notices::show_now(&format!(
-                    "Your switch to {} from the {} is not saved yet: {hint}. Weft keeps trying and logs it at the time you asked.",
-                    to.label(),
-                    asked.source
-                ));
-                shown = Some(line);
-            }
-            Report::Saved => {}
-            Report::Refused { why, .. } => notices.add(&format!("A switch was not made: {why}")),
+        let now = || {
+            weft.upgrade()
+                .map_or(State::Coordination, |weft| weft.status().state)
+        };
+        if let Some(popup) = menu.apply(&notices, report, now) {
+            crate::notices::show_now(&popup);
         }
         let lines = notices.lines();
         let handle = app.clone();
         let _ = app.run_on_main_thread(move || crate::tray::show_notices(&handle, &lines));
+    }
+}
+
+/// The tray menu's line about switches that wait, kept from a `Waiting` report until `Saved`.
+#[derive(Default)]
+struct WaitingLine {
+    shown: Option<String>,
+}
+
+impl WaitingLine {
+    /// Updates the menu for `report` (`now`: the state before the waiting switch), and returns
+    /// the popup to show, if any.
+    fn apply(
+        &mut self,
+        notices: &Notices,
+        report: Report,
+        now: impl Fn() -> State,
+    ) -> Option<String> {
+        match report {
+            Report::Waiting { asked, hint } => {
+                self.take_down(notices);
+                let to = match asked.to {
+                    Target::Focus => State::Focus,
+                    Target::Coordination => State::Coordination,
+                    Target::Toggle => now().other(),
+                };
+                let line = format!("Switch to {} not saved yet: {hint}; retrying", to.label());
+                notices.add_to_menu(&line);
+                self.shown = Some(line);
+                Some(format!(
+                    "Your switch to {} from the {} is not saved yet: {hint}. Weft keeps trying and logs it at the time you asked.",
+                    to.label(),
+                    asked.source
+                ))
+            }
+            Report::Saved => {
+                self.take_down(notices);
+                None
+            }
+            // The switches behind it still wait: their line stays until they are saved.
+            Report::Refused { why, .. } => {
+                notices.add(&format!("A switch was not made: {why}"));
+                None
+            }
+        }
+    }
+
+    fn take_down(&mut self, notices: &Notices) {
+        if let Some(line) = self.shown.take() {
+            notices.remove_from_menu(&line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(to: Target) -> Asked {
+        Asked {
+            to,
+            source: Source::Hotkey,
+            minutes: None,
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_waiting_line_stays_until_saved_even_when_a_switch_is_refused_meanwhile() {
+        let notices = Notices::default();
+        let mut menu = WaitingLine::default();
+        let popup = menu.apply(
+            &notices,
+            Report::Waiting {
+                asked: asked(Target::Toggle),
+                hint: "the database is locked by another program",
+            },
+            || State::Coordination,
+        );
+        assert!(popup.is_some_and(|p| p.contains("switch to Focus")));
+        let waiting = notices.lines();
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert!(waiting[0].starts_with("Switch to Focus not saved yet"));
+
+        // A switch behind it is refused for good: said, and the waiting line stays.
+        let popup = menu.apply(
+            &notices,
+            Report::Refused {
+                asked: asked(Target::Focus),
+                why: "invalid".into(),
+            },
+            || State::Coordination,
+        );
+        assert_eq!(popup, None);
+        let lines = notices.lines();
+        assert!(lines.contains(&waiting[0]), "{lines:?}");
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("A switch was not made: invalid")));
+
+        menu.apply(&notices, Report::Saved, || State::Focus);
+        let lines = notices.lines();
+        assert!(!lines.contains(&waiting[0]), "gone once saved: {lines:?}");
+        assert_eq!(lines.len(), 1, "the refusal stays: {lines:?}");
     }
 }
