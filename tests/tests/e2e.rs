@@ -736,7 +736,9 @@ impl OutsideLock {
             .spawn()
             .context("cannot run sqlite3 (scripts/setup.sh test installs it)")?;
         let stdin = shell.stdin.as_mut().context("sqlite3's stdin")?;
-        stdin.write_all(b"BEGIN IMMEDIATE;\nSELECT 'locked';\n")?;
+        // Waits for a write of the app's own to finish, and stops at an error, so `locked`
+        // is printed only when the lock is really held.
+        stdin.write_all(b".timeout 10000\n.bail on\nBEGIN IMMEDIATE;\nSELECT 'locked';\n")?;
         stdin.flush()?;
         let stdout = shell.stdout.take().context("sqlite3's stdout")?;
         let mut line = String::new();
