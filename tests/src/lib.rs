@@ -14,6 +14,7 @@ pub mod keys;
 pub mod notifications;
 pub mod proc;
 pub mod seed;
+pub mod sink;
 pub mod sync;
 pub mod tray;
 pub mod wait;

@@ -9,36 +9,13 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 use weft_e2e::notifications::NotificationCapture;
 use weft_e2e::proc::Proc;
+use weft_e2e::sink::Sink;
 use weft_e2e::watcher::Watcher;
 use weft_e2e::{wait_for, App, Desktop};
 use weft_proto::{Request, Response};
 
 const START: Duration = Duration::from_secs(60);
 const FULL: &str = "weft-app: cannot write the output: No space left on device";
-
-/// Where a run's standard output (or standard error) goes.
-#[derive(Clone, Copy, Debug)]
-enum Sink {
-    /// A pipe whose read end is closed before the program starts: every write is EPIPE.
-    ClosedPipe,
-    /// `/dev/full`: every write is ENOSPC.
-    DevFull,
-}
-
-impl Sink {
-    fn stdio(self) -> anyhow::Result<Stdio> {
-        Ok(match self {
-            Sink::ClosedPipe => {
-                let (reader, writer) = std::io::pipe()?;
-                drop(reader);
-                Stdio::from(writer)
-            }
-            Sink::DevFull => {
-                Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full")?)
-            }
-        })
-    }
-}
 
 /// `weft-app ARGS` without a display: only what needs none (arguments, help, version).
 fn weft_app(args: &[&str], stdout: Stdio, stderr: Stdio) -> anyhow::Result<Output> {

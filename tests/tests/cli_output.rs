@@ -10,6 +10,7 @@
 use std::process::{Output, Stdio};
 use std::time::Duration;
 use weft_e2e::notifications::NotificationCapture;
+use weft_e2e::sink::Sink;
 use weft_e2e::sync::SyncServer;
 use weft_e2e::watcher::Watcher;
 use weft_e2e::{wait_for, App, Desktop};
@@ -17,30 +18,6 @@ use weft_proto::{Connection, Request, Response, State, TeamInfo};
 
 const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(30);
-
-/// Where a run's standard output goes.
-#[derive(Clone, Copy, Debug)]
-enum Sink {
-    /// A pipe whose read end is closed before the command starts: every write is EPIPE.
-    ClosedPipe,
-    /// `/dev/full`: every write is ENOSPC.
-    DevFull,
-}
-
-impl Sink {
-    fn stdio(self) -> anyhow::Result<Stdio> {
-        Ok(match self {
-            Sink::ClosedPipe => {
-                let (reader, writer) = std::io::pipe()?;
-                drop(reader);
-                Stdio::from(writer)
-            }
-            Sink::DevFull => {
-                Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full")?)
-            }
-        })
-    }
-}
 
 fn weft(desktop: &Desktop, args: &[&str], stdout: Stdio) -> anyhow::Result<Output> {
     Ok(desktop
