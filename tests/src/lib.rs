@@ -12,6 +12,7 @@ pub mod desktop;
 pub mod hide;
 pub mod keys;
 pub mod notifications;
+pub mod panel;
 pub mod proc;
 pub mod seed;
 pub mod sink;

@@ -5,46 +5,13 @@
 use anyhow::Context;
 use std::time::Duration;
 use weft_core::store::{AppEvent, Store};
-use weft_e2e::notifications::NotificationCapture;
-use weft_e2e::tray::TrayItem;
-use weft_e2e::watcher::{Item, Watcher};
+use weft_e2e::panel::Panel;
 use weft_e2e::{wait_for, App, Desktop};
 use weft_proto::{Request, Response, Source, State, Status};
 
 /// Generous, because the machine is shared: these bound a hang, they do not time anything.
 const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(20);
-
-/// A desktop with a panel (tray watcher) and a notification server.
-struct Panel {
-    notifications: NotificationCapture,
-    watcher: Watcher,
-    bus: zbus::blocking::Connection,
-    desktop: Desktop,
-}
-
-impl Panel {
-    fn start() -> anyhow::Result<Panel> {
-        let desktop = Desktop::start()?;
-        Ok(Panel {
-            notifications: NotificationCapture::start(desktop.bus_address())?,
-            watcher: Watcher::start(desktop.bus_address())?,
-            bus: desktop.bus()?,
-            desktop,
-        })
-    }
-
-    fn tray_item(&self, app: &App) -> anyhow::Result<Item> {
-        wait_for("the tray item to register", START, || {
-            self.watcher.items().last().cloned()
-        })
-        .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))
-    }
-
-    fn tray(&self, app: &App) -> anyhow::Result<TrayItem<'_>> {
-        Ok(TrayItem::new(&self.bus, self.tray_item(app)?))
-    }
-}
 
 fn status(app: &App) -> anyhow::Result<Status> {
     match app.call(&Request::Status)? {

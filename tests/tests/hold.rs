@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 use weft_e2e::notifications::{Captured, NotificationCapture};
+use weft_e2e::panel::Panel;
 use weft_e2e::watcher::Watcher;
 use weft_e2e::{wait_for, App, Desktop};
 
@@ -27,25 +28,10 @@ fn popup(
     })
 }
 
-struct Setup {
-    capture: NotificationCapture,
-    _watcher: Watcher,
-    desktop: Desktop,
-}
-
-fn setup() -> anyhow::Result<Setup> {
-    let desktop = Desktop::start()?;
-    Ok(Setup {
-        capture: NotificationCapture::start(desktop.bus_address())?,
-        _watcher: Watcher::start(desktop.bus_address())?,
-        desktop,
-    })
-}
-
 #[test]
 fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
-    let s = setup()?;
+    let s = Panel::start()?;
     let app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;
     s.desktop.weft_ok(&["focus"])?;
@@ -69,12 +55,12 @@ fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Resu
         "pager",
     ])?;
     assert!(out.contains("critical"), "{out}");
-    let fire = popup(&s.capture, "the break-through", |n| {
+    let fire = popup(&s.notifications, "the break-through", |n| {
         n.summary.contains("prod is down")
     })?;
     assert_eq!(fire.urgency, Some(2), "sent as critical");
     let before: Vec<String> = s
-        .capture
+        .notifications
         .received()
         .iter()
         .map(|n| n.summary.clone())
@@ -86,7 +72,7 @@ fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Resu
     );
 
     s.desktop.weft_ok(&["coordinate"])?;
-    let digest = popup(&s.capture, "the digest", |n| {
+    let digest = popup(&s.notifications, "the digest", |n| {
         n.summary.contains("held while you focused")
     })?;
     assert_eq!(digest.summary, "5 held while you focused");
@@ -96,11 +82,11 @@ fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Resu
     // In coordination a notification is shown at once; once it is here, count the digests.
     s.desktop
         .weft_ok(&["notify", "--title", "lunch?", "--from", "Ana"])?;
-    popup(&s.capture, "the direct popup", |n| {
+    popup(&s.notifications, "the direct popup", |n| {
         n.summary == "Ana: lunch?"
     })?;
     let digests = s
-        .capture
+        .notifications
         .received()
         .iter()
         .filter(|n| n.summary.contains("held while you focused"))
@@ -124,7 +110,7 @@ fn focus_holds_five_and_coordination_brings_exactly_one_digest() -> anyhow::Resu
 #[test]
 fn held_items_survive_kill_9_and_arrive_in_the_next_digest() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
-    let s = setup()?;
+    let s = Panel::start()?;
     let mut app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;
     s.desktop.weft_ok(&["focus"])?;
@@ -137,7 +123,7 @@ fn held_items_survive_kill_9_and_arrive_in_the_next_digest() -> anyhow::Result<(
     app.wait_until_serving(START)?;
     assert_eq!(held(&s.desktop)?, 3, "still held after the crash");
     s.desktop.weft_ok(&["coordinate"])?;
-    let digest = popup(&s.capture, "the digest", |n| {
+    let digest = popup(&s.notifications, "the digest", |n| {
         n.summary.contains("held while you focused")
     })?;
     assert_eq!(digest.summary, "3 held while you focused");
@@ -199,7 +185,7 @@ fn a_hung_notification_server_costs_a_timeout_not_a_switch() -> anyhow::Result<(
 #[test]
 fn bad_notifications_get_clear_errors() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
-    let s = setup()?;
+    let s = Panel::start()?;
     let app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;
 
@@ -223,7 +209,9 @@ fn bad_notifications_get_clear_errors() -> anyhow::Result<()> {
         .weft(&["notify", "--title", "huge log", "--body", &body])?;
     assert!(long.status.success());
     assert!(String::from_utf8_lossy(&long.stderr).contains("cut to 4000 characters"));
-    let shown = popup(&s.capture, "the cut popup", |n| n.summary == "huge log")?;
+    let shown = popup(&s.notifications, "the cut popup", |n| {
+        n.summary == "huge log"
+    })?;
     assert!(shown.body.ends_with(weft_proto::TRUNCATION_MARKER));
     assert_eq!(shown.body.chars().count(), weft_proto::MAX_BODY_CHARS);
     Ok(())

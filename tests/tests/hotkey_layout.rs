@@ -6,8 +6,7 @@
 use std::time::Duration;
 use weft_core::store::Store;
 use weft_e2e::keys::Layouts;
-use weft_e2e::notifications::NotificationCapture;
-use weft_e2e::watcher::Watcher;
+use weft_e2e::panel::Panel;
 use weft_e2e::{wait_for, App, Desktop};
 use weft_proto::{DesktopPart, Request, Response, Source, State};
 
@@ -15,21 +14,6 @@ const START: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(30);
 
 const MISSING: &str = "has no key in the current keyboard layout";
-
-struct Setup {
-    capture: NotificationCapture,
-    _watcher: Watcher,
-    desktop: Desktop,
-}
-
-fn setup() -> anyhow::Result<Setup> {
-    let desktop = Desktop::start()?;
-    Ok(Setup {
-        capture: NotificationCapture::start(desktop.bus_address())?,
-        _watcher: Watcher::start(desktop.bus_address())?,
-        desktop,
-    })
-}
 
 fn state(app: &App) -> anyhow::Result<State> {
     match app.call(&Request::Status)? {
@@ -87,7 +71,7 @@ fn switches(desktop: &Desktop) -> anyhow::Result<Vec<(Source, State)>> {
 #[test]
 fn the_hotkey_follows_a_layout_change_from_dvorak_to_us() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
-    let s = setup()?;
+    let s = Panel::start()?;
     let keys = Layouts::open(&s.desktop)?;
     keys.setxkbmap(&s.desktop, &["us", "-variant", "dvorak"])?;
     let dvorak_f = keys.keycodes_typing('f')?;
@@ -126,7 +110,7 @@ fn the_hotkey_follows_a_layout_change_from_dvorak_to_us() -> anyhow::Result<()> 
 #[test]
 fn a_layout_without_the_key_is_reported_once_and_the_hotkey_comes_back() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
-    let s = setup()?;
+    let s = Panel::start()?;
     let keys = Layouts::open(&s.desktop)?;
     keys.setxkbmap(&s.desktop, &["us"])?;
     let us_f = keys.keycodes_typing('f')?;
@@ -139,7 +123,7 @@ fn a_layout_without_the_key_is_reported_once_and_the_hotkey_comes_back() -> anyh
     anyhow::ensure!(keys.keycodes_typing('f')?.is_empty(), "ru has no F");
     app.wait_for_log(MISSING, SOON)?;
     let notice = wait_for("a notice about the layout", SOON, || {
-        s.capture
+        s.notifications
             .received()
             .into_iter()
             .find(|n| n.body.contains(MISSING))
@@ -181,7 +165,7 @@ fn a_layout_without_the_key_is_reported_once_and_the_hotkey_comes_back() -> anyh
 #[test]
 fn the_hotkey_follows_the_current_group() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
-    let s = setup()?;
+    let s = Panel::start()?;
     let keys = Layouts::open(&s.desktop)?;
     keys.setxkbmap(&s.desktop, &["us"])?;
     let us_f = keys.keycodes_typing('f')?;
@@ -203,7 +187,7 @@ fn the_hotkey_follows_the_current_group() -> anyhow::Result<()> {
 fn a_layout_whose_key_another_program_holds_is_listed_until_a_layout_frees_it() -> anyhow::Result<()>
 {
     let _serial = weft_e2e::serial();
-    let s = setup()?;
+    let s = Panel::start()?;
     let keys = Layouts::open(&s.desktop)?;
     keys.setxkbmap(&s.desktop, &["us"])?;
     let us_f = keys.keycodes_typing('f')?;
