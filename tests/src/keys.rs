@@ -18,7 +18,12 @@ pub fn grab(display: &str, keys: &str) -> anyhow::Result<Grab> {
         .filter(|c| c.is_ascii_lowercase())
         .context("only ctrl+alt+<letter> is supported")?;
     let (conn, screen) = x11rb::connect(Some(display))?;
-    let root = conn.setup().roots[screen].root;
+    let root = conn
+        .setup()
+        .roots
+        .get(screen)
+        .context("the display has no such screen")?
+        .root;
     let (min, max) = (conn.setup().min_keycode, conn.setup().max_keycode);
     let mapping = conn.get_keyboard_mapping(min, max - min + 1)?.reply()?;
     let per = usize::from(mapping.keysyms_per_keycode.max(1));
