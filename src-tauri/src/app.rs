@@ -144,11 +144,10 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
                 Err(reason) => health.tray_broken(&reason),
             }
             // Quiet runs even when off: it restores what a crashed run left silenced.
-            // Health keeps its menu line, so the line goes when another server takes over.
+            // Health keeps its menu line, so the line goes when another server takes over;
+            // the bus watch's reading of the server wins over the worker's (see Health).
             let quiet_health = health.clone();
-            let unknown = Box::new(move |text: String| {
-                quiet_health.reported(DesktopPart::QuietDesktop, Some(&text));
-            });
+            let unknown = Box::new(move |text: String| quiet_health.quiet_server_unknown(&text));
             if !loaded.config.quiet_desktop {
                 log::info!("quiet_desktop is off (config): other apps' popups are left alone");
             }

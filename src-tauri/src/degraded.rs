@@ -69,6 +69,9 @@ struct Causes {
     shown: HashMap<DesktopPart, String>,
     /// Parts announced in this run: a part is announced once, not at every flap.
     said: HashSet<DesktopPart>,
+    /// The bus watch read the notification server's name at its last change (or saw that none
+    /// runs): it is then the one reporter of whether Weft can quiet it.
+    server_named: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,7 +159,26 @@ impl Health {
                     "The notification server \"{name}\" is not one Weft can quiet (dunst, GNOME, KDE); other apps' popups still show during focus."
                 )
             });
-        self.reported(DesktopPart::QuietDesktop, problem.as_deref());
+        let mut causes = self.lock();
+        causes.server_named = true;
+        self.report_in(&mut causes, DesktopPart::QuietDesktop, problem.as_deref());
+    }
+
+    /// The bus watch could not read the new notification server's name: until it can, the
+    /// quiet worker's finding counts.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub fn notification_server_unnamed(&self) {
+        self.lock().server_named = false;
+    }
+
+    /// The quiet worker met a server it cannot quiet (`problem` names it). It counts only
+    /// while the bus watch has no name of its own: the worker's name may be older than the
+    /// watch's (a server replaced while the worker asked), and nothing takes it back.
+    pub fn quiet_server_unknown(&self, problem: &str) {
+        let mut causes = self.lock();
+        if !causes.server_named {
+            self.report_in(&mut causes, DesktopPart::QuietDesktop, Some(problem));
+        }
     }
 
     /// The delivery worker's view: its last attempt failed (`Some(why)`) and popups are
@@ -179,11 +201,15 @@ impl Health {
     /// (`Some(notice)`) or works (`None`).
     pub fn reported(&self, part: DesktopPart, problem: Option<&str>) {
         let mut causes = self.lock();
+        self.report_in(&mut causes, part, problem);
+    }
+
+    fn report_in(&self, causes: &mut Causes, part: DesktopPart, problem: Option<&str>) {
         match problem {
             Some(text) => causes.reported.insert(part, text.to_owned()),
             None => causes.reported.remove(&part),
         };
-        self.settle(&mut causes, part);
+        self.settle(causes, part);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Causes> {
@@ -386,6 +412,30 @@ mod tests {
         health.quiet_wanted(false);
         health.notification_server_named(Some("xfce4-notifyd"));
         assert!(weft.status().degraded.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn the_quiet_workers_finding_counts_only_while_the_bus_watch_has_no_name(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let weft = weft()?;
+        let notices = Notices::default();
+        let health = Health::new(&weft, notices.clone());
+        let old = "The notification server \"xfce4-notifyd\" is not one Weft can quiet";
+        // The watch could not read a name: the worker's finding is listed.
+        health.quiet_server_unknown(old);
+        assert_eq!(weft.status().degraded, [DesktopPart::QuietDesktop]);
+        // The watch names the server that took over (dunst): not listed, and a finding the
+        // worker made about the server before it comes too late to list it again.
+        health.notification_server_named(Some("dunst"));
+        assert!(weft.status().degraded.is_empty());
+        health.quiet_server_unknown(old);
+        assert!(weft.status().degraded.is_empty(), "a stale finding");
+        assert!(notices.lines().is_empty());
+        // The watch loses the name again (a server that does not answer): the worker counts.
+        health.notification_server_unnamed();
+        health.quiet_server_unknown(old);
+        assert_eq!(weft.status().degraded, [DesktopPart::QuietDesktop]);
         Ok(())
     }
 

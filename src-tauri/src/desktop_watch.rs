@@ -140,6 +140,8 @@ mod linux {
             health.notification_server_named(None);
         } else if let Some(name) = server_name() {
             health.notification_server_named(Some(&name));
+        } else {
+            health.notification_server_unnamed();
         }
         let watcher = owned(WATCHER).await? || activatable.iter().any(|n| n == WATCHER);
         health.tray_host(TrayHost::StatusNotifier, watcher);
