@@ -124,7 +124,17 @@ fn run(weft: &Weak<Weft>, rx: &Receiver<Asked>, mut report: impl FnMut(Report)) 
                 queue.pop_front();
                 delay = FIRST_RETRY;
             }
-            Err(Error::ShuttingDown) => return,
+            Err(Error::ShuttingDown) => {
+                // After the stop is logged nothing may land: say what is not made.
+                for asked in &queue {
+                    log::warn!(
+                        "the switch from the {} at {} was not made: Weft is quitting",
+                        asked.source,
+                        asked.at
+                    );
+                }
+                return;
+            }
             Err(e) if !retryable(&e) => {
                 log::error!("the switch from the {} was refused: {e}", asked.source);
                 queue.pop_front();

@@ -222,8 +222,9 @@ fn a_suspend_in_planned_focus_is_untracked_and_the_block_ends_as_planned() -> an
     let day = if day.is_array() { day[0].clone() } else { day };
     let focus_seconds = day["focus_seconds"].as_i64().unwrap_or(-1);
     assert!(
-        (0..120).contains(&focus_seconds),
-        "only the seconds before the suspend count as focus, not 3 h: {day}"
+        // Bounded loosely: how long the test took before the jump depends on the machine.
+        (0..1800).contains(&focus_seconds),
+        "only the time before the suspend counts as focus, not 3 h: {day}"
     );
     let blocks = day["focus_blocks"].as_array().cloned().unwrap_or_default();
     assert_eq!(blocks.len(), 1, "{day}");
