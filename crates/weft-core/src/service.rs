@@ -707,10 +707,14 @@ impl Weft {
     /// Safe to call more than once; only the first call logs.
     pub fn stop(&self) -> Result<()> {
         let mut inner = self.lock();
-        if self.stopped.swap(true, Ordering::SeqCst) {
+        if self.stopped.load(Ordering::SeqCst) {
             return Ok(());
         }
+        // A gap since the last reading (a quit right after a wake) is logged before the stop;
+        // `stopped` is set after it, or the gap would be skipped and the stop would count the
+        // suspend as tracked. The lock keeps another stop or a switch from coming between.
         let now = self.mind_the_gap(&mut inner);
+        self.stopped.store(true, Ordering::SeqCst);
         inner.store.record_app_event(AppEvent::Stop, now)
     }
 

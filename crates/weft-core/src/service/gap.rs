@@ -263,6 +263,16 @@ mod tests {
     }
 
     #[test]
+    fn a_quit_right_after_the_wake_leaves_the_suspend_untracked() -> TestResult {
+        let (weft, clock) = suspended_in_planned_focus(false)?;
+        // No periodic reading between the wake and the quit.
+        weft.stop()?;
+        let day = today(&weft, &clock)?;
+        assert_eq!(day.focus_seconds, 10 * 60, "not 3 h 10 min");
+        Ok(())
+    }
+
+    #[test]
     fn a_clock_set_back_neither_merges_nor_drops_blocks() -> TestResult {
         let clock = Arc::new(ManualClock::new(nine()));
         let weft = Weft::start(Store::open_in_memory()?, clock.clone())?;
