@@ -490,6 +490,18 @@ fn reads_answer_while_a_switch_waits_for_a_locked_database() -> TestResult {
         let _ = done_tx.send(result.is_err());
     });
     started.recv()?;
+    // Wait until the switch holds the dispatcher's lock (it then waits for the database), or
+    // the reads below could run before it and pass even if they took that lock.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !matches!(
+        weft.inner.try_lock(),
+        Err(std::sync::TryLockError::WouldBlock)
+    ) {
+        if std::time::Instant::now() > until {
+            return Err("the switch never took the dispatcher's lock".into());
+        }
+        std::thread::yield_now();
+    }
     // Every read answers while that switch still waits: none takes the dispatcher's lock.
     let mut reads = 0;
     while reads < 5 {
