@@ -91,6 +91,7 @@ pub fn listen(
     }
 
     let mut grab = Grab {
+        repeats_by_time: !detectable,
         conn,
         root,
         xkb,
@@ -169,61 +170,46 @@ struct Grab {
     /// A problem was told to `on_problem` and not yet taken back.
     told: bool,
     on_problem: Box<dyn Fn(Option<String>) + Send>,
+    /// The server cannot report auto-repeat as presses alone, so repeats are told by time.
+    repeats_by_time: bool,
+}
+
+/// Whether the hotkey's key is down, and when it was last released (X server time), to tell
+/// a press from an auto-repeat.
+#[derive(Debug, Default)]
+struct KeyState {
+    held: bool,
+    released_at: Option<u32>,
 }
 
 impl Grab {
     fn run(mut self, on_press: &dyn Fn()) {
-        let mut held = false;
-        let mut released_at = None;
+        let mut keys = KeyState::default();
         loop {
-            let event = match self.conn.wait_for_event() {
+            let first = match self.conn.wait_for_event() {
                 Ok(event) => event,
                 Err(e) => {
                     log::error!("the global hotkey stopped: the X connection failed ({e})");
                     return;
                 }
             };
-            let changed = match event {
-                Event::KeyPress(e)
-                    if self.keycodes.contains(&e.detail)
-                        && u16::from(e.state) & self.mods.relevant == self.mods.wanted =>
-                {
-                    // An auto-repeat press comes with the time of the release before it.
-                    let repeat = released_at == Some(e.time);
-                    if !held && !repeat {
-                        on_press();
+            // Every event goes through `handle`, in order, so a press that arrives in the same
+            // batch as a keymap change is never lost. One layout switch sends several change
+            // events: what has already arrived is handled first, then the grab moves once.
+            // This reads only events already queued; it never waits.
+            let mut changed = self.handle(&first, &mut keys, on_press);
+            loop {
+                match self.conn.poll_for_event() {
+                    Ok(Some(event)) => changed |= self.handle(&event, &mut keys, on_press),
+                    Ok(None) => break,
+                    Err(e) => {
+                        log::error!("the global hotkey stopped: the X connection failed ({e})");
+                        return;
                     }
-                    held = true;
-                    false
                 }
-                Event::KeyRelease(e) if self.keycodes.contains(&e.detail) => {
-                    held = false;
-                    released_at = Some(e.time);
-                    false
-                }
-                Event::MappingNotify(_)
-                | Event::XkbNewKeyboardNotify(_)
-                | Event::XkbMapNotify(_)
-                | Event::XkbStateNotify(_) => true,
-                _ => false,
-            };
+            }
             if changed {
-                held = false;
-                // One layout switch sends several events: drain what has arrived, then look
-                // once. This reads only events already queued; it never waits.
-                loop {
-                    match self.conn.poll_for_event() {
-                        Ok(Some(Event::KeyRelease(e))) if self.keycodes.contains(&e.detail) => {
-                            released_at = Some(e.time);
-                        }
-                        Ok(Some(_)) => {}
-                        Ok(None) => break,
-                        Err(e) => {
-                            log::error!("the global hotkey stopped: the X connection failed ({e})");
-                            return;
-                        }
-                    }
-                }
+                keys.held = false;
                 match self.refresh() {
                     // Every key that types it is held by another program now: the hotkey
                     // does nothing until a layout change finds a free one.
@@ -234,6 +220,42 @@ impl Grab {
                     }
                 }
             }
+        }
+    }
+
+    /// Handles one event: a press of the hotkey calls `on_press` (not an auto-repeat). Returns
+    /// true when the keymap or the layout changed, so the grab must move.
+    fn handle(&self, event: &Event, keys: &mut KeyState, on_press: &dyn Fn()) -> bool {
+        match event {
+            Event::KeyPress(e)
+                if self.keycodes.contains(&e.detail)
+                    && u16::from(e.state) & self.mods.relevant == self.mods.wanted =>
+            {
+                // With detectable auto-repeat a held key sends presses only (`held`); without
+                // it, a repeat press comes with the time of the release before it. Only then is
+                // the time compared: two real presses can share a millisecond.
+                let repeat = self.repeats_by_time && keys.released_at == Some(e.time);
+                if keys.held || repeat {
+                    log::debug!(
+                        "hotkey press taken for an auto-repeat (held: {})",
+                        keys.held
+                    );
+                } else {
+                    on_press();
+                }
+                keys.held = true;
+                false
+            }
+            Event::KeyRelease(e) if self.keycodes.contains(&e.detail) => {
+                keys.held = false;
+                keys.released_at = Some(e.time);
+                false
+            }
+            Event::MappingNotify(_)
+            | Event::XkbNewKeyboardNotify(_)
+            | Event::XkbMapNotify(_)
+            | Event::XkbStateNotify(_) => true,
+            _ => false,
         }
     }
 
