@@ -40,7 +40,7 @@ function render(status: Status): void {
   const parts = status.degraded ?? [];
   degraded.hidden = parts.length === 0;
   degraded.textContent = parts.length
-    ? `Running without ${parts.map((p) => partLabel[p]).join(", ")}: see the tray menu or README › Troubleshooting.`
+    ? `Running without ${parts.map((p) => partLabel[p]).join(", ")}: ${parts.includes("tray") ? "" : "the tray menu says why; "}see README › Troubleshooting.`
     : "";
 }
 
