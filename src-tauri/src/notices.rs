@@ -74,23 +74,8 @@ impl Notices {
 /// Best effort for an error that stops the app (there is no store to file it in): a desktop
 /// notification, waited on for at most three seconds. The message is on stderr already.
 pub fn fatal(message: &str) {
-    let body = format!("Weft could not start: {message}");
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("weft-fatal-notice".into())
-        .spawn(move || {
-            let shown = notify_rust::Notification::new()
-                .appname("Weft")
-                .summary("Weft")
-                .body(&body)
-                .show();
-            if let Err(e) = &shown {
-                log::warn!("the error could not be shown on the desktop either ({e})");
-            }
-            let _ = tx.send(());
-        });
-    if spawned.is_ok() {
-        let _ = rx.recv_timeout(Duration::from_secs(3));
+    if let Some(shown) = popup(format!("Weft could not start: {message}")) {
+        let _ = shown.recv_timeout(Duration::from_secs(3));
     }
 }
 
@@ -98,7 +83,13 @@ pub fn fatal(message: &str) {
 /// that fails (a switch waiting for a locked database). Best effort, on a thread of its own so
 /// the caller never waits on D-Bus; a failure is only logged.
 pub fn show_now(body: &str) {
-    let body = body.to_owned();
+    popup(body.to_owned());
+}
+
+/// Shows `body` on the desktop from a thread of its own (notify-rust blocks on D-Bus); the
+/// receiver hears when it was shown or failed, `None` when the thread could not start.
+fn popup(body: String) -> Option<mpsc::Receiver<()>> {
+    let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("weft-direct-notice".into())
         .spawn(move || {
@@ -110,8 +101,13 @@ pub fn show_now(body: &str) {
             if let Err(e) = shown {
                 log::warn!("could not show a notice on the desktop ({e}): {body}");
             }
+            let _ = tx.send(());
         });
-    if let Err(e) = spawned {
-        log::warn!("could not start the notice thread: {e}");
+    match spawned {
+        Ok(_) => Some(rx),
+        Err(e) => {
+            log::warn!("could not start the notice thread: {e}");
+            None
+        }
     }
 }

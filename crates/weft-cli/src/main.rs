@@ -195,14 +195,7 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
         }
     };
-    match out.finish() {
-        Ok(()) => code,
-        Err(out::Failure::Closed) => ExitCode::SUCCESS,
-        Err(out::Failure::Failed(line)) => {
-            warn(line);
-            ExitCode::FAILURE
-        }
-    }
+    out::end(&mut out, code)
 }
 
 /// An error and its causes on one line, as anyhow's `{:#}` does, but a cause that the text

@@ -2,7 +2,15 @@
 //! pipe ends the run quietly, any other write error is one line and exit 1. Messages carry
 //! the name `weft-sync`.
 
-pub use weft_output::{Failure, Out};
+pub use weft_output::Out;
+
+/// The exit code of a run that would end with `code`, by what happened to its output.
+pub fn end<W: std::io::Write>(
+    out: &mut Out<W>,
+    code: std::process::ExitCode,
+) -> std::process::ExitCode {
+    weft_output::end("weft-sync", out, code)
+}
 
 /// One message on standard error, `weft-sync: ` first; dropped when it cannot be written.
 pub fn warn(message: impl std::fmt::Display) {
