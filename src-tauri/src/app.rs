@@ -19,8 +19,8 @@ use weft_core::instance::{Acquired, InstanceLock};
 use weft_core::paths::Paths;
 use weft_core::service::Weft;
 use weft_core::store;
-use weft_core::team::{membership, Team};
 use weft_proto::{DesktopPart, ErrorKind, ErrorReport, Request, Response};
+use weft_team::{membership, Dispatcher};
 
 /// Command-line options of `weft-app`.
 #[derive(Debug, Default)]
@@ -68,7 +68,12 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     }
     let weft = Arc::new(Weft::start(opened.store, Arc::new(SystemClock))?);
     // Sharing starts at once: the pusher and the stream run on threads of their own.
-    let team = Team::start(membership::file(&paths.config_dir), &weft);
+    let dispatcher = Arc::new(Dispatcher::start(
+        weft.clone(),
+        membership::file(&paths.config_dir),
+    ));
+    let team = dispatcher.team().clone();
+    let team_at_exit = team.clone();
     if let weft_proto::Connection::Offline { message, .. } = team.info().connection {
         log::warn!("{message}");
         notices.add(&message);
@@ -86,7 +91,8 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
             paths.socket().display()
         )
     })?;
-    control::serve(listener, weft.clone()).context("cannot start the control socket thread")?;
+    control::serve(listener, dispatcher.clone())
+        .context("cannot start the control socket thread")?;
 
     log::debug!("core ready after {} ms", crate::since_start_ms());
     let app = tauri::Builder::default()
@@ -100,13 +106,8 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
             // goes unrendered; the tray renders once more after it is managed.
             let ticker = tray::spawn_ticker(handle.clone(), Arc::downgrade(&weft));
             let opener = handle.clone();
-            let open_view = Arc::new(move |view: &str| {
-                let windows = opener.state::<WindowProcess>();
-                let opened = match view.parse() {
-                    Ok(view) => windows.open_view(view),
-                    Err(_) => windows.open(),
-                };
-                if let Err(e) = opened {
+            let open_view = Arc::new(move |view| {
+                if let Err(e) = opener.state::<WindowProcess>().open_view(view) {
                     log::error!("{e}");
                 }
             });
@@ -200,9 +201,7 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
             if let Some(quiet) = handle.try_state::<Quiet>() {
                 quiet.restore_for_quit();
             }
-            if let Some(team) = handle.state::<Arc<Weft>>().team() {
-                team.stop();
-            }
+            team_at_exit.stop();
             if let Err(e) = handle.state::<Arc<Weft>>().stop() {
                 log::error!("could not log the stop: {e}");
             }

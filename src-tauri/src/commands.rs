@@ -2,7 +2,7 @@
 //! process's dispatcher, the same one the `weft` CLI and the tests reach.
 
 use std::path::PathBuf;
-use weft_core::service::error_response;
+use weft_core::dispatch::error_response;
 use weft_proto::{Request, Response};
 
 /// The control socket of the tray process.

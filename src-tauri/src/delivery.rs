@@ -32,7 +32,7 @@ pub const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(24);
 pub type QuietSlot = Arc<OnceLock<Quiet>>;
 
 /// Opens a window view ("today") when a popup that names one is clicked.
-pub type OpenView = Arc<dyn Fn(&str) + Send + Sync>;
+pub type OpenView = Arc<dyn Fn(weft_proto::View) + Send + Sync>;
 
 /// Starts the worker and wakes it once, for popups owed from an earlier run. A message on the
 /// returned sender says "popups are owed".
@@ -259,7 +259,7 @@ fn show_bounded(popup: &Popup, open_view: &OpenView) -> Result<(), Failure> {
                     if let Some(view) = opens {
                         handle.wait_for_action(|action| {
                             if action == "default" {
-                                open_view(&view);
+                                open_view(view);
                             }
                         });
                     }

@@ -32,7 +32,7 @@ fn notify(weft: &Weft) {
         body: Some(&body),
         urgency: Urgency::Normal,
         from: None,
-        opens: Some("today"),
+        opens: Some(weft_proto::View::Today),
         ping: None,
     };
     if let Err(e) = weft.notify(&incoming) {

@@ -9,7 +9,7 @@ use crate::tray;
 use crate::window_process::WindowProcess;
 use std::sync::mpsc::Sender;
 use tauri::{AppHandle, Manager};
-use weft_core::service::Shell;
+use weft_core::service::{Shell, ShellError};
 use weft_proto::{Status, TeamInfo};
 
 /// The event the window receives after every switch, with the new [`Status`].
@@ -54,11 +54,11 @@ impl Shell for AppShell {
         let _ = self.ticker.send(());
     }
 
-    fn open_window(&self) -> Result<(), String> {
+    fn open_window(&self) -> Result<(), ShellError> {
         self.app.state::<WindowProcess>().open()
     }
 
-    fn close_window(&self) -> Result<(), String> {
+    fn close_window(&self) -> Result<(), ShellError> {
         self.app.state::<WindowProcess>().close();
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 use std::sync::{Arc, Mutex, Weak};
-use weft_core::service::Weft;
+use weft_core::service::{ShellError, Weft};
 use weft_proto::{Event, View};
 
 /// Starts the window process, or raises the window it already shows.
@@ -23,16 +23,16 @@ impl WindowProcess {
     }
 
     /// Opens the window: raises it if its process runs, otherwise starts one.
-    pub fn open(&self) -> Result<(), String> {
+    pub fn open(&self) -> Result<(), ShellError> {
         self.show(None)
     }
 
     /// Opens the window on a view.
-    pub fn open_view(&self, view: View) -> Result<(), String> {
+    pub fn open_view(&self, view: View) -> Result<(), ShellError> {
         self.show(Some(view))
     }
 
-    fn show(&self, view: Option<View>) -> Result<(), String> {
+    fn show(&self, view: Option<View>) -> Result<(), ShellError> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.is_some() {
             if let Some(weft) = self.weft.upgrade() {
@@ -43,16 +43,16 @@ impl WindowProcess {
             }
             return Ok(());
         }
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find weft-app to start the window: {e}"))?;
+        let exe = std::env::current_exe().map_err(|cause| ShellError::NoExecutable { cause })?;
         let mut command = Command::new(&exe);
         command.arg("--window");
         if let Some(view) = view {
             command.args(["--view", view.as_str()]);
         }
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot start the window process {}: {e}", exe.display()))?;
+        let mut child = command.spawn().map_err(|cause| ShellError::WindowProcess {
+            path: exe.clone(),
+            cause,
+        })?;
         let pid = child.id();
         *running = Some(pid);
         log::info!("window process {pid} started");

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use weft_core::paths::Paths;
 use weft_core::time::{elapsed_label, parse_rfc3339};
-use weft_proto::sync::Member;
+use weft_proto::sync::{Member, PingSent};
 use weft_proto::{Connection, Request, Response, TeamInfo};
 
 #[derive(Subcommand)]
@@ -117,7 +117,7 @@ pub fn ping(
         Response::PingSent(sent) => sent,
         other => return unexpected(other),
     };
-    writeln!(out, "{}", weft_core::team::describe(&sent, &Local))?;
+    writeln!(out, "{}", describe_ping(&sent, &Local))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -210,5 +210,37 @@ mod tests {
     fn teammates_text_cannot_drive_the_terminal() {
         assert_eq!(super::printable("Ana\u{1b}[2J"), "Ana\u{fffd}[2J");
         assert_eq!(super::printable("release notes"), "release notes");
+    }
+}
+
+/// What a sender is told about a ping: "Delivered to Ana." or "Held until about 10:55 (Ana
+/// is focusing)." Times are shown in `tz`.
+fn describe_ping<Tz: chrono::TimeZone>(sent: &PingSent, tz: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    use weft_proto::sync::PingOutcome;
+    let to = &sent.to;
+    match &sent.outcome {
+        PingOutcome::Delivered if sent.urgent => format!("Delivered to {to} now (urgent)."),
+        PingOutcome::Delivered => format!("Delivered to {to}."),
+        PingOutcome::Held { until, over_budget } => {
+            let about = until
+                .as_deref()
+                .and_then(parse_rfc3339)
+                .map(|t| t.with_timezone(tz).format("%H:%M").to_string());
+            let held = match about {
+                Some(hhmm) => format!("Held until about {hhmm}"),
+                None => format!("Held until {to} switches to coordination"),
+            };
+            if *over_budget {
+                format!("{held}: your urgent pings to {to} for today are used up, so it waits like any other ({to} is focusing).")
+            } else {
+                format!("{held} ({to} is focusing).")
+            }
+        }
+        PingOutcome::Queued => format!(
+            "Queued: {to}'s Weft is offline; the server keeps the ping and {to} gets it on reconnecting."
+        ),
     }
 }

@@ -35,15 +35,17 @@ pub enum Error {
     },
     #[error("no Weft database at {path} yet: nothing has been logged")]
     NoDatabase { path: PathBuf },
+    /// A request or a setting that is not valid (a date that is not one, say).
     #[error("{0}")]
     Invalid(String),
+    /// The hold policy refuses a notification as it is (no title; a title or sender name too
+    /// long): filing it again would be refused again.
+    #[error("{0}")]
+    Refused(String),
     #[error("Weft is not running (no app answers on {socket}). Start it with `weft-app`, from your applications menu, or with `make run` in a checkout")]
     NotRunning { socket: PathBuf },
     #[error("the control socket {socket} answered something unexpected: {detail}")]
     Protocol { socket: PathBuf, detail: String },
-    /// The team could not do it: not joined, or the sync server is unreachable or refused.
-    #[error("{0}")]
-    Team(String),
     #[error("Weft is quitting; the switch was not made")]
     ShuttingDown,
     #[error("the Weft app did not answer on {socket} within {seconds} s")]

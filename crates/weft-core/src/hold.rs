@@ -39,11 +39,11 @@ pub struct Prepared {
 pub fn prepare(title: &str, body: Option<&str>, from: Option<&str>) -> Result<Prepared> {
     let title = title.trim();
     if title.is_empty() {
-        return Err(Error::Invalid("a notification needs a title".into()));
+        return Err(Error::Refused("a notification needs a title".into()));
     }
     let title_chars = title.chars().count();
     if title_chars > MAX_TITLE_CHARS {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Refused(format!(
             "the title is {title_chars} characters long; the limit is {MAX_TITLE_CHARS}"
         )));
     }
@@ -51,7 +51,7 @@ pub fn prepare(title: &str, body: Option<&str>, from: Option<&str>) -> Result<Pr
     if let Some(from) = from {
         let chars = from.chars().count();
         if chars > MAX_FROM_CHARS || from.chars().any(char::is_control) {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Refused(format!(
                 "the sender name must be one line of at most {MAX_FROM_CHARS} characters"
             )));
         }

@@ -4,16 +4,19 @@
 //! - [`hold`]: the pure hold policy (deliver, hold or break through) and the digest's text;
 //! - [`store`]: the durable SQLite switch log with versioned, atomic migrations;
 //! - [`summary`]: the pure end-of-day summary (a function of the log, a time zone and now);
-//! - [`service`]: the one dispatcher that answers every control [`Request`](weft_proto::Request);
+//! - [`service`]: the one dispatcher ([`service::Weft`]): switches, notifications, watchers;
+//! - [`dispatch`]: a control [`Request`](weft_proto::Request) into a call on it, and back;
 //! - [`control`]: the Unix control socket that carries those requests for the CLI and tests;
-//! - [`team`]: the team client that shares the status with a sync server and receives pings;
 //! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given.
 //!
-//! The app (`src-tauri`) and the CLI only translate between the outside world and this crate.
+//! The team client lives in `weft-team`, so the CLI, which links this crate, links no network
+//! stack. The app (`src-tauri`) and the CLI only translate between the outside world and this
+//! crate.
 
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod dispatch;
 mod error;
 pub mod hold;
 pub mod hotkey;
@@ -23,7 +26,8 @@ pub mod paths;
 pub mod service;
 pub mod store;
 pub mod summary;
-pub mod team;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 
 pub use error::{Error, Result};

@@ -157,8 +157,9 @@ fn current_uid() -> u32 {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::testing::{names, SmallDisk};
 
     #[test]
     fn xdg_variables_win_over_home() -> Result<()> {
@@ -199,17 +200,6 @@ pub(crate) mod tests {
         Ok(())
     }
 
-    /// The files in `dir`, by name.
-    pub(crate) fn names(dir: &Path) -> Result<Vec<String>> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io(dir, e))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        Ok(names)
-    }
-
     #[test]
     fn a_replaced_file_is_private_and_complete() -> Result<()> {
         let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
@@ -234,56 +224,6 @@ pub(crate) mod tests {
         assert!(matches!(refused, Err(Error::Io { .. })), "{refused:?}");
         assert_eq!(names(dir.path())?, ["team.json"]);
         Ok(())
-    }
-
-    /// A tiny tmpfs mounted for one test, unmounted when dropped.
-    pub(crate) struct SmallDisk {
-        pub(crate) dir: tempfile::TempDir,
-    }
-
-    impl SmallDisk {
-        /// `None` (with a note on stderr) when this process may not mount (not root, or
-        /// no CAP_SYS_ADMIN in a container).
-        pub(crate) fn mount() -> Result<Option<SmallDisk>> {
-            let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
-            let mounted = std::process::Command::new("mount")
-                .args(["-t", "tmpfs", "-o", "size=64k,mode=0700", "weft-test-full"])
-                .arg(dir.path())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !mounted {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "skipped: cannot mount a small tmpfs here (needs root); the full-disk case is not tested"
-                );
-                return Ok(None);
-            }
-            Ok(Some(SmallDisk { dir }))
-        }
-
-        /// Fills the disk: writes until the kernel says it is full.
-        pub(crate) fn fill(&self) -> Result<()> {
-            let path = self.dir.path().join("filler");
-            let mut file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-            let block = [0u8; 4096];
-            loop {
-                match file.write_all(&block).and_then(|()| file.sync_all()) {
-                    Ok(()) => continue,
-                    Err(e) if e.raw_os_error() == Some(28) => return Ok(()),
-                    Err(e) => return Err(Error::io(&path, e)),
-                }
-            }
-        }
-    }
-
-    impl Drop for SmallDisk {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(self.dir.path())
-                .status();
-        }
     }
 
     #[test]

@@ -37,9 +37,6 @@ use std::time::Duration;
 use weft_core::service::Weft;
 use weft_proto::State;
 
-/// The store key under which the setting to restore is remembered.
-const KEY: &str = "quiet_desktop";
-
 /// How long quitting waits for the restore.
 const QUIT_WAIT: Duration = Duration::from_secs(4);
 
@@ -350,7 +347,7 @@ impl Worker {
         let Some(weft) = self.weft.upgrade() else {
             return false;
         };
-        match weft.remember(KEY, value) {
+        match weft.facts(|facts| facts.set_quiet_desktop(value)) {
             Ok(()) => true,
             Err(e) => {
                 log::error!("cannot remember the desktop setting to restore: {e}");
@@ -376,7 +373,11 @@ impl Worker {
     /// A previous run silenced the desktop and did not restore it (it crashed). Runs even
     /// when quieting is off now.
     fn recover(&mut self) {
-        let saved = match self.weft.upgrade().map(|weft| weft.recall(KEY)) {
+        let saved = match self
+            .weft
+            .upgrade()
+            .map(|weft| weft.facts(|facts| facts.quiet_desktop()))
+        {
             Some(Ok(Some(saved))) => saved,
             _ => return,
         };

@@ -5,11 +5,11 @@
 //! as untracked, like time Weft was not running. A planned focus block whose end fell inside
 //! a forward gap ends at its planned time, logged between that stop and start.
 
-use super::{Inner, Weft, HEARTBEAT};
+use super::{Inner, Weft};
 use crate::clock::{Clock, ClockWatch, Gap};
 use crate::machine::Plan;
 use crate::store::{AppEvent, ReleaseReason};
-use crate::time::{rfc3339, to_ms};
+use crate::time::rfc3339;
 use crate::Result;
 use chrono::{DateTime, Utc};
 use std::sync::atomic::Ordering;
@@ -101,9 +101,7 @@ impl Weft {
         }
         inner.store.record_app_event(AppEvent::Start, gap.to)?;
         // After a crash, the run that starts here ends at its own heartbeats, not the old ones.
-        inner
-            .store
-            .remember(HEARTBEAT, Some(&to_ms(gap.to).to_string()))?;
+        inner.store.facts().set_alive(gap.to)?;
         if switched {
             let popups = match inner.release(gap.to, ReleaseReason::Coordination) {
                 Ok(released) => released.digest.is_some(),
@@ -113,9 +111,6 @@ impl Weft {
                 }
             };
             self.announce(inner, popups);
-            if let Some(team) = self.team.get() {
-                team.status_changed();
-            }
         }
         Ok(())
     }
@@ -177,10 +172,13 @@ mod tests {
     }
 
     fn focus_for(weft: &Weft, minutes: u32) -> crate::Result<()> {
-        weft.switch_with(&Plan {
-            minutes: Some(minutes),
-            ..Plan::to(Target::Focus, Source::Cli)
-        })
+        weft.switch_at(
+            &Plan {
+                minutes: Some(minutes),
+                ..Plan::to(Target::Focus, Source::Cli)
+            },
+            None,
+        )
         .map(drop)
     }
 

@@ -3,8 +3,10 @@
 use super::*;
 use crate::clock::ManualClock;
 use crate::machine::Plan;
+use crate::store::PopupKey;
 use chrono::{DateTime, TimeZone, Utc};
 use weft_proto::{Disposition, State, Urgency};
+use weft_proto::{ErrorKind, NotifyOutcome, Request, Response};
 
 #[derive(Default)]
 struct RecordingShell {
@@ -19,14 +21,16 @@ impl Shell for RecordingShell {
             changes.push(status.state);
         }
     }
-    fn open_window(&self) -> std::result::Result<(), String> {
+    fn open_window(&self) -> std::result::Result<(), ShellError> {
         if let Ok(mut opened) = self.opened.lock() {
             *opened += 1;
         }
         Ok(())
     }
-    fn close_window(&self) -> std::result::Result<(), String> {
-        Err("no window is open".into())
+    fn close_window(&self) -> std::result::Result<(), ShellError> {
+        Err(ShellError::NoExecutable {
+            cause: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
     }
     fn popups_owed(&self) {
         if let Ok(mut owed) = self.owed.lock() {
@@ -42,6 +46,18 @@ fn nine() -> DateTime<Utc> {
 }
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// The core's answer to a request, as the control socket gives it (no team client).
+fn answer(weft: &Weft, request: Request) -> Response {
+    answer_within(weft, request, None)
+}
+
+fn answer_within(weft: &Weft, request: Request, deadline: Option<Deadline>) -> Response {
+    match crate::dispatch::route(weft, request, deadline) {
+        crate::dispatch::Routed::Answered(response) => response,
+        crate::dispatch::Routed::Team(_) => crate::dispatch::not_ready(),
+    }
+}
 
 #[test]
 fn a_switch_is_committed_reported_and_restored() -> TestResult {
@@ -99,31 +115,34 @@ fn dispatch_answers_every_request() -> TestResult {
     let clock = Arc::new(ManualClock::new(nine()));
     let weft = Weft::start(Store::open_in_memory()?, clock.clone())?;
     assert!(
-        matches!(weft.dispatch(Request::OpenWindow), Response::Error(_)),
+        matches!(answer(&weft, Request::OpenWindow), Response::Error(_)),
         "no shell yet"
     );
     let shell = Arc::new(RecordingShell::default());
     weft.attach_shell(shell.clone());
 
-    let Response::Status(status) = weft.dispatch(Request::Status) else {
+    let Response::Status(status) = answer(&weft, Request::Status) else {
         return Err("expected a status".into());
     };
     assert_eq!(status.state, State::Coordination);
 
     clock.advance(chrono::Duration::minutes(1));
-    let toggled = weft.dispatch(Request::Switch {
-        to: Target::Toggle,
-        source: Source::Cli,
-        intent: None,
-        minutes: None,
-        stash: None,
-    });
+    let toggled = answer(
+        &weft,
+        Request::Switch {
+            to: Target::Toggle,
+            source: Source::Cli,
+            intent: None,
+            minutes: None,
+            stash: None,
+        },
+    );
     assert!(matches!(
         toggled,
         Response::Switched(SwitchOutcome { switched: true, .. })
     ));
 
-    let Response::Log(log) = weft.dispatch(Request::Log { since: None }) else {
+    let Response::Log(log) = answer(&weft, Request::Log { since: None }) else {
         return Err("expected a log".into());
     };
     assert_eq!(log.len(), 1);
@@ -131,39 +150,48 @@ fn dispatch_answers_every_request() -> TestResult {
     assert_eq!(log[0].to, State::Focus);
     assert_eq!(log[0].at, "2026-11-24T09:01:00.000Z");
 
-    let Response::Log(later) = weft.dispatch(Request::Log {
-        since: Some("2026-11-24T10:00:00+00:00".into()),
-    }) else {
+    let Response::Log(later) = answer(
+        &weft,
+        Request::Log {
+            since: Some("2026-11-24T10:00:00+00:00".into()),
+        },
+    ) else {
         return Err("expected a log".into());
     };
     assert!(later.is_empty());
 
     assert!(matches!(
-        weft.dispatch(Request::Log {
-            since: Some("last tuesday".into())
-        }),
+        answer(
+            &weft,
+            Request::Log {
+                since: Some("last tuesday".into())
+            }
+        ),
         Response::Error(weft_proto::ErrorReport {
             kind: ErrorKind::Invalid,
             ..
         })
     ));
     assert!(matches!(
-        weft.dispatch(Request::Switch {
-            to: Target::Coordination,
-            source: Source::Ui,
-            intent: Some("x".into()),
-            minutes: None,
-            stash: None,
-        }),
+        answer(
+            &weft,
+            Request::Switch {
+                to: Target::Coordination,
+                source: Source::Ui,
+                intent: Some("x".into()),
+                minutes: None,
+                stash: None,
+            }
+        ),
         Response::Error(weft_proto::ErrorReport {
             kind: ErrorKind::Invalid,
             ..
         })
     ));
-    assert_eq!(weft.dispatch(Request::OpenWindow), Response::Done);
+    assert_eq!(answer(&weft, Request::OpenWindow), Response::Done);
     assert_eq!(*shell.opened.lock().map_err(|_| "poisoned")?, 1);
     assert!(matches!(
-        weft.dispatch(Request::CloseWindow),
+        answer(&weft, Request::CloseWindow),
         Response::Error(weft_proto::ErrorReport {
             kind: ErrorKind::Unavailable,
             ..
@@ -346,22 +374,28 @@ fn restarting_in_coordination_releases_what_a_crash_left_held() -> TestResult {
 #[test]
 fn bad_notifications_get_clear_errors() -> TestResult {
     let weft = Weft::start(Store::open_in_memory()?, Arc::new(ManualClock::new(nine())))?;
-    let empty = weft.dispatch(Request::Notify {
-        title: "  ".into(),
-        body: None,
-        urgency: Urgency::Normal,
-        from: None,
-    });
+    let empty = answer(
+        &weft,
+        Request::Notify {
+            title: "  ".into(),
+            body: None,
+            urgency: Urgency::Normal,
+            from: None,
+        },
+    );
     assert!(
         matches!(&empty, Response::Error(e) if e.kind == ErrorKind::Invalid && e.message.contains("title")),
         "{empty:?}"
     );
-    let long = weft.dispatch(Request::Notify {
-        title: "log".into(),
-        body: Some("x".repeat(weft_proto::MAX_BODY_CHARS * 2)),
-        urgency: Urgency::Normal,
-        from: None,
-    });
+    let long = answer(
+        &weft,
+        Request::Notify {
+            title: "log".into(),
+            body: Some("x".repeat(weft_proto::MAX_BODY_CHARS * 2)),
+            urgency: Urgency::Normal,
+            from: None,
+        },
+    );
     assert!(matches!(
         long,
         Response::Notified(NotifyOutcome {
@@ -377,10 +411,13 @@ fn the_stash_is_shown_again_when_focus_resumes() -> TestResult {
     let clock = Arc::new(ManualClock::new(nine()));
     let weft = Weft::start(Store::open_in_memory()?, clock)?;
     weft.switch(Target::Focus, Source::Cli, None)?;
-    weft.switch_with(&Plan {
-        stash: Some("was bisecting at abc"),
-        ..Plan::to(Target::Coordination, Source::Cli)
-    })?;
+    weft.switch_at(
+        &Plan {
+            stash: Some("was bisecting at abc"),
+            ..Plan::to(Target::Coordination, Source::Cli)
+        },
+        None,
+    )?;
     assert!(weft.owed_popups()?.is_empty());
     weft.switch(Target::Focus, Source::Hotkey, None)?;
     let owed = weft.owed_popups()?;
@@ -578,12 +615,15 @@ fn a_degraded_part_is_listed_announced_and_makes_owed_popups_queued() -> TestRes
     assert_eq!(outcome.disposition, Disposition::Delivered);
     assert!(outcome.queued);
     assert!(matches!(
-        weft.dispatch(Request::Notify {
-            title: "again".into(),
-            body: None,
-            urgency: Urgency::Normal,
-            from: None,
-        }),
+        answer(
+            &weft,
+            Request::Notify {
+                title: "again".into(),
+                body: None,
+                urgency: Urgency::Normal,
+                from: None,
+            }
+        ),
         Response::Notified(NotifyOutcome { queued: true, .. })
     ));
     weft.switch(Target::Focus, Source::Cli, None)?;
@@ -639,7 +679,7 @@ fn a_request_whose_sender_stops_waiting_during_a_lock_changes_nothing() -> TestR
         // and each says why.
         let _outside = lock_from_outside(&path)?;
         for request in [toggle(), notify()] {
-            match weft.dispatch_within(request, Some(soon())) {
+            match answer_within(&weft, request, Some(soon())) {
                 Response::Error(report) => {
                     assert_eq!(report.kind, ErrorKind::Unavailable);
                     assert!(
@@ -655,7 +695,7 @@ fn a_request_whose_sender_stops_waiting_during_a_lock_changes_nothing() -> TestR
     // A deadline already past when the dispatcher gets to it: refused before anything.
     let past = Deadline::at_boot_ms(crate::time::boot_ms().saturating_sub(1));
     assert!(matches!(
-        weft.dispatch_within(toggle(), Some(past)),
+        answer_within(&weft, toggle(), Some(past)),
         Response::Error(_)
     ));
     assert_eq!(weft.status().state, State::Coordination);
@@ -665,11 +705,11 @@ fn a_request_whose_sender_stops_waiting_during_a_lock_changes_nothing() -> TestR
     // With time to spare, the same requests are carried out.
     let later = Deadline::at_boot_ms(crate::time::boot_ms() + 60_000);
     assert!(matches!(
-        weft.dispatch_within(toggle(), Some(later)),
+        answer_within(&weft, toggle(), Some(later)),
         Response::Switched(_)
     ));
     assert!(matches!(
-        weft.dispatch_within(notify(), Some(later)),
+        answer_within(&weft, notify(), Some(later)),
         Response::Notified(_)
     ));
     Ok(())

@@ -5,9 +5,11 @@
 //! opens the same file read-only. A file that is not a database is set aside, renamed and
 //! never overwritten, by [`open_or_set_aside`]; a file from a newer Weft is refused untouched.
 
+mod facts;
 mod migrations;
 mod notifications;
 
+pub use facts::{Facts, TeamCursors};
 pub use migrations::SCHEMA_VERSION;
 pub use notifications::{NewNotification, Popup, PopupKey, ReleaseReason, Released};
 
@@ -360,31 +362,6 @@ impl Store {
             )
             .optional()
             .map_err(|e| classify(&self.path, e))
-    }
-
-    /// A remembered fact, if any (see [`Store::remember`]).
-    pub fn recall(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT value FROM app_state WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| classify(&self.path, e))
-    }
-
-    /// Remembers a fact across restarts and crashes; `None` forgets it.
-    pub fn remember(&mut self, key: &str, value: Option<&str>) -> Result<()> {
-        let result = match value {
-            Some(value) => self.conn.execute(
-                "INSERT INTO app_state (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            ),
-            None => self
-                .conn
-                .execute("DELETE FROM app_state WHERE key = ?1", [key]),
-        };
-        result.map(drop).map_err(|e| classify(&self.path, e))
     }
 
     /// Logs the app's own start or stop.

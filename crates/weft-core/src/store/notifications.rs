@@ -19,8 +19,8 @@ pub struct NewNotification<'a> {
     pub disposition: Disposition,
     /// Weft's own note that must show even on a silenced desktop (not an interruption).
     pub shows_in_focus: bool,
-    /// The window view a click on it opens (`"today"`).
-    pub opens: Option<&'a str>,
+    /// The window view a click on it opens.
+    pub opens: Option<weft_proto::View>,
     /// A teammate's ping: its key (server, team and ping id), unique in the store.
     pub ping: Option<&'a str>,
 }
@@ -56,8 +56,8 @@ pub struct Popup {
     /// It must show during focus (a break-through, a digest at a release time, or one of
     /// Weft's own notes such as the stash shown again), so a silenced desktop is lifted for it.
     pub breaks_focus: bool,
-    /// The window view a click on it opens.
-    pub opens: Option<String>,
+    /// The window view a click on it opens (a name this Weft does not know opens none).
+    pub opens: Option<weft_proto::View>,
 }
 
 /// Which row a popup comes from.
@@ -108,7 +108,7 @@ impl Store {
                     n.disposition.as_str(),
                     owed,
                     n.shows_in_focus,
-                    n.opens,
+                    n.opens.map(weft_proto::View::as_str),
                     n.ping,
                 ],
             )
@@ -257,7 +257,9 @@ impl Store {
                     attempts: r.get(5)?,
                     created: from_ms(r.get(6)?),
                     breaks_focus: r.get(7)?,
-                    opens: r.get(8)?,
+                    opens: r
+                        .get::<_, Option<String>>(8)?
+                        .and_then(|name| name.parse().ok()),
                 })
             })
             .map_err(fail)?;

@@ -182,13 +182,16 @@ fn facts_are_remembered_until_forgotten() -> TestResult {
     let path = dir.path().join("weft.db");
     {
         let mut store = Store::open(&path)?;
-        assert_eq!(store.recall("quiet")?, None);
-        store.remember("quiet", Some("dunst:paused"))?;
-        store.remember("quiet", Some("dunst:resumed"))?;
+        assert_eq!(store.facts().quiet_desktop()?, None);
+        store.facts().set_quiet_desktop(Some("dunst:paused"))?;
+        store.facts().set_quiet_desktop(Some("dunst:resumed"))?;
     }
     let mut store = Store::open(&path)?;
-    assert_eq!(store.recall("quiet")?.as_deref(), Some("dunst:resumed"));
-    store.remember("quiet", None)?;
-    assert_eq!(store.recall("quiet")?, None);
+    assert_eq!(
+        store.facts().quiet_desktop()?.as_deref(),
+        Some("dunst:resumed")
+    );
+    store.facts().set_quiet_desktop(None)?;
+    assert_eq!(store.facts().quiet_desktop()?, None);
     Ok(())
 }

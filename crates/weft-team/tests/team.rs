@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use weft_core::clock::SystemClock;
 use weft_core::service::Weft;
 use weft_core::store::Store;
-use weft_core::team::{membership, Team};
 use weft_proto::sync::{PingOutcome, PingRequest, SyncEvent};
 use weft_proto::{Connection, Source, State, Target};
 use weft_sync::testing::TestServer;
 use weft_sync::Config;
 use weft_sync_client::Client;
+use weft_team::{membership, Dispatcher, Team};
 
 type R = Result<(), Box<dyn std::error::Error>>;
 
@@ -42,7 +42,8 @@ fn local() -> Result<Local, Box<dyn std::error::Error>> {
         Store::open(&dir.path().join("weft.db"))?,
         Arc::new(SystemClock),
     )?);
-    let team = Team::start(membership::file(&dir.path().join("config")), &weft);
+    let dispatcher = Dispatcher::start(weft.clone(), membership::file(&dir.path().join("config")));
+    let team = dispatcher.team().clone();
     Ok(Local {
         weft,
         team,
@@ -111,7 +112,10 @@ fn leaving_and_joining_again_starts_clean() -> R {
     ana.team.join(&server.url, &invite, "Ana", false)?;
     online(&ana)?;
     assert!(
-        ana.team.join(&server.url, &invite, "Ana", false).is_err(),
+        matches!(
+            ana.team.join(&server.url, &invite, "Ana", false),
+            Err(weft_team::Error::AlreadyJoined { .. })
+        ),
         "one team at a time"
     );
 
@@ -128,7 +132,10 @@ fn leaving_and_joining_again_starts_clean() -> R {
         _ => None,
     })?;
     assert_eq!(gone, "Ana");
-    assert!(ana.team.leave(false).is_err(), "not in a team any more");
+    assert!(
+        matches!(ana.team.leave(false), Err(weft_team::Error::NotJoined)),
+        "not in a team any more"
+    );
 
     // Joining again under the same name shares again; nothing the old membership's threads
     // still do marks the new one refused.

@@ -1,8 +1,8 @@
 //! A status the server refused, shown in place of the connection's state until a status is
 //! taken, and the wait before a status refused for a wrong clock is sent again.
 
-use super::super::{Shared, Team};
 use super::wait_timeout;
+use crate::team::{Shared, Team};
 use std::time::{Duration, Instant};
 use weft_proto::Connection;
 
@@ -27,7 +27,7 @@ impl Team {
         shown: &mut Option<RefusedShown>,
     ) {
         let retry_at = retry.map(|d| {
-            crate::time::rfc3339(
+            weft_core::time::rfc3339(
                 chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default(),
             )
         });

@@ -53,18 +53,17 @@ pub fn file(config_dir: &Path) -> PathBuf {
 }
 
 /// Reads the membership; `Ok(None)` when this Weft has not joined a team. A file that cannot
-/// be read is an error and is left in place (it holds the only copy of the token).
+/// be read is an error and is left in place (it holds the only copy of the token):
+/// [`Error::NotAMembership`] when it is not one, [`Error::Io`] when it cannot be read.
 pub fn load(path: &Path) -> Result<Option<Stored>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
     };
-    let stored: Stored = serde_json::from_str(&text).map_err(|e| {
-        Error::Invalid(format!(
-            "the team membership {} is not readable ({e}); fix it, or remove it and join again",
-            path.display()
-        ))
+    let stored: Stored = serde_json::from_str(&text).map_err(|e| Error::NotAMembership {
+        path: path.to_owned(),
+        reason: e.to_string(),
     })?;
     // A copy restored from a backup may have lost its mode: the token stays private.
     let private = std::fs::Permissions::from_mode(0o600);
@@ -73,21 +72,20 @@ pub fn load(path: &Path) -> Result<Option<Stored>> {
 }
 
 /// Writes the membership (mode 0600) through a temporary file and a rename
-/// ([`crate::paths::replace_private`]), which is removed again if anything fails.
+/// ([`weft_core::paths::replace_private`]), which is removed again if anything fails.
 pub fn save(path: &Path, stored: &Stored) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::Invalid(format!("{} has no directory", path.display())))?;
-    crate::paths::ensure_private_dir(dir)?;
-    let json = serde_json::to_vec_pretty(stored)
-        .map_err(|e| Error::Invalid(format!("cannot write the team membership: {e}")))?;
-    crate::paths::replace_private(path, &json)
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        weft_core::paths::ensure_private_dir(dir)?;
+    }
+    let json = serde_json::to_vec_pretty(stored).map_err(|cause| Error::Encode { cause })?;
+    // A path without a directory is refused here.
+    Ok(weft_core::paths::replace_private(path, &json)?)
 }
 
 /// Moves an unreadable membership file out of the way (`team.json.unreadable-<time>`, never
 /// over an existing file), so a new join does not overwrite it. Returns where it went.
 pub fn set_aside(path: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<PathBuf> {
-    let aside = crate::paths::aside_name(path, "unreadable", now)?;
+    let aside = weft_core::paths::aside_name(path, "unreadable", now)?;
     std::fs::rename(path, &aside).map_err(|e| Error::io(path, e))?;
     Ok(aside)
 }
@@ -140,7 +138,7 @@ mod tests {
 
     #[test]
     fn a_full_disk_keeps_the_old_membership_and_leaves_no_temporary_file() -> Result<()> {
-        use crate::paths::tests::{names, SmallDisk};
+        use weft_core::testing::{names, SmallDisk};
         let Some(disk) = SmallDisk::mount()? else {
             return Ok(());
         };
@@ -150,7 +148,10 @@ mod tests {
         let mut bigger = stored();
         bigger.name = "A".repeat(8192);
         let full = save(&path, &bigger);
-        assert!(matches!(full, Err(Error::Io { .. })), "{full:?}");
+        assert!(
+            matches!(full, Err(Error::Core(weft_core::Error::Io { .. }))),
+            "{full:?}"
+        );
         assert_eq!(names(&disk.dir.path().join("weft"))?, ["team.json"]);
         assert_eq!(load(&path)?, Some(stored()));
         Ok(())
@@ -161,8 +162,10 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| Error::io("tempdir", e))?;
         let path = dir.path().join("team.json");
         std::fs::write(&path, "{not json").map_err(|e| Error::io(&path, e))?;
-        let err = load(&path).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("not readable"), "{err}");
+        let err = load(&path);
+        assert!(matches!(err, Err(Error::NotAMembership { .. })), "{err:?}");
+        let said = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(said.contains("not readable"), "{said}");
         assert!(path.exists());
         let aside = set_aside(&path, chrono::Utc::now())?;
         assert!(!path.exists());

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use weft_core::clock::{Clock, ManualClock, SystemClock};
 use weft_core::service::Weft;
 use weft_core::store::Store;
-use weft_core::team::{membership, Team};
 use weft_proto::sync::StatusUpdate;
 use weft_proto::{Connection, Source, State, Target};
 use weft_sync::testing::proxy::{Kind, Proxy};
 use weft_sync::testing::TestServer;
 use weft_sync::Config;
 use weft_sync_client::Client;
+use weft_team::{membership, Dispatcher, Team};
 
 type R = Result<(), Box<dyn std::error::Error>>;
 
@@ -44,7 +44,8 @@ fn local(clock: Arc<dyn Clock>) -> Result<Local, Box<dyn std::error::Error>> {
         Store::open(&dir.path().join("weft.db"))?,
         clock,
     )?);
-    let team = Team::start(membership::file(&dir.path().join("config")), &weft);
+    let dispatcher = Dispatcher::start(weft.clone(), membership::file(&dir.path().join("config")));
+    let team = dispatcher.team().clone();
     Ok(Local {
         weft,
         team,

@@ -1,67 +1,65 @@
 //! The team client: shares this Weft's status with a sync server and follows the team.
 //!
 //! Two kinds of threads do the talking, so no switch ever waits on the network:
-//! - the pusher sends the latest status whenever a switch marks it due, with a per-member
-//!   sequence number kept in the log (`team.seq`), and retries with backoff while the server
+//! - the pusher sends the host's status of the moment whenever a push is due (a followed
+//!   status whose shared part changed, a join, a change of sharing), with a per-member
+//!   sequence number committed to the log first, and retries with backoff while the server
 //!   is down; it always sends the status of the moment, not a queue of old ones;
 //! - one stream thread per membership follows the live stream: the snapshot, members'
-//!   changes, and pings, which enter through [`Weft::notify`] like any notification, so the
-//!   hold policy decides. The last committed ping id (`team.ping_cursor`) is where a
-//!   reconnect resumes. After a reconnect the status is pushed again if the server's
-//!   snapshot shows it missed the last one (or a push was still due).
+//!   changes, and pings, which the host files through the hold policy like any notification.
+//!   The last committed ping id is where a reconnect resumes. After a reconnect the status is
+//!   pushed again if the server's snapshot shows it missed the last one (or a push was due).
 //!
-//! Lock order: the [`Weft`] lock may be held while calling into [`Team`]
-//! ([`Team::status_changed`]), never the other way round.
+//! The team knows its host only as a [`Host`] and publishes its own changes to subscribers
+//! ([`Team::subscribe`]); it holds no reference to `Weft`, so there is no lock order to keep.
 
-pub mod membership;
-mod worker;
-
-use crate::service::{Incoming, Weft};
-use crate::{Error, Result};
-use membership::Stored;
+use crate::membership::{self, Stored};
+use crate::{Error, Host, Result};
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
+use weft_core::service::Incoming;
 use weft_proto::sync::{Member, PingRequest, PingSent};
-use weft_proto::{Connection, TeamInfo};
+use weft_proto::{Connection, State, Status, TeamInfo};
 use weft_sync_client::Client;
-
-/// The log key of the last sequence number sent.
-const SEQ: &str = "team.seq";
-/// The log key of the id of the last ping committed.
-const PING_CURSOR: &str = "team.ping_cursor";
-/// The log key of the server database's id the cursor belongs to.
-const INSTANCE: &str = "team.instance";
 
 /// This Weft's membership and what it knows of the team.
 pub struct Team {
     file: PathBuf,
-    weft: Weak<Weft>,
-    shared: Mutex<Shared>,
-    wake: Condvar,
+    pub(crate) host: Arc<dyn Host>,
+    pub(crate) shared: Mutex<Shared>,
+    pub(crate) wake: Condvar,
+    /// Who hears of the team's changes ([`Team::subscribe`]).
+    subscribers: Mutex<Vec<Sender<TeamInfo>>>,
     /// Held while the membership file is written or removed, so writes never interleave
     /// (taken before `shared`, never while holding it).
     file_lock: Mutex<()>,
 }
 
+/// The part of a status that is shared: a change of it is pushed.
+type SharedPart = (State, String, Option<String>, Option<String>);
+
 #[derive(Default)]
-struct Shared {
-    membership: Option<Stored>,
+pub(crate) struct Shared {
+    pub(crate) membership: Option<Stored>,
     /// Bumped by every join and leave: threads of an older membership stop.
-    generation: u64,
-    connection: Option<Connection>,
-    members: Vec<Member>,
+    pub(crate) generation: u64,
+    pub(crate) connection: Option<Connection>,
+    pub(crate) members: Vec<Member>,
     /// A status push is due.
-    push_due: bool,
+    pub(crate) push_due: bool,
     /// The pusher waits until then (backoff or the server's Retry-After).
-    push_not_before: Option<Instant>,
+    pub(crate) push_not_before: Option<Instant>,
     /// The server refused this membership: nothing is sent until a new join.
-    refused: bool,
+    pub(crate) refused: bool,
     /// A join is under way (its network call runs without the lock).
-    joining: bool,
-    stopping: bool,
+    pub(crate) joining: bool,
+    pub(crate) stopping: bool,
     /// Why there is no membership although a file was there (it was unreadable).
-    problem: Option<String>,
+    pub(crate) problem: Option<String>,
+    /// The shared part of the last status followed.
+    pub(crate) followed: Option<SharedPart>,
 }
 
 impl std::fmt::Debug for Team {
@@ -72,12 +70,14 @@ impl std::fmt::Debug for Team {
 
 impl Team {
     /// Reads the membership file and starts sharing (if this Weft is in a team). A damaged
-    /// file is set aside (never deleted) and reported as the connection's message.
-    pub fn start(file: PathBuf, weft: &Arc<Weft>) -> Arc<Team> {
+    /// file is set aside (never deleted) and reported as the connection's message. A push is
+    /// due at once for a member; after that, a push follows every change of the shared part
+    /// of a status given to [`Team::status_changed`].
+    pub fn start(file: PathBuf, host: Arc<dyn Host>) -> Arc<Team> {
         let (membership, problem) = match membership::load(&file) {
             Ok(m) => (m, None),
             // Not a membership file at all: keep it, but out of the way of a new join.
-            Err(e @ Error::Invalid(_)) => {
+            Err(e @ Error::NotAMembership { .. }) => {
                 let kept = match membership::set_aside(&file, chrono::Utc::now()) {
                     Ok(aside) => format!("it was kept as {}", aside.display()),
                     Err(moved) => format!("it could not be set aside either: {moved}"),
@@ -91,27 +91,37 @@ impl Team {
             ),
         };
         let joined = membership.is_some();
-        let team = Arc::new(Team {
-            file,
-            weft: Arc::downgrade(weft),
-            shared: Mutex::new(Shared {
-                membership,
-                push_due: joined,
-                problem,
-                ..Shared::default()
-            }),
-            wake: Condvar::new(),
-            file_lock: Mutex::new(()),
-        });
-        weft.attach_team(team.clone());
-        worker::spawn_pusher(&team);
+        let team = Arc::new(Team::new(file, host, membership, problem));
+        crate::worker::spawn_pusher(&team);
         if joined {
-            worker::spawn_stream(&team, 0);
+            crate::worker::spawn_stream(&team, 0);
         }
         team
     }
 
-    fn lock(&self) -> MutexGuard<'_, Shared> {
+    /// A team client with no threads yet; a member has a push due.
+    pub(crate) fn new(
+        file: PathBuf,
+        host: Arc<dyn Host>,
+        membership: Option<Stored>,
+        problem: Option<String>,
+    ) -> Team {
+        Team {
+            file,
+            host,
+            shared: Mutex::new(Shared {
+                push_due: membership.is_some(),
+                membership,
+                problem,
+                ..Shared::default()
+            }),
+            wake: Condvar::new(),
+            subscribers: Mutex::new(Vec::new()),
+            file_lock: Mutex::new(()),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Shared> {
         self.shared.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -120,9 +130,32 @@ impl Team {
         self.lock().info()
     }
 
-    /// A switch was committed: the pusher sends the new status. Returns at once.
-    pub fn status_changed(&self) {
+    /// Hears of every change of the team (a member's status, the connection, the
+    /// membership), in order, as the whole [`TeamInfo`]. The channel is unbounded: the
+    /// dispatcher's forwarder drains it at once.
+    pub fn subscribe(&self) -> Receiver<TeamInfo> {
+        let (tx, rx) = mpsc::channel();
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tx);
+        rx
+    }
+
+    /// The host published a status: when its shared part (state, since, planned end,
+    /// intent) changed, the pusher sends the status of the moment. Returns at once.
+    pub fn status_changed(&self, status: &Status) {
+        let part = (
+            status.state,
+            status.since.clone(),
+            status.until.clone(),
+            status.intent.clone(),
+        );
         let mut shared = self.lock();
+        if shared.followed.as_ref() == Some(&part) {
+            return;
+        }
+        shared.followed = Some(part);
         if shared.membership.is_some() {
             shared.push_due = true;
             self.wake.notify_all();
@@ -130,6 +163,10 @@ impl Team {
     }
 
     /// Joins a team on a sync server (a network call: never made with a lock held).
+    ///
+    /// # Errors
+    /// [`Error::AlreadyJoined`], [`Error::JoinUnderWay`], the server's refusal or silence as
+    /// [`Error::Client`], or the membership file or log not written.
     pub fn join(
         self: &Arc<Self>,
         server: &str,
@@ -140,20 +177,21 @@ impl Team {
         {
             let mut shared = self.lock();
             if let Some(current) = &shared.membership {
-                return Err(Error::Team(format!(
-                    "this Weft is already in the team {:?} on {} as {:?}; leave it first",
-                    current.team.name, current.server, current.name
-                )));
+                return Err(Error::AlreadyJoined {
+                    team: current.team.name.clone(),
+                    server: current.server.clone(),
+                    name: current.name.clone(),
+                });
             }
             if shared.joining {
-                return Err(Error::Team("this Weft is joining a team already".into()));
+                return Err(Error::JoinUnderWay);
             }
             shared.joining = true;
         }
         let joined = self.join_unlocked(server, invite, name, share_intent);
         self.lock().joining = false;
         let generation = joined?;
-        worker::spawn_stream(self, generation);
+        crate::worker::spawn_stream(self, generation);
         Ok(self.changed())
     }
 
@@ -165,10 +203,8 @@ impl Team {
         name: &str,
         share_intent: bool,
     ) -> Result<u64> {
-        let client = Client::new(server).map_err(team_error)?;
-        let joined = client
-            .join(invite.trim(), name.trim())
-            .map_err(team_error)?;
+        let client = Client::new(server)?;
+        let joined = client.join(invite.trim(), name.trim())?;
         let stored = Stored {
             server: client.server().to_owned(),
             token: joined.token,
@@ -177,11 +213,8 @@ impl Team {
             name: joined.name,
             share_intent,
         };
-        let weft = self.weft()?;
         // A new member starts its sequence and its pings afresh.
-        weft.remember(SEQ, None)?;
-        weft.remember(PING_CURSOR, None)?;
-        weft.remember(INSTANCE, None)?;
+        self.host.reset_cursors()?;
         let _file = self.file_lock.lock().unwrap_or_else(|p| p.into_inner());
         membership::save(&self.file, &stored)?;
         log::info!(
@@ -208,7 +241,7 @@ impl Team {
     pub fn share(&self, share_intent: bool) -> Result<TeamInfo> {
         {
             let _file = self.file_lock.lock().unwrap_or_else(|p| p.into_inner());
-            let mut stored = self.lock().membership.clone().ok_or_else(not_joined)?;
+            let mut stored = self.lock().membership.clone().ok_or(Error::NotJoined)?;
             stored.share_intent = share_intent;
             membership::save(&self.file, &stored)?;
             let mut shared = self.lock();
@@ -223,10 +256,11 @@ impl Team {
 
     /// Leaves the team: the server forgets the member (its token, last status and pings), then
     /// this machine forgets the membership and nothing more is shared. If the server cannot
-    /// be told, nothing changes and the error says so, unless `force` leaves on this machine
-    /// anyway (the server then keeps the last status until its admin removes the member).
+    /// be told, nothing changes and the error says so ([`Error::LeaveNotTold`]), unless
+    /// `force` leaves on this machine anyway (the server then keeps the last status until its
+    /// admin removes the member).
     pub fn leave(&self, force: bool) -> Result<TeamInfo> {
-        let stored = self.lock().membership.clone().ok_or_else(not_joined)?;
+        let stored = self.lock().membership.clone().ok_or(Error::NotJoined)?;
         let told = Client::new(&stored.server)
             .map(|c| c.with_token(&stored.token))
             .and_then(|c| c.leave(stored.team.id, stored.member_id));
@@ -238,11 +272,7 @@ impl Team {
                 "left the team {:?} on this machine only; the server was not told: {e}",
                 stored.team.name
             ),
-            Err(e) => {
-                return Err(Error::Team(format!(
-                    "{e}. You are still in the team; try again, or leave on this machine only with `weft team leave --force` (the server then shows your last status until its admin runs `weft-sync team remove-member`)"
-                )))
-            }
+            Err(cause) => return Err(Error::LeaveNotTold { cause }),
         }
         {
             let _file = self.file_lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -262,23 +292,23 @@ impl Team {
     }
 
     /// Sends a ping to a teammate by name (a network call: never made with a lock held).
+    /// Logging it for the summary is the caller's (the dispatcher's) part.
     pub fn ping(&self, to: &str, text: &str, urgent: bool) -> Result<PingSent> {
-        let stored = self.lock().membership.clone().ok_or_else(not_joined)?;
-        let client = Client::new(&stored.server)
-            .map_err(team_error)?
-            .with_token(&stored.token);
+        let stored = self.lock().membership.clone().ok_or(Error::NotJoined)?;
+        let client = Client::new(&stored.server)?.with_token(&stored.token);
         let request = PingRequest {
             to: to.trim().to_owned(),
             text: text.trim().to_owned(),
             urgent,
         };
-        let sent = client.ping(stored.team.id, &request).map_err(team_error)?;
+        let sent = client.ping(stored.team.id, &request)?;
         log::info!("ping {} sent to {:?}: {:?}", sent.id, sent.to, sent.outcome);
-        // The ping is sent whatever happens here; the log only feeds the summary.
-        if let Err(e) = self.weft()?.ping_sent(&sent) {
-            log::error!("the sent ping was not logged: {e}");
-        }
         Ok(sent)
+    }
+
+    /// Whether [`Team::stop`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.lock().stopping
     }
 
     /// Stops the threads (they finish their current network call and exit).
@@ -288,27 +318,25 @@ impl Team {
         self.wake.notify_all();
     }
 
-    fn weft(&self) -> Result<Arc<Weft>> {
-        self.weft.upgrade().ok_or(Error::ShuttingDown)
-    }
-
-    /// Tells watchers and the shell what the team looks like now. Never call with a lock held.
-    fn changed(&self) -> TeamInfo {
+    /// Tells subscribers what the team looks like now, and returns it. Never call with a lock
+    /// held.
+    pub(crate) fn changed(&self) -> TeamInfo {
         let info = self.info();
-        if let Some(weft) = self.weft.upgrade() {
-            weft.team_changed(&info);
-        }
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|subscriber| subscriber.send(info.clone()).is_ok());
         info
     }
 
-    /// Files a teammate's ping through the hold policy (once, however often it is relayed).
-    fn receive(
+    /// Files a teammate's ping through the host's hold policy (once, however often it is
+    /// relayed).
+    pub(crate) fn receive(
         &self,
-        weft: &Weft,
         stored: &Stored,
         instance: &str,
         ping: &weft_proto::sync::Ping,
-    ) -> Result<()> {
+    ) -> weft_core::Result<()> {
         let title = format!("Ping from {}", ping.from);
         // The sending time too: a server restored from a backup keeps its database id but
         // hands out ping ids again.
@@ -316,7 +344,7 @@ impl Team {
             "{}#{instance}#{}#{}#{}",
             stored.server, stored.team.id, ping.id, ping.sent_at
         );
-        weft.notify(&Incoming {
+        self.host.file_ping(&Incoming {
             title: &title,
             body: Some(&ping.text),
             urgency: if ping.urgent {
@@ -327,15 +355,14 @@ impl Team {
             from: Some(&ping.from),
             opens: None,
             ping: Some(&key),
-        })?;
-        Ok(())
+        })
     }
 }
 
 impl Shared {
     /// True while `generation`'s membership is the current one, not refused by the server,
     /// and Weft is not stopping: only then may its threads change anything.
-    fn is_live(&self, generation: u64) -> bool {
+    pub(crate) fn is_live(&self, generation: u64) -> bool {
         !self.stopping
             && !self.refused
             && self.generation == generation
@@ -357,48 +384,5 @@ impl Shared {
             connection,
             members: self.members.clone(),
         }
-    }
-}
-
-fn not_joined() -> Error {
-    Error::Team(
-        "this Weft is not in a team. Join one with `weft team join SERVER_URL INVITE --name NAME`, or in Settings"
-            .into(),
-    )
-}
-
-fn team_error(e: weft_sync_client::Error) -> Error {
-    Error::Team(e.to_string())
-}
-
-/// What a sender is told about a ping: "Delivered to Ana." or "Held until about 10:55 (Ana
-/// is focusing)." Times are shown in `tz`.
-pub fn describe<Tz: chrono::TimeZone>(sent: &PingSent, tz: &Tz) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    use weft_proto::sync::PingOutcome;
-    let to = &sent.to;
-    match &sent.outcome {
-        PingOutcome::Delivered if sent.urgent => format!("Delivered to {to} now (urgent)."),
-        PingOutcome::Delivered => format!("Delivered to {to}."),
-        PingOutcome::Held { until, over_budget } => {
-            let about = until
-                .as_deref()
-                .and_then(crate::time::parse_rfc3339)
-                .map(|t| t.with_timezone(tz).format("%H:%M").to_string());
-            let held = match about {
-                Some(hhmm) => format!("Held until about {hhmm}"),
-                None => format!("Held until {to} switches to coordination"),
-            };
-            if *over_budget {
-                format!("{held}: your urgent pings to {to} for today are used up, so it waits like any other ({to} is focusing).")
-            } else {
-                format!("{held} ({to} is focusing).")
-            }
-        }
-        PingOutcome::Queued => format!(
-            "Queued: {to}'s Weft is offline; the server keeps the ping and {to} gets it on reconnecting."
-        ),
     }
 }

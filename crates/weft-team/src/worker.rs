@@ -1,8 +1,8 @@
 //! The team client's two threads: the pusher (status out) and the stream (team and pings in).
 //! Both retry with a capped, jittered exponential backoff while the server is unreachable.
 
-use super::{Shared, Team, INSTANCE, PING_CURSOR, SEQ};
-use crate::service::Weft;
+use crate::membership::Stored;
+use crate::team::{Shared, Team};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weft_proto::sync::{Member, StatusUpdate, SyncEvent};
@@ -18,12 +18,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Capped exponential backoff with jitter, so a team's clients do not reconnect in step.
 #[derive(Debug, Default)]
-pub(super) struct Backoff {
+pub(crate) struct Backoff {
     failures: u32,
 }
 
 impl Backoff {
-    pub(super) fn next(&mut self) -> Duration {
+    pub(crate) fn next(&mut self) -> Duration {
         let doubled = FIRST_BACKOFF.saturating_mul(1 << self.failures.min(8));
         self.failures = self.failures.saturating_add(1);
         let base = doubled.min(MAX_BACKOFF);
@@ -35,12 +35,12 @@ impl Backoff {
         base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
     }
 
-    pub(super) fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.failures = 0;
     }
 }
 
-pub(super) fn spawn_pusher(team: &Arc<Team>) {
+pub(crate) fn spawn_pusher(team: &Arc<Team>) {
     let team = team.clone();
     let spawned = std::thread::Builder::new()
         .name("team-push".into())
@@ -50,7 +50,7 @@ pub(super) fn spawn_pusher(team: &Arc<Team>) {
     }
 }
 
-pub(super) fn spawn_stream(team: &Arc<Team>, generation: u64) {
+pub(crate) fn spawn_stream(team: &Arc<Team>, generation: u64) {
     let team = team.clone();
     let spawned = std::thread::Builder::new()
         .name("team-stream".into())
@@ -88,9 +88,8 @@ fn push_loop(team: &Arc<Team>) {
             (shared.membership.clone(), shared.generation)
         };
         let Some(stored) = stored else { continue };
-        let Ok(weft) = team.weft() else { return };
-        let status = weft.status();
-        let seq = match next_seq(&weft) {
+        let status = team.host.status();
+        let seq = match team.host.next_seq() {
             Ok(seq) => seq,
             Err(e) => {
                 let delay = backoff.next();
@@ -121,8 +120,16 @@ fn push_loop(team: &Arc<Team>) {
                     // The server has a newer number (this Weft's log was replaced): catch up
                     // and send again.
                     log::info!("the server was at seq {}; sending again above it", ack.seq);
-                    let _ = weft.remember(SEQ, Some(&ack.seq.to_string()));
-                    team.push_again(generation, None);
+                    match team.host.raise_seq(ack.seq) {
+                        Ok(()) => team.push_again(generation, None),
+                        Err(e) => {
+                            let delay = backoff.next();
+                            log::error!(
+                                "cannot note the server's seq ({e}); retrying in {delay:?}"
+                            );
+                            team.push_again(generation, Some(delay));
+                        }
+                    }
                 } else {
                     log::debug!("status shared (seq {seq})");
                 }
@@ -156,21 +163,17 @@ fn push_loop(team: &Arc<Team>) {
     }
 }
 
-/// The next sequence number, committed to the log before it is used, so a crash never sends
-/// two statuses with one number.
-fn next_seq(weft: &Weft) -> crate::Result<u64> {
-    let last: u64 = weft.recall(SEQ)?.and_then(|s| s.parse().ok()).unwrap_or(0);
-    let next = last.saturating_add(1);
-    weft.remember(SEQ, Some(&next.to_string()))?;
-    Ok(next)
-}
-
 /// Why a live stream ended.
 enum Ended {
     /// The server closed it.
     Closed,
-    /// It failed, or could not be opened.
+    /// It failed, or could not be opened (the server or the network).
     Failed(ClientError),
+    /// It was answered, but nothing ever came through it: most likely a reverse proxy in
+    /// between holds it back in a buffer.
+    NothingCame(ClientError),
+    /// This side could not go on (the log could not be read or written).
+    Local(String),
     /// The server's database is a new one: resume from its first ping, at once.
     NewInstance,
     /// A newer membership took over, or Weft is stopping.
@@ -184,7 +187,7 @@ enum Ended {
 /// each maps what it saw to one of these, so what the person is told does not depend on which
 /// thread was first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Refusal {
+pub(crate) enum Refusal {
     /// The member is gone from the server: a `left` event for this member, or a 401 (the
     /// token is unknown: removed by the admin, or the server's data was reset).
     Removed,
@@ -194,7 +197,7 @@ pub(super) enum Refusal {
 
 impl Refusal {
     /// What an authorisation error from the server means for the membership.
-    pub(super) fn of(e: &ClientError) -> Refusal {
+    pub(crate) fn of(e: &ClientError) -> Refusal {
         match e {
             ClientError::Refused { status: 403, .. } => Refusal::Forbidden(e.to_string()),
             _ => Refusal::Removed,
@@ -202,7 +205,7 @@ impl Refusal {
     }
 
     /// The sentence shown as the connection's state (the same for every path to it).
-    pub(super) fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Refusal::Removed => "this member was removed from the team: the sync server no longer knows it (its admin removed it, or the server's data was reset). Leave the team and join again with a new invite".to_owned(),
             Refusal::Forbidden(why) => {
@@ -223,25 +226,19 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
         let Some(stored) = team.current(generation) else {
             return;
         };
-        let Ok(weft) = team.weft() else { return };
-        let cursor = recall_number(&weft, PING_CURSOR).unwrap_or(0);
-        fill_from_team(team, &stored, generation);
-        let opened = Client::new(&stored.server)
-            .map(|c| c.with_token(&stored.token))
-            .and_then(|c| c.events(stored.team.id, cursor));
-        let ended = match opened {
-            Ok(events) => follow(
-                team,
-                &weft,
-                &stored,
-                generation,
-                cursor,
-                events,
-                &mut backoff,
-            ),
-            Err(e) => Ended::Failed(e),
+        let ended = match team.host.cursors() {
+            Ok(cursors) => {
+                fill_from_team(team, &stored, generation);
+                let opened = Client::new(&stored.server)
+                    .map(|c| c.with_token(&stored.token))
+                    .and_then(|c| c.events(stored.team.id, cursors.ping_cursor));
+                match opened {
+                    Ok(events) => follow(team, &stored, generation, &cursors, events, &mut backoff),
+                    Err(e) => Ended::Failed(e),
+                }
+            }
+            Err(e) => Ended::Local(format!("the team's cursors could not be read: {e}")),
         };
-        drop(weft);
         let message = match ended {
             Ended::Superseded => return,
             Ended::NewInstance => continue,
@@ -254,6 +251,10 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
                 return;
             }
             Ended::Failed(e) => e.to_string(),
+            Ended::NothingCame(e) => format!(
+                "{e}; nothing came through the live stream at all, so a reverse proxy in between may be buffering it (see \"weft-sync behind a reverse proxy\" in Weft's README)"
+            ),
+            Ended::Local(why) => why,
             Ended::Closed => format!(
                 "the sync server at {} closed the live stream",
                 stored.server
@@ -277,7 +278,7 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
 /// from a plain `GET /v1/teams/{team}`, so it is never empty: behind a proxy that buffers the
 /// stream, say. The connection's state is left as it is (it is not live); a failure here
 /// changes nothing, as the stream's own attempt says what is wrong.
-fn fill_from_team(team: &Team, stored: &super::membership::Stored, generation: u64) {
+fn fill_from_team(team: &Team, stored: &Stored, generation: u64) {
     let view = Client::new(&stored.server)
         .map(|c| c.with_token(&stored.token))
         .and_then(|c| c.team(stored.team.id));
@@ -296,17 +297,12 @@ fn fill_from_team(team: &Team, stored: &super::membership::Stored, generation: u
     }
 }
 
-fn recall_number<T: std::str::FromStr>(weft: &Weft, key: &str) -> Option<T> {
-    weft.recall(key).ok().flatten().and_then(|s| s.parse().ok())
-}
-
 /// Applies one stream's events until it ends.
 fn follow(
     team: &Arc<Team>,
-    weft: &Weft,
-    stored: &super::membership::Stored,
+    stored: &Stored,
     generation: u64,
-    cursor: i64,
+    cursors: &weft_core::store::TeamCursors,
     mut events: weft_sync_client::Events,
     backoff: &mut Backoff,
 ) -> Ended {
@@ -319,11 +315,7 @@ fn follow(
             Ok(frame) => frame,
             // The stream was answered but nothing ever came through it: most likely a
             // reverse proxy holds it back in a buffer.
-            Err(ClientError::Unreachable(why)) if !heard => {
-                return Ended::Failed(ClientError::Unreachable(format!(
-                    "{why}; nothing came through the live stream at all, so a reverse proxy in between may be buffering it (see \"weft-sync behind a reverse proxy\" in Weft's README)"
-                )))
-            }
+            Err(e @ ClientError::Unreachable(_)) if !heard => return Ended::NothingCame(e),
             Err(e) => return Ended::Failed(e),
         };
         heard = true;
@@ -340,15 +332,10 @@ fn follow(
         };
         match event {
             SyncEvent::Snapshot(view) => {
-                if weft.recall(INSTANCE).ok().flatten().as_deref() != Some(&view.instance) {
-                    let resumed = cursor > 0;
-                    let saved = weft
-                        .remember(INSTANCE, Some(&view.instance))
-                        .and_then(|()| weft.remember(PING_CURSOR, None));
-                    if let Err(e) = saved {
-                        return Ended::Failed(ClientError::Protocol(format!(
-                            "cannot note the server's database id: {e}"
-                        )));
+                if cursors.instance.as_deref() != Some(&view.instance) {
+                    let resumed = cursors.ping_cursor > 0;
+                    if let Err(e) = team.host.set_instance(&view.instance) {
+                        return Ended::Local(format!("cannot note the server's database id: {e}"));
                     }
                     if resumed {
                         log::warn!(
@@ -358,11 +345,19 @@ fn follow(
                     }
                 }
                 instance = view.instance;
-                let local = recall_number::<u64>(weft, SEQ).unwrap_or(0);
+                // The number of the moment: the pusher may have used some since the stream opened.
+                let local = match team.host.cursors() {
+                    Ok(now) => now.seq,
+                    Err(e) => {
+                        return Ended::Local(format!("the team's cursors could not be read: {e}"))
+                    }
+                };
                 let mine = view.members.iter().find(|m| m.id == view.me);
                 let server_seq = mine.map_or(0, |m| m.seq);
                 if server_seq > local {
-                    let _ = weft.remember(SEQ, Some(&server_seq.to_string()));
+                    if let Err(e) = team.host.raise_seq(server_seq) {
+                        return Ended::Local(format!("cannot note the server's seq: {e}"));
+                    }
                 }
                 // The server misses the last status sent (or has none): send it again now.
                 // A push still due from the outage goes out now too.
@@ -400,25 +395,24 @@ fn follow(
                 }
                 team.changed();
             }
-            SyncEvent::Ping(ping) => match team.receive(weft, stored, &instance, &ping) {
-                Ok(()) => {
-                    if let Err(e) = weft.remember(PING_CURSOR, Some(&ping.id.to_string())) {
-                        log::error!("the ping cursor was not saved: {e}");
+            SyncEvent::Ping(ping) => {
+                match team.receive(stored, &instance, &ping) {
+                    Ok(()) => {}
+                    // A ping the policy refuses would be refused again: skip it.
+                    Err(e @ weft_core::Error::Refused(_)) => {
+                        log::error!("a ping from {:?} was refused and skipped: {e}", ping.from);
+                    }
+                    // Not saved: the ping comes again on the next connection.
+                    Err(e) => {
+                        log::error!("a ping from {:?} could not be filed: {e}", ping.from);
+                        return Ended::Local(format!("a ping could not be filed: {e}"));
                     }
                 }
-                // A ping the policy refuses would be refused again: skip it.
-                Err(e @ crate::Error::Invalid(_)) => {
-                    log::error!("a ping from {:?} was refused and skipped: {e}", ping.from);
-                    let _ = weft.remember(PING_CURSOR, Some(&ping.id.to_string()));
+                // Filed once by its key, so a cursor not saved only costs a second look.
+                if let Err(e) = team.host.set_ping_cursor(ping.id) {
+                    log::error!("the ping cursor was not saved: {e}");
                 }
-                // Not saved: the ping comes again on the next connection.
-                Err(e) => {
-                    log::error!("a ping from {:?} could not be filed: {e}", ping.from);
-                    return Ended::Failed(ClientError::Protocol(format!(
-                        "a ping could not be filed: {e}"
-                    )));
-                }
-            },
+            }
         }
     }
     Ended::Closed
@@ -448,7 +442,7 @@ fn wait_timeout<'a>(
 impl Team {
     /// The membership, if `generation` is still the current one, the server has not refused
     /// it, and Weft is not stopping.
-    fn current(&self, generation: u64) -> Option<super::membership::Stored> {
+    fn current(&self, generation: u64) -> Option<Stored> {
         let shared = self.lock();
         if !shared.is_live(generation) {
             return None;
@@ -482,7 +476,7 @@ impl Team {
     /// The server cannot be reached (or refused a status): say so, with when the next try is.
     fn fail(&self, generation: u64, message: &str, retry: Option<Duration>) {
         let retry_at = retry.map(|d| {
-            crate::time::rfc3339(
+            weft_core::time::rfc3339(
                 chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default(),
             )
         });
@@ -537,9 +531,9 @@ mod tests {
         assert!(backoff.next() <= FIRST_BACKOFF.mul_f64(1.25));
     }
 
-    /// A team client with a membership and no host (its `changed` calls go nowhere).
+    /// A team client with a membership, a fake host and no threads.
     fn joined() -> Team {
-        let stored = super::super::membership::Stored {
+        let stored = Stored {
             server: "http://127.0.0.1:9".into(),
             token: "wft_test".into(),
             team: weft_proto::sync::TeamRef {
@@ -550,16 +544,12 @@ mod tests {
             name: "Ana".into(),
             share_intent: false,
         };
-        Team {
-            file: std::path::PathBuf::from("/nonexistent/team.json"),
-            weft: std::sync::Weak::new(),
-            shared: std::sync::Mutex::new(Shared {
-                membership: Some(stored),
-                ..Shared::default()
-            }),
-            wake: std::sync::Condvar::new(),
-            file_lock: std::sync::Mutex::new(()),
+        let host = Arc::new(crate::fake::FakeHost::default());
+        let mut team = Team::new("/nonexistent/team.json".into(), host, Some(stored), None);
+        if let Ok(shared) = team.shared.get_mut() {
+            shared.push_due = false;
         }
+        team
     }
 
     fn unauthorized() -> ClientError {
