@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Dependency invariants from ARCHITECTURE.md, checked on every `make test`:
 # only src-tauri depends on tauri; the sync server never pulls in tauri, WebKit, GTK or the
-# app's core; the CLI and the core build without a webview.
+# app's core; the CLI and the core build without a webview, and without the network and TLS
+# stack (the team client, the one user of it in the app, is weft-team, which neither links).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,5 +25,6 @@ check() {
 check weft-sync tauri wry webkit2gtk gtk weft-core
 check weft-sync-client tauri wry webkit2gtk gtk weft-core
 check weft-proto tauri wry webkit2gtk gtk
-check weft-core tauri wry webkit2gtk gtk
-check weft-cli tauri wry webkit2gtk gtk
+check weft-core tauri wry webkit2gtk gtk ureq rustls ring weft-sync-client weft-team
+check weft-cli tauri wry webkit2gtk gtk ureq rustls ring weft-sync-client weft-team
+check weft-team tauri wry webkit2gtk gtk

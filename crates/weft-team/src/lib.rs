@@ -16,6 +16,8 @@ mod fake;
 mod host;
 pub mod membership;
 mod team;
+#[cfg(test)]
+mod tests;
 mod worker;
 
 pub use dispatch::Dispatcher;
