@@ -205,7 +205,11 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
             if let Err(e) = handle.state::<Arc<Weft>>().stop() {
                 log::error!("could not log the stop: {e}");
             }
-            let _ = std::fs::remove_file(&socket);
+            match std::fs::remove_file(&socket) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => log::warn!("cannot remove the socket {}: {e}", socket.display()),
+            }
             log::info!("stopped");
         }
         _ => {}

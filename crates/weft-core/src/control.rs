@@ -412,7 +412,10 @@ mod tests {
             let _ = done_tx.send(());
         });
         assert!(
-            done_rx.recv_timeout(WATCH_CHECK / 2).is_err(),
+            matches!(
+                done_rx.recv_timeout(WATCH_CHECK / 2),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+            ),
             "a connected watcher is kept"
         );
         drop(client_end);

@@ -38,9 +38,14 @@ impl InstanceLock {
             .map_err(|e| Error::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => {
-                // Best effort: the pid helps a person who looks at the file.
-                let _ = file.set_len(0);
-                let _ = writeln!(file, "{}", std::process::id());
+                // The pid only helps a person who looks at the file: the lock is the flock,
+                // so a failed write is said, not fatal.
+                if let Err(e) = file
+                    .set_len(0)
+                    .and_then(|()| writeln!(file, "{}", std::process::id()))
+                {
+                    log::warn!("cannot write the pid into {}: {e}", path.display());
+                }
                 Ok(Acquired::Owner(InstanceLock { _file: file }))
             }
             Err(TryLockError::WouldBlock) => Ok(Acquired::AlreadyRunning),
