@@ -1,7 +1,8 @@
 //! Dates and lengths on the command line: `--since DATE` (a local day such as `2026-11-24`,
 //! `today`, `yesterday`, or an exact RFC 3339 time) and `--for LENGTH` (`50m`, `1h30m`).
 
-use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use weft_core::time::local_day_start;
 
 /// The UTC instant a `--since` value names, relative to `now` in `now`'s time zone.
 pub fn parse_since<Tz: TimeZone>(text: &str, now: DateTime<Tz>) -> Result<DateTime<Utc>, String> {
@@ -19,19 +20,8 @@ pub fn parse_since<Tz: TimeZone>(text: &str, now: DateTime<Tz>) -> Result<DateTi
         }
     };
     let day = day.ok_or_else(|| format!("--since {text:?} is out of range"))?;
-    start_of_day(&now.timezone(), day)
-        .ok_or_else(|| format!("--since {text:?}: that day has no start in the local time zone"))
-}
-
-/// Local midnight, or the first valid instant after it on days where midnight is skipped.
-fn start_of_day<Tz: TimeZone>(zone: &Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
-    (0..=3).find_map(|hour| {
-        let naive = day.and_hms_opt(hour, 0, 0)?;
-        match zone.from_local_datetime(&naive) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
-            LocalResult::None => None,
-        }
-    })
+    // Where the day starts, as the summary counts it (a midnight skipped by daylight saving).
+    Ok(local_day_start(day, &now.timezone()))
 }
 
 /// A planned length in minutes: `50m`, `2h`, `1h30m`, or a bare number of minutes.
