@@ -7,7 +7,8 @@
 //! - [`service`]: the one dispatcher that answers every control [`Request`](weft_proto::Request);
 //! - [`control`]: the Unix control socket that carries those requests for the CLI and tests;
 //! - [`team`]: the team client that shares the status with a sync server and receives pings;
-//! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given.
+//! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given;
+//! - `testing` (the `testing` feature): `wait_for` and a `Log` fixture for tests.
 //!
 //! The app (`src-tauri`) and the CLI only translate between the outside world and this crate.
 
@@ -24,6 +25,8 @@ pub mod service;
 pub mod store;
 pub mod summary;
 pub mod team;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 
 pub use error::{Error, Result};
