@@ -44,6 +44,15 @@ pub fn wait_for<T>(
     }
 }
 
+/// The sentence of an [`Error::Invalid`](crate::Error::Invalid), or a line saying what came
+/// instead, so a test names the refusal it expects: `assert_eq!(invalid(r), "…")`.
+pub fn invalid<T: std::fmt::Debug>(result: Result<T>) -> String {
+    match result {
+        Err(crate::Error::Invalid(sentence)) => sentence,
+        other => format!("not refused as invalid: {other:?}"),
+    }
+}
+
 /// A switch log on a temporary file, written the way the app writes it: each start and stop
 /// records the last switch before it, each switch comes from the state before it.
 #[derive(Debug)]
