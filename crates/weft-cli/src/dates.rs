@@ -70,8 +70,22 @@ mod tests {
         assert_eq!(parse_length("1h30m"), Ok(90));
         assert_eq!(parse_length("2H"), Ok(120));
         assert_eq!(parse_length("25"), Ok(25));
-        for bad in ["", "m", "h", "1h30", "5 min", "-5m", "0m", "25h", "1.5h"] {
-            assert!(parse_length(bad).is_err(), "{bad:?}");
+        for bad in ["", "m", "h", "1h30", "5 min", "-5m", "1.5h"] {
+            assert_eq!(
+                parse_length(bad),
+                Err(format!(
+                    "{bad:?} is not a length; use e.g. 25m, 50m, 1h30m or 90"
+                )),
+            );
+        }
+        for out_of_range in ["0m", "25h"] {
+            assert_eq!(
+                parse_length(out_of_range),
+                Err(format!(
+                    "{out_of_range:?}: a focus block is planned for 1 minute to {} minutes",
+                    weft_proto::MAX_PLANNED_MINUTES
+                )),
+            );
         }
     }
 
@@ -90,7 +104,31 @@ mod tests {
             at("2026-11-24T10:00:00Z"),
             Ok("2026-11-24T10:00:00+00:00".into())
         );
-        assert!(at("last tuesday").is_err());
-        assert!(at("2026-13-01").is_err());
+        for bad in ["last tuesday", "2026-13-01"] {
+            assert_eq!(
+                at(bad),
+                Err(format!("--since {bad:?} is not a date: use YYYY-MM-DD, today, yesterday, or an RFC 3339 time")),
+            );
+        }
+    }
+
+    /// `--since` a day starts where the summary starts that day, also when daylight saving
+    /// skips its midnight (São Paulo, 2018-11-04: 00:00 became 01:00).
+    #[test]
+    fn a_day_without_a_midnight_starts_where_the_summary_starts_it() -> Result<(), String> {
+        let zone = chrono_tz::America::Sao_Paulo;
+        let now = zone
+            .with_ymd_and_hms(2018, 11, 4, 15, 0, 0)
+            .single()
+            .ok_or("no such time")?;
+        let since = parse_since("today", now);
+        assert_eq!(
+            since.map(|t| t.to_rfc3339()),
+            Ok("2018-11-04T03:00:00+00:00".into())
+        );
+        let day = now.date_naive();
+        let (start, _) = weft_core::summary::day_bounds(day, &zone);
+        assert_eq!(parse_since("2018-11-04", now), Ok(start));
+        Ok(())
     }
 }

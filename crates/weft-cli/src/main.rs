@@ -548,6 +548,10 @@ mod cli_tests {
                 ..
             })
         ));
-        assert!(Cli::try_parse_from(["weft", "team", "share", "maybe"]).is_err());
+        let maybe = Cli::try_parse_from(["weft", "team", "share", "maybe"]).err();
+        assert_eq!(
+            maybe.map(|e| e.kind()),
+            Some(clap::error::ErrorKind::ValueValidation)
+        );
     }
 }
