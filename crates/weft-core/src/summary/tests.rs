@@ -84,7 +84,10 @@ fn an_ordinary_day() -> TestResult {
         .ping_received(utc(24, 11, 0))?
         .stop(utc(24, 17, 0))?
         .ping_sent(utc(25, 9, 0))?;
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 3420,
@@ -183,7 +186,8 @@ fn an_ordinary_day() -> TestResult {
         2026-11-24,3420,25380,57600,4,2,3000,1,2,1,1,1,3
         --- headline
         Focus 57 min in 2 blocks (longest 50 min) · coordination 7 h 03 min · 4 switches · 1 break-through
-    "#]])
+    "#]],
+    )
 }
 
 #[test]
@@ -193,7 +197,10 @@ fn a_block_across_midnight_is_split_between_the_days() -> TestResult {
         .focus(utc(23, 23, 0), "release")?
         .coordinate(utc(24, 1, 0))?
         .stop(utc(24, 1, 30))?;
-    check(&log, "2026-11-23", expect![[r#"
+    check(
+        &log,
+        "2026-11-23",
+        expect![[r#"
         {
           "date": "2026-11-23",
           "focus_seconds": 3600,
@@ -261,9 +268,13 @@ fn a_block_across_midnight_is_split_between_the_days() -> TestResult {
         2026-11-23,3600,3600,79200,1,1,3600,0,0,0,0,0,0
         --- headline
         Focus 1 h 00 min in 1 block (longest 1 h 00 min) · coordination 1 h 00 min · 1 switch · 0 break-throughs
-    "#]])?;
+    "#]],
+    )?;
     // The intent carries over.
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 3600,
@@ -331,7 +342,8 @@ fn a_block_across_midnight_is_split_between_the_days() -> TestResult {
         2026-11-24,3600,1800,81000,1,1,3600,0,0,0,0,0,0
         --- headline
         Focus 1 h 00 min in 1 block (longest 1 h 00 min) · coordination 30 min · 1 switch · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 #[test]
@@ -344,7 +356,10 @@ fn a_crash_gap_is_untracked_and_focus_resumes_after_it() -> TestResult {
         .start(utc(24, 11, 0))?
         .coordinate(utc(24, 11, 30))?
         .stop(utc(24, 12, 0))?;
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 1800,
@@ -427,15 +442,20 @@ fn a_crash_gap_is_untracked_and_focus_resumes_after_it() -> TestResult {
         2026-11-24,1800,3600,81000,2,1,1800,0,0,0,0,0,0
         --- headline
         Focus 30 min in 1 block (longest 30 min) · coordination 1 h 00 min · 2 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 #[test]
 fn an_open_block_counts_up_to_now_and_is_not_fragmented() -> TestResult {
     let mut log = Log::new(utc(24, 15, 0))?;
-    log.start(utc(24, 13, 0))?.focus(utc(24, 14, 50), "writing")?;
+    log.start(utc(24, 13, 0))?
+        .focus(utc(24, 14, 50), "writing")?;
     // Untracked only up to now; the timeline ends now.
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 600,
@@ -503,9 +523,13 @@ fn an_open_block_counts_up_to_now_and_is_not_fragmented() -> TestResult {
         2026-11-24,600,6600,46800,1,1,600,0,0,0,0,0,0
         --- headline
         Focus 10 min in 1 block (longest 10 min) · coordination 1 h 50 min · 1 switch · 0 break-throughs
-    "#]])?;
+    "#]],
+    )?;
     // The future is empty.
-    check(&log, "2026-11-25", expect![[r#"
+    check(
+        &log,
+        "2026-11-25",
+        expect![[r#"
         {
           "date": "2026-11-25",
           "focus_seconds": 0,
@@ -543,7 +567,8 @@ fn an_open_block_counts_up_to_now_and_is_not_fragmented() -> TestResult {
         2026-11-25,0,0,0,0,0,0,0,0,0,0,0,0
         --- headline
         Focus 0 min in 0 blocks (longest 0 min) · coordination 0 min · 0 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 #[test]
@@ -554,7 +579,11 @@ fn spring_forward_makes_a_23_hour_day() -> TestResult {
         .focus(utc_in(3, 29, 0, 30), "night shift")? // 01:30 CET
         .coordinate(utc_in(3, 29, 1, 30))? // 03:30 CEST: one real hour later
         .stop(utc_in(3, 29, 23, 0))?;
-    check_in(&log, &Berlin, "2026-03-29", expect![[r#"
+    check_in(
+        &log,
+        &Berlin,
+        "2026-03-29",
+        expect![[r#"
         {
           "date": "2026-03-29",
           "focus_seconds": 3600,
@@ -622,7 +651,8 @@ fn spring_forward_makes_a_23_hour_day() -> TestResult {
         2026-03-29,3600,79200,0,2,1,3600,0,0,0,0,0,0
         --- headline
         Focus 1 h 00 min in 1 block (longest 1 h 00 min) · coordination 22 h 00 min · 2 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 #[test]
@@ -634,7 +664,11 @@ fn fall_back_makes_a_25_hour_day() -> TestResult {
         .focus(utc_in(10, 25, 0, 30), "migration")?
         .coordinate(utc_in(10, 25, 1, 30))?
         .stop(utc_in(10, 25, 23, 0))?;
-    check_in(&log, &Berlin, "2026-10-25", expect![[r#"
+    check_in(
+        &log,
+        &Berlin,
+        "2026-10-25",
+        expect![[r#"
         {
           "date": "2026-10-25",
           "focus_seconds": 3600,
@@ -702,7 +736,8 @@ fn fall_back_makes_a_25_hour_day() -> TestResult {
         2026-10-25,3600,86400,0,2,1,3600,0,0,0,0,0,0
         --- headline
         Focus 1 h 00 min in 1 block (longest 1 h 00 min) · coordination 24 h 00 min · 2 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 #[test]
@@ -721,7 +756,8 @@ fn a_week_is_seven_days_oldest_first() -> TestResult {
         2026-11-21,0,0,86400,0,0,0,0,0,0,0,0,0
         2026-11-22,0,0,86400,0,0,0,0,0,0,0,0,0
         2026-11-23,0,0,86400,0,0,0,0,0,0,0,0,0
-        2026-11-24,0,0,86400,0,0,0,0,0,0,0,0,0"#]].assert_eq(&rows.join("\n"));
+        2026-11-24,0,0,86400,0,0,0,0,0,0,0,0,0"#]]
+    .assert_eq(&rows.join("\n"));
     Ok(())
 }
 
@@ -729,7 +765,10 @@ fn a_week_is_seven_days_oldest_first() -> TestResult {
 fn an_old_log_without_start_events_is_tracked_from_its_first_switch() -> TestResult {
     let mut log = Log::new(utc(24, 12, 0))?;
     log.focus(utc(24, 9, 0), "x")?.coordinate(utc(24, 10, 0))?;
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 3600,
@@ -797,7 +836,8 @@ fn an_old_log_without_start_events_is_tracked_from_its_first_switch() -> TestRes
         2026-11-24,3600,7200,32400,2,1,3600,0,0,0,0,0,0
         --- headline
         Focus 1 h 00 min in 1 block (longest 1 h 00 min) · coordination 2 h 00 min · 2 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 /// Wall-clock time that did not pass at the desk (a suspend) is logged by the app as a stop
@@ -812,7 +852,10 @@ fn a_suspend_is_untracked_and_splits_the_block() -> TestResult {
         .start(utc(24, 13, 20))?
         .coordinate(utc(24, 13, 50))?
         .stop(utc(24, 14, 0))?;
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 3000,
@@ -910,7 +953,8 @@ fn a_suspend_is_untracked_and_splits_the_block() -> TestResult {
         2026-11-24,3000,4200,79200,2,2,1800,0,0,0,0,0,0
         --- headline
         Focus 50 min in 2 blocks (longest 30 min) · coordination 1 h 10 min · 2 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 /// A planned end that fell inside a suspend is logged at its planned time, between the stop
@@ -924,7 +968,10 @@ fn a_planned_end_inside_a_suspend_ends_the_block_before_the_wake() -> TestResult
         .coordinate(utc(24, 10, 50))?
         .start(utc(24, 13, 20))?
         .stop(utc(24, 14, 0))?;
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 1200,
@@ -1007,7 +1054,8 @@ fn a_planned_end_inside_a_suspend_ends_the_block_before_the_wake() -> TestResult
         2026-11-24,1200,6000,79200,2,1,1200,0,0,0,0,0,0
         --- headline
         Focus 20 min in 1 block (longest 20 min) · coordination 1 h 40 min · 2 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 /// A clock set back by an hour at 10:31: the app logs a stop at 10:31 and a start at 09:31,
@@ -1026,7 +1074,10 @@ fn a_clock_set_back_neither_merges_nor_drops_blocks() -> TestResult {
         .stop(utc(24, 10, 25))?;
     // 09:00-10:31 and 09:31-10:25: every minute that passed at the desk counts once (145 min
     // of focus and coordination); the timeline stays in time order and never overlaps itself.
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 3900,
@@ -1129,7 +1180,8 @@ fn a_clock_set_back_neither_merges_nor_drops_blocks() -> TestResult {
         2026-11-24,3900,4800,77700,5,3,1800,1,0,0,0,0,0
         --- headline
         Focus 1 h 05 min in 3 blocks (longest 30 min) · coordination 1 h 20 min · 5 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
 }
 
 /// Without positions (a log from before schema 6) switches still go to runs by time, as far
@@ -1146,7 +1198,10 @@ fn a_clock_set_back_in_an_old_log_is_told_apart_by_time() -> TestResult {
         .coordinate(utc(24, 10, 10))?
         .stop(utc(24, 10, 25))?
         .without_positions()?;
-    check(&log, "2026-11-24", expect![[r#"
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
         {
           "date": "2026-11-24",
           "focus_seconds": 3600,
@@ -1239,5 +1294,40 @@ fn a_clock_set_back_in_an_old_log_is_told_apart_by_time() -> TestResult {
         2026-11-24,3600,5100,77700,4,2,1800,0,0,0,0,0,0
         --- headline
         Focus 1 h 00 min in 2 blocks (longest 30 min) · coordination 1 h 25 min · 4 switches · 0 break-throughs
-    "#]])
+    "#]],
+    )
+}
+
+/// What the store loads for a period: from the first day's start to the last day's end, local.
+#[test]
+fn a_period_spans_its_local_days() -> TestResult {
+    let sunday = NaiveDate::from_ymd_opt(2026, 3, 29).ok_or("no date")?;
+    let bounds = |period: Period| {
+        let (from, to) = period.bounds(&Berlin);
+        (rfc3339(from), rfc3339(to))
+    };
+    assert_eq!(
+        bounds(Period::Day(sunday)),
+        (
+            "2026-03-28T23:00:00.000Z".to_owned(),
+            "2026-03-29T22:00:00.000Z".to_owned()
+        )
+    );
+    assert_eq!(
+        bounds(Period::WeekEnding(sunday)),
+        (
+            "2026-03-22T23:00:00.000Z".to_owned(),
+            "2026-03-29T22:00:00.000Z".to_owned()
+        )
+    );
+    let days = Period::WeekEnding(sunday).days();
+    assert_eq!(
+        (days.len(), days.first(), days.last()),
+        (
+            7,
+            NaiveDate::from_ymd_opt(2026, 3, 23).as_ref(),
+            Some(&sunday)
+        )
+    );
+    Ok(())
 }
