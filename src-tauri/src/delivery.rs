@@ -233,7 +233,7 @@ fn show_bounded(popup: &Popup, open_view: &OpenView) -> Result<(), Failure> {
     let (tx, rx) = mpsc::sync_channel(1);
     let summary = popup.summary.clone();
     let body = popup.body.clone();
-    let opens = popup.opens.clone();
+    let opens = popup.opens;
     let open_view = open_view.clone();
     let urgency = match popup.urgency {
         Urgency::Low => notify_rust::Urgency::Low,

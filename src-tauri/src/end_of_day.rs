@@ -18,7 +18,7 @@ pub fn spawn(weft: Weak<Weft>, at: Option<NaiveTime>) {
 }
 
 fn notify(weft: &Weft) {
-    let day = match weft.summary(None, false) {
+    let day = match weft.summary(weft_core::summary::Period::Day(weft.today())) {
         Ok(days) => days.into_iter().next(),
         Err(e) => {
             log::error!("the end-of-day summary failed: {e}");

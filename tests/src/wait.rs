@@ -1,21 +1,14 @@
-//! Waiting on conditions with a deadline: the only way the harness waits.
+//! Waiting on conditions with a deadline: the only way the harness waits. The one
+//! implementation is weft-core's (`weft_core::testing::wait_for`); this gives its refusal as
+//! an `anyhow` error, which is what the harness's callers return.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Polls `probe` until it returns `Some`, or fails with `what` once `timeout` has passed.
 pub fn wait_for<T>(
     what: &str,
     timeout: Duration,
-    mut probe: impl FnMut() -> Option<T>,
+    probe: impl FnMut() -> Option<T>,
 ) -> anyhow::Result<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = probe() {
-            return Ok(value);
-        }
-        if Instant::now() >= deadline {
-            anyhow::bail!("timed out after {timeout:?} waiting for {what}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    Ok(weft_core::testing::wait_for(what, timeout, probe)?)
 }

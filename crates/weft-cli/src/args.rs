@@ -218,39 +218,82 @@ mod tests {
         Ok(())
     }
 
+    /// The refusal that says `sentence`.
+    fn refused<T>(sentence: &str) -> Result<T, Usage> {
+        Err(Usage(sentence.to_owned()))
+    }
+
     #[test]
     fn fields_over_their_limit_are_bad_arguments() {
         let over = |max: usize| "x".repeat(max + 1);
-        assert!(title(&over(MAX_TITLE_CHARS)).is_err());
-        assert!(title("  ").is_err());
+        assert_eq!(
+            title(&over(MAX_TITLE_CHARS)),
+            refused("the title is 201 characters long; the limit is 200")
+        );
+        assert_eq!(title("  "), refused("a notification needs a title"));
         assert_eq!(title(" Build failed "), Ok("Build failed".to_owned()));
-        assert!(from(&over(MAX_FROM_CHARS)).is_err());
-        assert!(from("CI\nbot").is_err());
-        assert!(stash(&over(MAX_STASH_CHARS)).is_err());
+        assert_eq!(
+            from(&over(MAX_FROM_CHARS)),
+            refused("the sender name is 65 characters long; the limit is 64")
+        );
+        assert_eq!(
+            from("CI\nbot"),
+            refused("the sender name must be one line, without control characters")
+        );
+        assert_eq!(
+            stash(&over(MAX_STASH_CHARS)),
+            refused("the stash note is 501 characters long; the limit is 500")
+        );
         assert_eq!(
             stash("line one\nline two"),
             Ok("line one\nline two".to_owned())
         );
-        assert!(name(&over(MAX_NAME_CHARS)).is_err());
-        assert!(server(&over(MAX_SERVER_CHARS)).is_err());
-        assert!(server("sync.example.com").is_err());
-        assert!(server("https://").is_err());
-        assert!(server("ftp://sync.example.com").is_err());
+        assert_eq!(
+            name(&over(MAX_NAME_CHARS)),
+            refused("the name is 65 characters long; the limit is 64")
+        );
+        assert_eq!(
+            server(&over(MAX_SERVER_CHARS)),
+            refused("the server address is 2049 characters long; the limit is 2048")
+        );
+        assert_eq!(server("sync.example.com"), refused("\"sync.example.com\" is not a sync server address; use one like https://sync.example.com"));
+        assert_eq!(
+            server("https://"),
+            refused(
+                "\"https://\" is not a sync server address; use one like https://sync.example.com"
+            )
+        );
+        assert_eq!(server("ftp://sync.example.com"), refused("\"ftp://sync.example.com\" is not a sync server address; use one like https://sync.example.com"));
         assert_eq!(
             server(" https://sync.example.com/ "),
             Ok("https://sync.example.com/".to_owned())
         );
         assert!(server("http://127.0.0.1:7070").is_ok());
-        assert!(invite(&over(MAX_INVITE_CHARS)).is_err());
-        assert!(intent(&[over(MAX_INTENT_CHARS)]).is_err());
-        assert!(intent(&["two\nlines".into()]).is_err());
+        assert_eq!(
+            invite(&over(MAX_INVITE_CHARS)),
+            refused("the invite code is 201 characters long; the limit is 200")
+        );
+        assert_eq!(
+            intent(&[over(MAX_INTENT_CHARS)]),
+            refused("the intent is 201 characters long; the limit is 200")
+        );
+        assert_eq!(
+            intent(&["two\nlines".into()]),
+            refused("the intent must be one line, without control characters")
+        );
         assert_eq!(intent(&[]), Ok(None));
         assert_eq!(
             intent(&["refactor".into(), "parser".into()]),
             Ok(Some("refactor parser".into()))
         );
-        assert!(ping_text(&[over(MAX_PING_CHARS)]).is_err());
-        assert!(ping_text(&[" ".into()]).is_err());
+        assert_eq!(
+            ping_text(&[over(MAX_PING_CHARS)]),
+            refused("the ping is 501 characters long; the limit is 500")
+        );
+        assert_eq!(
+            ping_text(&[" ".into()]),
+            refused("say something: weft ping NAME \"text\"")
+        );
         let said = title(&"é".repeat(MAX_TITLE_CHARS + 5)).err();
         assert_eq!(
             said,

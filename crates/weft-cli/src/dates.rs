@@ -1,7 +1,8 @@
 //! Dates and lengths on the command line: `--since DATE` (a local day such as `2026-11-24`,
 //! `today`, `yesterday`, or an exact RFC 3339 time) and `--for LENGTH` (`50m`, `1h30m`).
 
-use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use weft_core::time::local_day_start;
 
 /// The UTC instant a `--since` value names, relative to `now` in `now`'s time zone.
 pub fn parse_since<Tz: TimeZone>(text: &str, now: DateTime<Tz>) -> Result<DateTime<Utc>, String> {
@@ -19,19 +20,8 @@ pub fn parse_since<Tz: TimeZone>(text: &str, now: DateTime<Tz>) -> Result<DateTi
         }
     };
     let day = day.ok_or_else(|| format!("--since {text:?} is out of range"))?;
-    start_of_day(&now.timezone(), day)
-        .ok_or_else(|| format!("--since {text:?}: that day has no start in the local time zone"))
-}
-
-/// Local midnight, or the first valid instant after it on days where midnight is skipped.
-fn start_of_day<Tz: TimeZone>(zone: &Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
-    (0..=3).find_map(|hour| {
-        let naive = day.and_hms_opt(hour, 0, 0)?;
-        match zone.from_local_datetime(&naive) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
-            LocalResult::None => None,
-        }
-    })
+    // Where the day starts, as the summary counts it (a midnight skipped by daylight saving).
+    Ok(local_day_start(day, &now.timezone()))
 }
 
 /// A planned length in minutes: `50m`, `2h`, `1h30m`, or a bare number of minutes.
@@ -80,8 +70,22 @@ mod tests {
         assert_eq!(parse_length("1h30m"), Ok(90));
         assert_eq!(parse_length("2H"), Ok(120));
         assert_eq!(parse_length("25"), Ok(25));
-        for bad in ["", "m", "h", "1h30", "5 min", "-5m", "0m", "25h", "1.5h"] {
-            assert!(parse_length(bad).is_err(), "{bad:?}");
+        for bad in ["", "m", "h", "1h30", "5 min", "-5m", "1.5h"] {
+            assert_eq!(
+                parse_length(bad),
+                Err(format!(
+                    "{bad:?} is not a length; use e.g. 25m, 50m, 1h30m or 90"
+                )),
+            );
+        }
+        for out_of_range in ["0m", "25h"] {
+            assert_eq!(
+                parse_length(out_of_range),
+                Err(format!(
+                    "{out_of_range:?}: a focus block is planned for 1 minute to {} minutes",
+                    weft_proto::MAX_PLANNED_MINUTES
+                )),
+            );
         }
     }
 
@@ -100,7 +104,31 @@ mod tests {
             at("2026-11-24T10:00:00Z"),
             Ok("2026-11-24T10:00:00+00:00".into())
         );
-        assert!(at("last tuesday").is_err());
-        assert!(at("2026-13-01").is_err());
+        for bad in ["last tuesday", "2026-13-01"] {
+            assert_eq!(
+                at(bad),
+                Err(format!("--since {bad:?} is not a date: use YYYY-MM-DD, today, yesterday, or an RFC 3339 time")),
+            );
+        }
+    }
+
+    /// `--since` a day starts where the summary starts that day, also when daylight saving
+    /// skips its midnight (São Paulo, 2018-11-04: 00:00 became 01:00).
+    #[test]
+    fn a_day_without_a_midnight_starts_where_the_summary_starts_it() -> Result<(), String> {
+        let zone = chrono_tz::America::Sao_Paulo;
+        let now = zone
+            .with_ymd_and_hms(2018, 11, 4, 15, 0, 0)
+            .single()
+            .ok_or("no such time")?;
+        let since = parse_since("today", now);
+        assert_eq!(
+            since.map(|t| t.to_rfc3339()),
+            Ok("2018-11-04T03:00:00+00:00".into())
+        );
+        let day = now.date_naive();
+        let (start, _) = weft_core::summary::day_bounds(day, &zone);
+        assert_eq!(parse_since("2018-11-04", now), Ok(start));
+        Ok(())
     }
 }

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use weft_core::control;
 use weft_core::paths::Paths;
 use weft_core::store::Store;
-use weft_core::time::{elapsed_label, parse_rfc3339};
+use weft_core::time::{elapsed_label, local_hm, parse_rfc3339};
 use weft_proto::{
     Disposition, ErrorKind, InboxState, Request, Response, Source, Status, SwitchEntry, Target,
     Urgency, MAX_BODY_CHARS,
@@ -417,7 +417,7 @@ pub(crate) fn printable(text: &str) -> String {
 fn describe(status: &Status) -> String {
     let since = parse_rfc3339(&status.since);
     let local = since
-        .map(|t| t.with_timezone(&Local).format("%H:%M").to_string())
+        .map(|t| local_hm(t, &Local))
         .unwrap_or_else(|| status.since.clone());
     let elapsed = since
         .map(|t| elapsed_label((Utc::now() - t).num_seconds()))
@@ -428,8 +428,7 @@ fn describe(status: &Status) -> String {
         line.push_str(intent);
     }
     if let Some(until) = status.until.as_deref().and_then(parse_rfc3339) {
-        let local = until.with_timezone(&Local).format("%H:%M");
-        line.push_str(&format!(" · until {local}"));
+        line.push_str(&format!(" · until {}", local_hm(until, &Local)));
     }
     if status.held > 0 {
         line.push_str(&format!(" · {} held", status.held));
@@ -549,6 +548,10 @@ mod cli_tests {
                 ..
             })
         ));
-        assert!(Cli::try_parse_from(["weft", "team", "share", "maybe"]).is_err());
+        let maybe = Cli::try_parse_from(["weft", "team", "share", "maybe"]).err();
+        assert_eq!(
+            maybe.map(|e| e.kind()),
+            Some(clap::error::ErrorKind::ValueValidation)
+        );
     }
 }

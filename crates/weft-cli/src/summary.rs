@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use weft_core::paths::Paths;
 use weft_core::store::Store;
-use weft_core::summary::{self, duration_label, DEFAULT_FRAGMENT_MINUTES};
+use weft_core::summary::{self, duration_label, Period, DEFAULT_FRAGMENT_MINUTES};
 use weft_proto::DaySummary;
 
 pub fn print(
@@ -18,17 +18,22 @@ pub fn print(
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let fragment = chrono::Duration::minutes(DEFAULT_FRAGMENT_MINUTES);
+    let period = if week {
+        Period::WeekEnding(date)
+    } else {
+        Period::Day(date)
+    };
     let days = match Store::open_read_only(&paths.database()) {
-        Ok(store) => summary::from_store(&store, date, week, &Local, Utc::now(), fragment)
+        Ok(store) => store
+            .summary(period, &Local, Utc::now(), fragment)
             .context("cannot read the log")?,
-        Err(weft_core::Error::NoDatabase { .. }) => {
-            let empty = weft_core::summary::History::default();
-            if week {
-                summary::week(&empty, date, &Local, Utc::now(), fragment)
-            } else {
-                vec![summary::day(&empty, date, &Local, Utc::now(), fragment)]
-            }
-        }
+        Err(weft_core::Error::NoDatabase { .. }) => summary::period(
+            &summary::History::default(),
+            period,
+            &Local,
+            Utc::now(),
+            fragment,
+        ),
         Err(e) => return Err(e).context("cannot read the log"),
     };
     match format {
@@ -52,70 +57,11 @@ pub fn print(
         Format::Text if week => print_week(out, &days)?,
         Format::Text => {
             if let Some(day) = days.first() {
-                print_day(out, day)?;
+                write!(out, "{}", summary::text(day, &Local))?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn local_time(t: &str) -> String {
-    weft_core::time::parse_rfc3339(t)
-        .map(|t| t.with_timezone(&Local).format("%H:%M").to_string())
-        .unwrap_or_else(|| t.to_owned())
-}
-
-fn print_day(out: &mut dyn Write, day: &DaySummary) -> std::io::Result<()> {
-    writeln!(out, "{}", day.date)?;
-    writeln!(
-        out,
-        "  Focus          {} in {} block{} (longest {}, {} fragmented)",
-        duration_label(day.focus_seconds),
-        day.focus_blocks.len(),
-        if day.focus_blocks.len() == 1 { "" } else { "s" },
-        duration_label(day.longest_focus_seconds),
-        day.fragmented_blocks
-    )?;
-    writeln!(
-        out,
-        "  Coordination   {}",
-        duration_label(day.coordination_seconds)
-    )?;
-    writeln!(
-        out,
-        "  Untracked      {}",
-        duration_label(day.untracked_seconds)
-    )?;
-    writeln!(out, "  Switches       {}", day.switches)?;
-    writeln!(
-        out,
-        "  Notifications  {} held, {} digests, {} break-throughs",
-        day.held, day.digests, day.break_throughs
-    )?;
-    writeln!(
-        out,
-        "  Pings          {} sent, {} received",
-        day.pings_sent, day.pings_received
-    )?;
-    for block in &day.focus_blocks {
-        let end = if block.open {
-            "now".to_owned()
-        } else {
-            local_time(&block.end)
-        };
-        let mut line = format!(
-            "  {}–{:<5}  {:>11}  {}",
-            local_time(&block.start),
-            end,
-            duration_label(block.seconds),
-            block.intent.as_deref().unwrap_or("(no intent)")
-        );
-        if let Some(stash) = &block.stash {
-            line.push_str(&format!("  · left off: {}", stash.replace('\n', " ")));
-        }
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
 }
 
 fn print_week(out: &mut dyn Write, days: &[DaySummary]) -> std::io::Result<()> {

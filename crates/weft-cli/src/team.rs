@@ -204,15 +204,6 @@ fn line(member: &Member, me: bool) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn teammates_text_cannot_drive_the_terminal() {
-        assert_eq!(super::printable("Ana\u{1b}[2J"), "Ana\u{fffd}[2J");
-        assert_eq!(super::printable("release notes"), "release notes");
-    }
-}
-
 /// What a sender is told about a ping: "Delivered to Ana." or "Held until about 10:55 (Ana
 /// is focusing)." Times are shown in `tz`.
 fn describe_ping<Tz: chrono::TimeZone>(sent: &PingSent, tz: &Tz) -> String
@@ -242,5 +233,14 @@ where
         PingOutcome::Queued => format!(
             "Queued: {to}'s Weft is offline; the server keeps the ping and {to} gets it on reconnecting."
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn teammates_text_cannot_drive_the_terminal() {
+        assert_eq!(super::printable("Ana\u{1b}[2J"), "Ana\u{fffd}[2J");
+        assert_eq!(super::printable("release notes"), "release notes");
     }
 }

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use weft_core::machine::Switch;
 use weft_core::store::{AppEvent, Store};
-use weft_core::summary::{from_store, DEFAULT_FRAGMENT_MINUTES};
+use weft_core::summary::{Period, DEFAULT_FRAGMENT_MINUTES};
 use weft_proto::{Source, State};
 
 const YEARS: u64 = 5;
@@ -90,10 +90,18 @@ fn bench(c: &mut Criterion) {
     let fragment = Duration::minutes(DEFAULT_FRAGMENT_MINUTES);
     let zone = chrono_tz::Europe::Berlin;
     c.bench_function("summary of a day (5-year log)", |b| {
-        b.iter(|| from_store(&store, black_box(day), false, &zone, now, fragment).expect("day"))
+        b.iter(|| {
+            store
+                .summary(Period::Day(black_box(day)), &zone, now, fragment)
+                .expect("day")
+        })
     });
     c.bench_function("summary of a week (5-year log)", |b| {
-        b.iter(|| from_store(&store, black_box(day), true, &zone, now, fragment).expect("week"))
+        b.iter(|| {
+            store
+                .summary(Period::WeekEnding(black_box(day)), &zone, now, fragment)
+                .expect("week")
+        })
     });
 }
 

@@ -6,6 +6,7 @@
 
 use crate::machine::Plan;
 use crate::service::{Incoming, Weft};
+use crate::summary::Period;
 use crate::time::{parse_rfc3339, Deadline};
 use crate::Error;
 use weft_proto::{ErrorKind, Request, Response};
@@ -97,16 +98,20 @@ pub fn route(weft: &Weft, request: Request, deadline: Option<Deadline>) -> Route
             };
             answer(weft.notify_within(&incoming, deadline), Response::Notified)
         }
-        Request::Summary { date, week } => {
-            answer(weft.summary(date.as_deref(), week), Response::Summary)
-        }
-        Request::Markdown { date } => answer(weft.summary(date.as_deref(), false), |days| {
-            Response::Text(
-                days.iter()
-                    .map(|d| crate::summary::markdown(d, &chrono::Local))
-                    .collect(),
-            )
-        }),
+        Request::Summary { date, week } => answer(
+            period(weft, date.as_deref(), week).and_then(|p| weft.summary(p)),
+            Response::Summary,
+        ),
+        Request::Markdown { date } => answer(
+            period(weft, date.as_deref(), false).and_then(|p| weft.summary(p)),
+            |days| {
+                Response::Text(
+                    days.iter()
+                        .map(|d| crate::summary::markdown(d, &chrono::Local))
+                        .collect(),
+                )
+            },
+        ),
         Request::Inbox => answer(weft.inbox(), Response::Inbox),
         Request::OpenWindow => with_shell(weft, |shell| shell.open_window()),
         Request::CloseWindow => with_shell(weft, |shell| shell.close_window()),
@@ -137,6 +142,21 @@ pub fn route(weft: &Weft, request: Request, deadline: Option<Deadline>) -> Route
         }
     };
     Routed::Answered(answered)
+}
+
+/// The period a summary request names: its local day (`None`: today), or the week ending
+/// with it. [`Error::Invalid`] for a date that is not one.
+fn period(weft: &Weft, date: Option<&str>, week: bool) -> crate::Result<Period> {
+    let today = weft.today();
+    let day = match date {
+        None => today,
+        Some(text) => crate::summary::parse_date(text, today).map_err(Error::Invalid)?,
+    };
+    Ok(if week {
+        Period::WeekEnding(day)
+    } else {
+        Period::Day(day)
+    })
 }
 
 /// The answer to a request that is not ready to be answered (e.g. before the team client is

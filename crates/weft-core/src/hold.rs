@@ -212,9 +212,22 @@ mod tests {
 
     #[test]
     fn titles_are_required_and_bodies_are_cut_with_a_marker() {
-        assert!(prepare("   ", None, None).is_err());
-        assert!(prepare(&"t".repeat(MAX_TITLE_CHARS + 1), None, None).is_err());
-        assert!(prepare("t", None, Some("a\nb")).is_err());
+        use crate::testing::refused;
+        assert_eq!(
+            refused(prepare("   ", None, None)),
+            "a notification needs a title"
+        );
+        assert_eq!(
+            refused(prepare(&"t".repeat(MAX_TITLE_CHARS + 1), None, None)),
+            format!(
+                "the title is {} characters long; the limit is {MAX_TITLE_CHARS}",
+                MAX_TITLE_CHARS + 1
+            )
+        );
+        assert_eq!(
+            refused(prepare("t", None, Some("a\nb"))),
+            format!("the sender name must be one line of at most {MAX_FROM_CHARS} characters")
+        );
         let ok = prepare(" CI failed ", Some("main is red\n"), Some(" CI ")).unwrap();
         assert_eq!(ok.title, "CI failed");
         assert_eq!(ok.body, "main is red");

@@ -7,7 +7,8 @@
 //! - [`service`]: the one dispatcher ([`service::Weft`]): switches, notifications, watchers;
 //! - [`dispatch`]: a control [`Request`](weft_proto::Request) into a call on it, and back;
 //! - [`control`]: the Unix control socket that carries those requests for the CLI and tests;
-//! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given.
+//! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given;
+//! - `testing` (the `testing` feature): `wait_for`, a `Log` fixture and a disk that fills up, for tests.
 //!
 //! The team client lives in `weft-team`, so the CLI, which links this crate, links no network
 //! stack. The app (`src-tauri`) and the CLI only translate between the outside world and this

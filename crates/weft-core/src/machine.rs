@@ -228,6 +228,7 @@ fn normalise(text: Option<&str>, what: &str, max: usize, lines: Lines) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::invalid;
     use chrono::TimeZone;
 
     fn t(h: u32, m: u32) -> DateTime<Utc> {
@@ -321,16 +322,23 @@ mod tests {
             intent: Some(intent),
             ..plan(Target::Focus)
         };
-        assert!(m
-            .propose(
+        assert_eq!(
+            invalid(m.propose(
                 &Plan {
                     intent: Some(&long),
                     ..plan(Target::Focus)
                 },
                 t(9, 1)
+            )),
+            format!(
+                "the intent is {} characters long; the limit is {MAX_INTENT_CHARS}",
+                MAX_INTENT_CHARS + 1
             )
-            .is_err());
-        assert!(m.propose(&with("a\nb"), t(9, 1)).is_err());
+        );
+        assert_eq!(
+            invalid(m.propose(&with("a\nb"), t(9, 1))),
+            "the intent contains control characters (newlines, tabs, escapes)"
+        );
         assert!(matches!(
             m.propose(&with("   "), t(9, 1)),
             Ok(Some(Switch { intent: None, .. }))
@@ -341,7 +349,10 @@ mod tests {
             intent: Some("x"),
             ..plan(Target::Toggle)
         };
-        assert!(focused.propose(&toggle_with_intent, t(9, 1)).is_err());
+        assert_eq!(
+            invalid(focused.propose(&toggle_with_intent, t(9, 1))),
+            "an intent describes a focus block; it cannot go with a switch to coordination"
+        );
     }
 
     #[test]
@@ -366,33 +377,39 @@ mod tests {
             None,
             "a coordination block has no planned end"
         );
-        assert!(m
-            .propose(
+        assert_eq!(
+            invalid(m.propose(
                 &Plan {
                     minutes: Some(0),
                     ..plan(Target::Focus)
                 },
                 t(10, 0)
-            )
-            .is_err());
-        assert!(m
-            .propose(
+            )),
+            format!("a planned focus block lasts 1 to {MAX_PLANNED_MINUTES} minutes, not 0")
+        );
+        assert_eq!(
+            invalid(m.propose(
                 &Plan {
                     minutes: Some(MAX_PLANNED_MINUTES + 1),
                     ..plan(Target::Focus)
                 },
                 t(10, 0)
+            )),
+            format!(
+                "a planned focus block lasts 1 to {MAX_PLANNED_MINUTES} minutes, not {}",
+                MAX_PLANNED_MINUTES + 1
             )
-            .is_err());
-        assert!(m
-            .propose(
+        );
+        assert_eq!(
+            invalid(m.propose(
                 &Plan {
                     minutes: Some(5),
                     ..plan(Target::Coordination)
                 },
                 t(10, 0)
-            )
-            .is_err());
+            )),
+            "a planned length belongs to a focus block"
+        );
     }
 
     #[test]
@@ -402,8 +419,9 @@ mod tests {
             stash: Some("x"),
             ..plan(Target::Focus)
         };
-        assert!(
-            m.propose(&early, t(9, 0)).is_err(),
+        assert_eq!(
+            invalid(m.propose(&early, t(9, 0))),
+            "a stash note is written when leaving focus",
             "not when entering focus"
         );
         switched(&mut m, plan(Target::Focus), t(9, 0));
@@ -424,14 +442,18 @@ mod tests {
             "shown when focus resumes"
         );
         let long = "s".repeat(MAX_STASH_CHARS + 1);
-        assert!(m
-            .propose(
+        assert_eq!(
+            invalid(m.propose(
                 &Plan {
                     stash: Some(&long),
                     ..plan(Target::Coordination)
                 },
                 t(10, 5)
+            )),
+            format!(
+                "the stash note is {} characters long; the limit is {MAX_STASH_CHARS}",
+                MAX_STASH_CHARS + 1
             )
-            .is_err());
+        );
     }
 }

@@ -9,6 +9,7 @@
 use crate::clock::Clock;
 use crate::machine::{Machine, Plan};
 use crate::store::{AppEvent, Facts, ReleaseReason, Store};
+use crate::summary::Period;
 use crate::time::Deadline;
 use crate::{Error, Result};
 use inner::{close_crashed_run, expired_instead, not_expired, Inner, WATCH_BACKLOG};
@@ -249,18 +250,19 @@ impl Weft {
             .map(|switches| switches.iter().map(|s| s.to_entry()).collect())
     }
 
-    /// The summary of a local day (`None`: today), or of the week ending with it.
-    pub fn summary(&self, date: Option<&str>, week: bool) -> Result<Vec<weft_proto::DaySummary>> {
+    /// Today, the local date by this dispatcher's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.now().with_timezone(&chrono::Local).date_naive()
+    }
+
+    /// The summary of a local day, or of the week ending with one: one [`DaySummary`] a day,
+    /// oldest first, in the local time zone, up to now.
+    ///
+    /// [`DaySummary`]: weft_proto::DaySummary
+    pub fn summary(&self, period: Period) -> Result<Vec<weft_proto::DaySummary>> {
         let now = self.clock.now();
-        let today = now.with_timezone(&chrono::Local).date_naive();
-        let date = match date {
-            None => today,
-            Some(text) => crate::summary::parse_date(text, today).map_err(Error::Invalid)?,
-        };
         let fragment = chrono::Duration::minutes(crate::summary::DEFAULT_FRAGMENT_MINUTES);
-        self.read(|store| {
-            crate::summary::from_store(store, date, week, &chrono::Local, now, fragment)
-        })
+        self.read(|store| store.summary(period, &chrono::Local, now, fragment))
     }
 
     /// Publishes a change of the team (from the team client) to watchers and the shell.

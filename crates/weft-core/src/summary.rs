@@ -11,15 +11,76 @@
 //! local: a day spans local midnight to local midnight, so it lasts 23 or 25 hours across a
 //! daylight-saving change, and a block across midnight is split between the two days. An open
 //! block counts up to now.
+//!
+//! This module reads nothing: the store loads a period's rows into a [`History`]
+//! (`Store::history`, or `Store::summary` for the whole way from a [`Period`] to its days),
+//! and `render` shows a day as text, Markdown, a CSV row or a headline.
+
+mod render;
+
+pub use render::{csv_row, duration_label, headline, markdown, text, CSV_HEADER};
 
 use crate::machine::{Switch, INITIAL_STATE};
-use crate::store::AppEvent;
-use crate::time::rfc3339;
-use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeZone, Utc};
+use crate::time::{local_day_bounds, rfc3339};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use weft_proto::{DaySummary, FocusBlock, Segment, State};
 
 /// Focus blocks shorter than this count as fragmented.
 pub const DEFAULT_FRAGMENT_MINUTES: i64 = 15;
+
+/// The app's own lifecycle, logged so that later summaries can show untracked time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEvent {
+    Start,
+    Stop,
+}
+
+impl AppEvent {
+    /// The word the log stores.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            AppEvent::Start => "start",
+            AppEvent::Stop => "stop",
+        }
+    }
+}
+
+/// The local days a summary covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// One local day.
+    Day(NaiveDate),
+    /// The seven local days ending with this one.
+    WeekEnding(NaiveDate),
+}
+
+impl Period {
+    /// The period's days, oldest first.
+    pub fn days(self) -> Vec<NaiveDate> {
+        match self {
+            Period::Day(date) => vec![date],
+            Period::WeekEnding(date) => (0..7u64)
+                .rev()
+                .filter_map(|back| date.checked_sub_days(Days::new(back)))
+                .collect(),
+        }
+    }
+
+    /// The period's last day.
+    pub fn last(self) -> NaiveDate {
+        match self {
+            Period::Day(date) | Period::WeekEnding(date) => date,
+        }
+    }
+
+    /// The UTC bounds `[start, end)` of the whole period in `zone`: what the store loads.
+    pub fn bounds<Tz: TimeZone>(self, zone: &Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        let first = self.days().first().copied().unwrap_or(self.last());
+        let (from, _) = local_day_bounds(first, zone);
+        let (_, to) = local_day_bounds(self.last(), zone);
+        (from, to)
+    }
+}
 
 /// The part of the log a summary reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,30 +106,9 @@ pub struct History {
     pub pings_received: Vec<DateTime<Utc>>,
 }
 
-/// The UTC bounds of a local day: `[start, end)`.
+/// The UTC bounds of a local day: `[start, end)` (see [`crate::time::local_day_bounds`]).
 pub fn day_bounds<Tz: TimeZone>(date: NaiveDate, zone: &Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = start_of_day(zone, date);
-    let end = date
-        .checked_add_days(Days::new(1))
-        .map(|next| start_of_day(zone, next))
-        .unwrap_or(start);
-    (start, end)
-}
-
-/// Local midnight, or the first instant after it on a day whose midnight is skipped.
-fn start_of_day<Tz: TimeZone>(zone: &Tz, date: NaiveDate) -> DateTime<Utc> {
-    (0..=4 * 60)
-        .filter_map(|minutes| {
-            date.and_hms_opt(0, 0, 0)
-                .map(|t| t + chrono::Duration::minutes(minutes))
-        })
-        .find_map(|local| match zone.from_local_datetime(&local) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
-            LocalResult::None => None,
-        })
-        .unwrap_or_else(|| {
-            DateTime::<Utc>::from_naive_utc_and_offset(date.and_time(chrono::NaiveTime::MIN), Utc)
-        })
+    local_day_bounds(date, zone)
 }
 
 /// The summary of one local day.
@@ -91,9 +131,21 @@ pub fn week<Tz: TimeZone>(
     now: DateTime<Utc>,
     fragment: chrono::Duration,
 ) -> Vec<DaySummary> {
-    (0..7u64)
-        .rev()
-        .filter_map(|back| date.checked_sub_days(Days::new(back)))
+    period(history, Period::WeekEnding(date), zone, now, fragment)
+}
+
+/// The summary of each day of `period`, oldest first. `history` must hold the rows of
+/// [`Period::bounds`] (with the last switch and start/stop before them).
+pub fn period<Tz: TimeZone>(
+    history: &History,
+    period: Period,
+    zone: &Tz,
+    now: DateTime<Utc>,
+    fragment: chrono::Duration,
+) -> Vec<DaySummary> {
+    period
+        .days()
+        .into_iter()
         .map(|d| day(history, d, zone, now, fragment))
         .collect()
 }
@@ -402,30 +454,6 @@ fn focus_blocks(history: &History, pieces: &[Piece], now: DateTime<Utc>) -> Vec<
         .collect()
 }
 
-/// Reads the log and summarises `date` (or the week ending with it) in `zone`.
-pub fn from_store<Tz: TimeZone>(
-    store: &crate::store::Store,
-    date: NaiveDate,
-    week_view: bool,
-    zone: &Tz,
-    now: DateTime<Utc>,
-    fragment: chrono::Duration,
-) -> crate::Result<Vec<DaySummary>> {
-    let first = if week_view {
-        date.checked_sub_days(Days::new(6)).unwrap_or(date)
-    } else {
-        date
-    };
-    let (from, _) = day_bounds(first, zone);
-    let (_, to) = day_bounds(date, zone);
-    let history = store.history(from, to)?;
-    Ok(if week_view {
-        week(&history, date, zone, now, fragment)
-    } else {
-        vec![day(&history, date, zone, now, fragment)]
-    })
-}
-
 /// Parses a `--date` value: `today`, `yesterday` or `YYYY-MM-DD`, relative to `today`.
 pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     match text.trim() {
@@ -436,121 +464,6 @@ pub fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         other => NaiveDate::parse_from_str(other, "%Y-%m-%d")
             .map_err(|_| format!("{other:?} is not a date: use YYYY-MM-DD, today or yesterday")),
     }
-}
-
-/// `1 h 05 min`, `25 min`, `0 min`: durations as people read them.
-pub fn duration_label(seconds: i64) -> String {
-    let minutes = seconds.max(0) / 60;
-    if minutes < 60 {
-        format!("{minutes} min")
-    } else {
-        format!("{} h {:02} min", minutes / 60, minutes % 60)
-    }
-}
-
-/// The day as Markdown, to paste into a stand-up. Times are shown in `zone`.
-pub fn markdown<Tz: TimeZone>(day: &DaySummary, zone: &Tz) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    let local = |t: &str| {
-        crate::time::parse_rfc3339(t)
-            .map(|t| t.with_timezone(zone).format("%H:%M").to_string())
-            .unwrap_or_else(|| t.to_owned())
-    };
-    let mut out = format!("## {}\n\n", day.date);
-    out.push_str(&format!(
-        "- Focus: {} in {} block{} (longest {}, {} fragmented)\n",
-        duration_label(day.focus_seconds),
-        day.focus_blocks.len(),
-        if day.focus_blocks.len() == 1 { "" } else { "s" },
-        duration_label(day.longest_focus_seconds),
-        day.fragmented_blocks
-    ));
-    out.push_str(&format!(
-        "- Coordination: {}\n",
-        duration_label(day.coordination_seconds)
-    ));
-    out.push_str(&format!(
-        "- Untracked: {}\n- Switches: {}\n- Notifications: {} held, {} digest{}, {} break-through{}\n",
-        duration_label(day.untracked_seconds),
-        day.switches,
-        day.held,
-        day.digests,
-        if day.digests == 1 { "" } else { "s" },
-        day.break_throughs,
-        if day.break_throughs == 1 { "" } else { "s" },
-    ));
-    if day.pings_sent + day.pings_received > 0 {
-        out.push_str(&format!(
-            "- Pings: {} sent, {} received\n",
-            day.pings_sent, day.pings_received
-        ));
-    }
-    if !day.focus_blocks.is_empty() {
-        out.push_str("\n### Focus blocks\n\n");
-        for b in &day.focus_blocks {
-            out.push_str(&format!(
-                "- {}–{} ({}){}",
-                local(&b.start),
-                if b.open {
-                    "now".to_owned()
-                } else {
-                    local(&b.end)
-                },
-                duration_label(b.seconds),
-                b.intent
-                    .as_deref()
-                    .map(|i| format!(": {i}"))
-                    .unwrap_or_default()
-            ));
-            if let Some(stash) = &b.stash {
-                out.push_str(&format!(" — left off: {}", stash.replace('\n', " ")));
-            }
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// The day in one line, for the end-of-day notice: "Focus 3 h 20 min in 4 blocks (longest
-/// 1 h 10 min) · coordination 2 h 05 min · 12 switches · 1 break-through".
-pub fn headline(day: &DaySummary) -> String {
-    format!(
-        "Focus {} in {} block{} (longest {}) · coordination {} · {} switch{} · {} break-through{}",
-        duration_label(day.focus_seconds),
-        day.focus_blocks.len(),
-        if day.focus_blocks.len() == 1 { "" } else { "s" },
-        duration_label(day.longest_focus_seconds),
-        duration_label(day.coordination_seconds),
-        day.switches,
-        if day.switches == 1 { "" } else { "es" },
-        day.break_throughs,
-        if day.break_throughs == 1 { "" } else { "s" },
-    )
-}
-
-/// The header of [`csv_row`].
-pub const CSV_HEADER: &str = "date,focus_seconds,coordination_seconds,untracked_seconds,switches,focus_blocks,longest_focus_seconds,fragmented_blocks,held,digests,break_throughs,pings_sent,pings_received";
-
-/// One CSV row per day (numbers only; no quoting needed).
-pub fn csv_row(day: &DaySummary) -> String {
-    format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-        day.date,
-        day.focus_seconds,
-        day.coordination_seconds,
-        day.untracked_seconds,
-        day.switches,
-        day.focus_blocks.len(),
-        day.longest_focus_seconds,
-        day.fragmented_blocks,
-        day.held,
-        day.digests,
-        day.break_throughs,
-        day.pings_sent,
-        day.pings_received
-    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Time on the wire and in the database: RFC 3339 strings and Unix milliseconds, both UTC;
+//! local time as people read it (one `HH:MM`, one rule for where a local day starts and ends);
 //! the boot clock for request deadlines; and a check of the `TZ` variable.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, SecondsFormat, TimeZone, Utc};
 use std::path::Path;
 
 /// Formats a time the way every Weft surface reports it (`2026-11-24T09:00:00.000Z`).
@@ -26,6 +27,42 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms)
         .single()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+/// `09:05`: an instant as the clock on the wall in `zone` shows it. Every surface that shows
+/// a local time of day (the summary, the CLI, the tray) uses this one.
+pub fn local_hm<Tz: TimeZone>(at: DateTime<Utc>, zone: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    at.with_timezone(zone).format("%H:%M").to_string()
+}
+
+/// The first instant of the local day `date` in `zone`: local midnight; on a day whose
+/// midnight a daylight-saving change skips, the first local time after the gap; where midnight
+/// happens twice, the earlier. A day a zone skips entirely (Samoa, 2011-12-30) starts where the
+/// next one does, so it lasts no time.
+pub fn local_day_start<Tz: TimeZone>(date: NaiveDate, zone: &Tz) -> DateTime<Utc> {
+    let midnight = date.and_time(chrono::NaiveTime::MIN);
+    // A gap lasts at most a day; look minute by minute past it (one step on every other day).
+    (0..=2 * 24 * 60)
+        .filter_map(|minutes| midnight.checked_add_signed(chrono::Duration::minutes(minutes)))
+        .find_map(|local| zone.from_local_datetime(&local).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| DateTime::<Utc>::from_naive_utc_and_offset(midnight, Utc))
+}
+
+/// The UTC bounds `[start, end)` of the local day `date` in `zone` (see [`local_day_start`]):
+/// 24 hours, or 23 or 25 across a daylight-saving change.
+pub fn local_day_bounds<Tz: TimeZone>(
+    date: NaiveDate,
+    zone: &Tz,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = local_day_start(date, zone);
+    let end = date
+        .checked_add_days(Days::new(1))
+        .map_or(start, |next| local_day_start(next, zone));
+    (start, end)
 }
 
 /// How long a block has lasted, as the tray shows it: "just now", "25 min", "2 h 05 min".
@@ -305,6 +342,56 @@ mod tests {
         assert_eq!(elapsed_label(59), "just now");
         assert_eq!(elapsed_label(25 * 60 + 59), "25 min");
         assert_eq!(elapsed_label(2 * 3600 + 5 * 60), "2 h 05 min");
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    fn bounds<Tz: TimeZone>(date: NaiveDate, zone: &Tz) -> (String, String) {
+        let (start, end) = local_day_bounds(date, zone);
+        (rfc3339(start), rfc3339(end))
+    }
+
+    #[test]
+    fn local_days_across_daylight_saving_changes() {
+        use chrono_tz::{America::Sao_Paulo, Europe::Berlin, Pacific::Apia};
+        // Spring forward: 02:00 becomes 03:00, a 23-hour day.
+        assert_eq!(
+            bounds(day(2026, 3, 29), &Berlin),
+            (
+                "2026-03-28T23:00:00.000Z".to_owned(),
+                "2026-03-29T22:00:00.000Z".to_owned()
+            )
+        );
+        // Fall back: 03:00 becomes 02:00, a 25-hour day.
+        assert_eq!(
+            bounds(day(2026, 10, 25), &Berlin),
+            (
+                "2026-10-24T22:00:00.000Z".to_owned(),
+                "2026-10-25T23:00:00.000Z".to_owned()
+            )
+        );
+        // Midnight skipped (00:00 became 01:00): the day starts at 01:00 local.
+        let (start, end) = local_day_bounds(day(2018, 11, 4), &Sao_Paulo);
+        assert_eq!(rfc3339(start), "2018-11-04T03:00:00.000Z");
+        assert_eq!(local_hm(start, &Sao_Paulo), "01:00");
+        assert_eq!((end - start).num_hours(), 23);
+        // Midnight twice (Cuba goes back from 01:00 to 00:00): the earlier one.
+        let (start, end) = local_day_bounds(day(2026, 11, 1), &chrono_tz::America::Havana);
+        assert_eq!(rfc3339(start), "2026-11-01T04:00:00.000Z");
+        assert_eq!((end - start).num_hours(), 25);
+        // A day the zone skipped entirely lasts no time.
+        let (start, end) = local_day_bounds(day(2011, 12, 30), &Apia);
+        assert_eq!(start, end);
+        assert_eq!(local_hm(start, &Apia), "00:00");
+    }
+
+    #[test]
+    fn local_hours_and_minutes() {
+        let at = parse_rfc3339("2026-11-24T09:05:59Z").unwrap_or_default();
+        assert_eq!(local_hm(at, &Utc), "09:05");
+        assert_eq!(local_hm(at, &chrono_tz::Asia::Kolkata), "14:35");
     }
 
     #[test]

@@ -3,7 +3,11 @@
 //! threads must not touch the new one), and leaving while the server is down. No window.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use weft_core::testing::wait_for;
+
+/// How long a test waits for the server or the team client.
+const WAIT: Duration = Duration::from_secs(20);
 use weft_core::clock::SystemClock;
 use weft_core::service::Weft;
 use weft_core::store::Store;
@@ -15,19 +19,6 @@ use weft_sync_client::Client;
 use weft_team::{membership, Dispatcher, Team};
 
 type R = Result<(), Box<dyn std::error::Error>>;
-
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> Result<T, String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(value) = probe() {
-            return Ok(value);
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// A Weft without a window: the dispatcher on a temp log, and its team client.
 struct Local {
@@ -51,8 +42,8 @@ fn local() -> Result<Local, Box<dyn std::error::Error>> {
     })
 }
 
-fn online(local: &Local) -> Result<(), String> {
-    wait_for("the team stream", || {
+fn online(local: &Local) -> Result<(), weft_core::testing::TimedOut> {
+    wait_for("the team stream", WAIT, || {
         (local.team.info().connection == Connection::Online).then_some(())
     })
 }
@@ -71,14 +62,14 @@ fn a_switch_is_shared_and_a_ping_meets_the_hold_policy() -> R {
     let mate = mate.with_token(&bo.token);
     ana.weft
         .switch(Target::Focus, Source::Cli, Some("parser"))?;
-    let seen = wait_for("Ana's focus on the server", || {
+    let seen = wait_for("Ana's focus on the server", WAIT, || {
         let view = mate.team(bo.team.id).ok()?;
         let seen = view.members.into_iter().find(|m| m.name == "Ana")?;
         (seen.state == Some(State::Focus)).then_some(seen)
     })?;
     assert_eq!(seen.intent, None, "the intent is shared only when opted in");
     ana.team.share(true)?;
-    wait_for("the intent, once opted in", || {
+    wait_for("the intent, once opted in", WAIT, || {
         let view = mate.team(bo.team.id).ok()?;
         let seen = view.members.into_iter().find(|m| m.name == "Ana")?;
         (seen.intent.as_deref() == Some("parser")).then_some(())
@@ -94,7 +85,7 @@ fn a_switch_is_shared_and_a_ping_meets_the_hold_policy() -> R {
         },
     )?;
     assert!(matches!(sent.outcome, PingOutcome::Held { .. }), "{sent:?}");
-    wait_for("the ping held", || {
+    wait_for("the ping held", WAIT, || {
         (ana.weft.status().held == 1).then_some(())
     })?;
     let inbox = ana.weft.inbox()?;
@@ -127,9 +118,11 @@ fn leaving_and_joining_again_starts_clean() -> R {
     let left = ana.team.leave(false)?;
     assert_eq!(left.connection, Connection::NotJoined);
     assert!(left.members.is_empty());
-    let gone = wait_for("Cy to hear that Ana left", || match events.next()? {
-        Ok(SyncEvent::Left { name, .. }) => Some(name),
-        _ => None,
+    let gone = wait_for("Cy to hear that Ana left", WAIT, || {
+        match events.next()? {
+            Ok(SyncEvent::Left { name, .. }) => Some(name),
+            _ => None,
+        }
     })?;
     assert_eq!(gone, "Ana");
     assert!(
@@ -142,7 +135,7 @@ fn leaving_and_joining_again_starts_clean() -> R {
     ana.team.join(&server.url, &invite, "Ana", false)?;
     online(&ana)?;
     ana.weft.switch(Target::Focus, Source::Cli, None)?;
-    wait_for("the new membership's status on the server", || {
+    wait_for("the new membership's status on the server", WAIT, || {
         let view = observer.team(cy.team.id).ok()?;
         let ana = view.members.into_iter().find(|m| m.name == "Ana")?;
         (ana.state == Some(State::Focus)).then_some(())
@@ -187,7 +180,7 @@ fn a_member_removed_by_the_admin_stops_and_says_so() -> R {
         .map(|m| m.member_id)
         .ok_or("no membership")?;
     server.hub.remove_member(id)?;
-    let message = wait_for("Ana's Weft to stop sharing", || {
+    let message = wait_for("Ana's Weft to stop sharing", WAIT, || {
         match ana.team.info().connection {
             Connection::Offline {
                 message,

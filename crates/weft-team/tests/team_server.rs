@@ -4,7 +4,11 @@
 
 use chrono::Utc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use weft_core::testing::wait_for;
+
+/// How long a test waits for the server or the team client.
+const WAIT: Duration = Duration::from_secs(20);
 use weft_core::clock::{Clock, ManualClock, SystemClock};
 use weft_core::service::Weft;
 use weft_core::store::Store;
@@ -17,19 +21,6 @@ use weft_sync_client::Client;
 use weft_team::{membership, Dispatcher, Team};
 
 type R = Result<(), Box<dyn std::error::Error>>;
-
-fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> Result<T, String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(value) = probe() {
-            return Ok(value);
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// A Weft without a window on `clock`: the dispatcher on a temp log, and its team client.
 struct Local {
@@ -85,12 +76,12 @@ fn the_team_is_live_through_a_stock_nginx() -> R {
     let proxy = Proxy::start(&Kind::Nginx(String::new()), &server.url)?;
     let ana = local(Arc::new(SystemClock))?;
     ana.team.join(&proxy.url, &invite, "Ana", false)?;
-    wait_for("the stream, live through nginx", || {
+    wait_for("the stream, live through nginx", WAIT, || {
         (ana.team.info().connection == Connection::Online).then_some(())
     })
     .map_err(|e| format!("{e}: {:?}\n{}", ana.team.info(), proxy.log()))?;
     teammate(&proxy.url, &invite, State::Focus)?;
-    wait_for("Bo's focus, live", || {
+    wait_for("Bo's focus, live", WAIT, || {
         (shown(&ana, "Bo") == Some(Some(State::Focus))).then_some(())
     })?;
     Ok(())
@@ -106,7 +97,7 @@ fn behind_a_proxy_that_buffers_the_stream_the_team_is_still_listed() -> R {
     let proxy = Proxy::start(&buffering, &server.url)?;
     let ana = local(Arc::new(SystemClock))?;
     ana.team.join(&proxy.url, &invite, "Ana", false)?;
-    let info = wait_for("the team listed without the stream", || {
+    let info = wait_for("the team listed without the stream", WAIT, || {
         let info = ana.team.info();
         (info.members.len() == 2).then_some(info)
     })?;
@@ -123,7 +114,7 @@ fn a_clock_two_hours_fast_is_shown_and_sharing_resumes_once_it_is_right() -> R {
     let ana = local(clock.clone())?;
     ana.team.join(&server.url, &invite, "Ana", false)?;
     ana.weft.switch(Target::Focus, Source::Cli, None)?;
-    let message = wait_for("the clock's problem, shown", || {
+    let message = wait_for("the clock's problem, shown", WAIT, || {
         match ana.team.info().connection {
             Connection::Offline {
                 message,
@@ -151,10 +142,10 @@ fn a_clock_two_hours_fast_is_shown_and_sharing_resumes_once_it_is_right() -> R {
     // The clock is set right; the next switch is shared, and the message goes.
     clock.jump(-chrono::Duration::hours(2));
     ana.weft.switch(Target::Coordination, Source::Cli, None)?;
-    wait_for("Ana's coordination on the server", || {
+    wait_for("Ana's coordination on the server", WAIT, || {
         (ana_on_server(&mate)?.state == Some(State::Coordination)).then_some(())
     })?;
-    wait_for("the connection without the clock's problem", || {
+    wait_for("the connection without the clock's problem", WAIT, || {
         (ana.team.info().connection == Connection::Online).then_some(())
     })
     .map_err(|e| format!("{e}: {:?}", ana.team.info().connection))?;

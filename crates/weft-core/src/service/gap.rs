@@ -157,10 +157,8 @@ mod tests {
 
     fn today(weft: &Weft, clock: &ManualClock) -> crate::Result<DaySummary> {
         let days = weft.with_store(|store| {
-            crate::summary::from_store(
-                store,
-                nine().date_naive(),
-                false,
+            store.summary(
+                crate::summary::Period::Day(nine().date_naive()),
                 &Utc,
                 clock.now(),
                 Duration::minutes(15),

@@ -488,7 +488,7 @@ fn a_ping_relayed_twice_is_filed_once_and_counted() -> TestResult {
         urgent: false,
         outcome: weft_proto::sync::PingOutcome::Delivered,
     })?;
-    let day = weft.summary(Some("2026-11-24"), false)?;
+    let day = weft.summary(Period::Day(nine().date_naive()))?;
     assert_eq!((day[0].pings_sent, day[0].pings_received), (1, 2));
     Ok(())
 }
@@ -544,7 +544,7 @@ fn reads_answer_while_a_switch_waits_for_a_locked_database() -> TestResult {
     while reads < 5 {
         assert_eq!(weft.status().state, State::Focus);
         assert_eq!(weft.read(|store| store.switches(None))?.len(), 1);
-        assert_eq!(weft.summary(None, false)?.len(), 1);
+        assert_eq!(weft.summary(Period::Day(weft.today()))?.len(), 1);
         assert!(weft.inbox()?.is_empty());
         reads += 1;
     }

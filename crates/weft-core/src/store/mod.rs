@@ -8,7 +8,9 @@
 mod facts;
 mod migrations;
 mod notifications;
+mod period;
 
+pub use crate::summary::AppEvent;
 pub use facts::{Facts, TeamCursors};
 pub use migrations::SCHEMA_VERSION;
 pub use notifications::{NewNotification, Popup, PopupKey, ReleaseReason, Released};
@@ -24,22 +26,6 @@ use std::time::Duration;
 
 /// How long a writer waits for a lock held by another connection (e.g. a reading CLI).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The app's own lifecycle, logged so that later summaries can show untracked time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AppEvent {
-    Start,
-    Stop,
-}
-
-impl AppEvent {
-    fn as_str(self) -> &'static str {
-        match self {
-            AppEvent::Start => "start",
-            AppEvent::Stop => "stop",
-        }
-    }
-}
 
 /// The switch log.
 #[derive(Debug)]

@@ -24,6 +24,63 @@ fn switch(at: DateTime<Utc>, to: State, intent: Option<&str>) -> Switch {
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
+fn on(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, h, m, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// A day reads its own rows, and of the rows before it only the last switch and the last
+/// start or stop (the state and the run it began in), each with its place in the log.
+#[test]
+fn a_period_loads_its_own_rows_and_the_last_switch_and_start_before_it() -> TestResult {
+    use crate::summary::{History, Period};
+    let mut log = crate::testing::Log::new(on(26, 0, 0))?;
+    log.start(on(22, 9, 0))?
+        .focus(on(22, 9, 10), "older")?
+        .start(on(23, 9, 0))?
+        .focus(on(23, 9, 30), "old")?
+        .held(on(23, 10, 0))?
+        .start(on(24, 9, 0))?
+        .coordinate(on(24, 9, 30))?
+        .held(on(24, 10, 0))?
+        .ping_sent(on(24, 11, 0))?
+        .stop(on(24, 12, 0))?
+        .focus(on(25, 9, 0), "next")?
+        .held(on(25, 9, 10))?;
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).ok_or("no date")?;
+    let (from, to) = Period::Day(date).bounds(&Utc);
+    let history = log.store().history(from, to)?;
+    let switches: Vec<(DateTime<Utc>, State)> =
+        history.switches.iter().map(|s| (s.at, s.to)).collect();
+    assert_eq!(
+        switches,
+        [
+            (on(23, 9, 30), State::Focus),
+            (on(24, 9, 30), State::Coordination)
+        ]
+    );
+    assert_eq!(
+        history,
+        History {
+            switches: history.switches.clone(),
+            switch_ids: vec![2, 3],
+            events: vec![
+                (on(23, 9, 0), AppEvent::Start),
+                (on(24, 9, 0), AppEvent::Start),
+                (on(24, 12, 0), AppEvent::Stop)
+            ],
+            event_after: vec![Some(1), Some(2), Some(3)],
+            held: vec![on(24, 10, 0)],
+            digests: vec![],
+            break_throughs: vec![],
+            pings_sent: vec![on(24, 11, 0)],
+            pings_received: vec![],
+        }
+    );
+    Ok(())
+}
+
 #[test]
 fn switches_round_trip_through_a_file() -> TestResult {
     let dir = tempfile::tempdir()?;
@@ -60,9 +117,15 @@ fn read_only_sees_committed_switches_and_cannot_write() -> TestResult {
     writer.record_switch(&switch(t(9, 0), State::Focus, None))?;
     let mut reader = Store::open_read_only(&path)?;
     assert_eq!(reader.switches(None)?.len(), 1);
-    assert!(reader
-        .record_switch(&switch(t(9, 5), State::Coordination, None))
-        .is_err());
+    let refused = reader.record_switch(&switch(t(9, 5), State::Coordination, None));
+    assert!(
+        matches!(
+            &refused,
+            Err(Error::Sqlite { cause, .. })
+                if cause.sqlite_error_code() == Some(ErrorCode::ReadOnly)
+        ),
+        "{refused:?}"
+    );
     Ok(())
 }
 
