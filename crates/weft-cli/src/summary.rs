@@ -2,7 +2,7 @@
 
 use crate::Format;
 use anyhow::Context;
-use chrono::{Local, NaiveDate, Utc};
+use chrono::{DateTime, Local, NaiveDate, Utc};
 use std::io::Write;
 use std::process::ExitCode;
 use weft_core::paths::Paths;
@@ -59,10 +59,8 @@ pub fn print(
     Ok(ExitCode::SUCCESS)
 }
 
-fn local_time(t: &str) -> String {
-    weft_core::time::parse_rfc3339(t)
-        .map(|t| t.with_timezone(&Local).format("%H:%M").to_string())
-        .unwrap_or_else(|| t.to_owned())
+fn local_time(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%H:%M").to_string()
 }
 
 fn print_day(out: &mut dyn Write, day: &DaySummary) -> std::io::Result<()> {

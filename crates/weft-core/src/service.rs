@@ -10,7 +10,7 @@ use crate::hold;
 use crate::machine::{Machine, Plan};
 use crate::store::{AppEvent, NewNotification, Popup, PopupKey, ReleaseReason, Released, Store};
 use crate::team::Team;
-use crate::time::{parse_rfc3339, Deadline};
+use crate::time::Deadline;
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -541,10 +541,10 @@ impl Weft {
                 }
             }
             Request::Log { since } => {
-                let since = match since.as_deref().map(|s| (s, parse_rfc3339(s))) {
+                let since = match since.as_deref().map(|s| (s, weft_proto::time::parse(s))) {
                     None => None,
-                    Some((_, Some(t))) => Some(t),
-                    Some((text, None)) => {
+                    Some((_, Ok(t))) => Some(t),
+                    Some((text, Err(_))) => {
                         return Response::error(
                             ErrorKind::Invalid,
                             format!(
@@ -750,7 +750,7 @@ fn close_crashed_run(store: &mut Store) -> Result<()> {
         store.record_app_event(AppEvent::Stop, alive)?;
         log::info!(
             "the last run ended without a stop; its last heartbeat was {}",
-            crate::time::rfc3339(alive)
+            weft_proto::time::format(alive)
         );
     }
     Ok(())

@@ -14,7 +14,6 @@
 
 use crate::machine::{Switch, INITIAL_STATE};
 use crate::store::AppEvent;
-use crate::time::rfc3339;
 use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeZone, Utc};
 use weft_proto::{DaySummary, FocusBlock, Segment, State};
 
@@ -173,8 +172,8 @@ fn timeline(pieces: &[Piece], start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<S
         if to > from {
             out.push(Segment {
                 state,
-                start: rfc3339(from),
-                end: rfc3339(to),
+                start: from,
+                end: to,
             });
         }
     };
@@ -387,8 +386,8 @@ fn focus_blocks(history: &History, pieces: &[Piece], now: DateTime<Utc>) -> Vec<
     blocks
         .into_iter()
         .map(|b| FocusBlock {
-            start: rfc3339(b.start),
-            end: rfc3339(b.end),
+            start: b.start,
+            end: b.end,
             seconds: (b.end - b.start).num_seconds(),
             intent: switch(b.began)
                 .filter(|s| s.to == State::Focus)
@@ -453,11 +452,7 @@ pub fn markdown<Tz: TimeZone>(day: &DaySummary, zone: &Tz) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
-    let local = |t: &str| {
-        crate::time::parse_rfc3339(t)
-            .map(|t| t.with_timezone(zone).format("%H:%M").to_string())
-            .unwrap_or_else(|| t.to_owned())
-    };
+    let local = |t: &DateTime<Utc>| t.with_timezone(zone).format("%H:%M").to_string();
     let mut out = format!("## {}\n\n", day.date);
     out.push_str(&format!(
         "- Focus: {} in {} block{} (longest {}, {} fragmented)\n",

@@ -1,20 +1,9 @@
-//! Time on the wire and in the database: RFC 3339 strings and Unix milliseconds, both UTC;
-//! the boot clock for request deadlines; and a check of the `TZ` variable.
+//! Time in the database (Unix milliseconds, UTC; on the wire times are `chrono` values that
+//! `weft_proto::time` writes as RFC 3339), labels, the boot clock for request deadlines, and
+//! a check of the `TZ` variable.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use std::path::Path;
-
-/// Formats a time the way every Weft surface reports it (`2026-11-24T09:00:00.000Z`).
-pub fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Parses an RFC 3339 time with any offset.
-pub fn parse_rfc3339(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
 
 /// The database representation: milliseconds since the Unix epoch.
 pub fn to_ms(at: DateTime<Utc>) -> i64 {
@@ -310,12 +299,8 @@ mod tests {
     #[test]
     fn round_trips() {
         let t = from_ms(1_795_000_000_123);
-        assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
         assert_eq!(to_ms(t), 1_795_000_000_123);
-        assert_eq!(
-            parse_rfc3339("2026-11-24T10:00:00+01:00").map(rfc3339),
-            Some("2026-11-24T09:00:00.000Z".to_owned())
-        );
-        assert_eq!(parse_rfc3339("yesterday"), None);
+        // What the store keeps, the wire shows to the millisecond and reads back.
+        assert_eq!(weft_proto::time::parse(&weft_proto::time::format(t)), Ok(t));
     }
 }

@@ -3,9 +3,10 @@
 //! The app serves [`Request`]s and answers with [`Response`]s. The same values travel over the
 //! Unix control socket (one JSON object per line, used by the `weft` CLI and the tests) and
 //! through the app's single Tauri command (used by the UI), so every caller exercises one
-//! dispatcher. This crate depends on serde alone; times are RFC 3339 strings in UTC so that no
-//! date library leaks into the wire format. With the `ts` feature it also derives the
-//! TypeScript bindings committed in `ui/src/bindings`.
+//! dispatcher. This crate depends on serde and chrono: times are `chrono::DateTime<Utc>`
+//! values, because every side computes with them, and [`time`] is the one place that writes
+//! them as RFC 3339 text in UTC and reads that text back. With the `ts` feature it also derives
+//! the TypeScript bindings committed in `ui/src/bindings` (where a time is a `string`).
 //!
 //! [`sync`] holds the sync server's HTTP API types.
 
@@ -387,13 +388,10 @@ pub enum Request {
     /// Logged switches, oldest first.
     Log {
         /// Only switches at or after this RFC 3339 time.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "crate::time::option"
-        )]
-        #[cfg_attr(feature = "ts", ts(optional, type = "string"))]
-        since: Option<DateTime<Utc>>,
+        // Text the app reads with `time::parse`, so a malformed one is answered `invalid`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        since: Option<String>,
     },
     /// A day as Markdown, to paste into a stand-up.
     Markdown {

@@ -2,8 +2,8 @@
 //! app's team client and the UI's Team view.
 //!
 //! Requests are JSON objects that refuse unknown fields; what the server sends back may grow
-//! new fields, so clients ignore what they do not know. Times are RFC 3339 strings in UTC, as
-//! in the control protocol. What a member shares is exactly [`StatusUpdate`]: state, since,
+//! new fields, so clients ignore what they do not know. Times travel as RFC 3339 text in UTC,
+//! written and read by [`crate::time`] as in the control protocol. What a member shares is exactly [`StatusUpdate`]: state, since,
 //! planned end, and an intent only when the member opted in.
 
 use crate::State;

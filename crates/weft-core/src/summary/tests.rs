@@ -7,6 +7,11 @@ use chrono::TimeZone;
 use chrono_tz::Europe::Berlin;
 use weft_proto::Source;
 
+/// A time as the wire shows it.
+fn wire(t: DateTime<Utc>) -> String {
+    weft_proto::time::format(t)
+}
+
 fn utc(d: u32, h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap()
 }
@@ -120,7 +125,7 @@ fn an_ordinary_day() {
     assert_eq!(first.intent.as_deref(), Some("refactor parser"));
     assert_eq!(first.stash.as_deref(), Some("was bisecting at abc"));
     assert_eq!(
-        (first.start.as_str(), first.end.as_str()),
+        (wire(first.start).as_str(), wire(first.end).as_str()),
         ("2026-11-24T09:10:00.000Z", "2026-11-24T10:00:00.000Z")
     );
     assert!(!first.open);
@@ -192,8 +197,11 @@ fn a_block_across_midnight_is_split_between_the_days() {
     );
     assert_eq!(before.focus_seconds, minutes(60));
     assert_eq!(after.focus_seconds, minutes(60));
-    assert_eq!(before.focus_blocks[0].end, "2026-11-24T00:00:00.000Z");
-    assert_eq!(after.focus_blocks[0].start, "2026-11-24T00:00:00.000Z");
+    assert_eq!(wire(before.focus_blocks[0].end), "2026-11-24T00:00:00.000Z");
+    assert_eq!(
+        wire(after.focus_blocks[0].start),
+        "2026-11-24T00:00:00.000Z"
+    );
     assert_eq!(
         after.focus_blocks[0].intent.as_deref(),
         Some("release"),
@@ -227,7 +235,7 @@ fn a_crash_gap_is_untracked_and_focus_resumes_after_it() {
     );
     assert_eq!(d.untracked_seconds, minutes(24 * 60 - 90));
     assert_eq!(d.focus_blocks.len(), 1);
-    assert_eq!(d.focus_blocks[0].start, "2026-11-24T11:00:00.000Z");
+    assert_eq!(wire(d.focus_blocks[0].start), "2026-11-24T11:00:00.000Z");
     assert_eq!(d.focus_blocks[0].intent.as_deref(), Some("parser"));
 }
 
@@ -253,8 +261,12 @@ fn an_open_block_counts_up_to_now_and_is_not_fragmented() {
         states,
         [None, Some(State::Coordination), Some(State::Focus)]
     );
-    assert_eq!(d.timeline[0].start, "2026-11-24T00:00:00.000Z");
-    assert_eq!(d.timeline[2].end, "2026-11-24T15:00:00.000Z", "up to now");
+    assert_eq!(wire(d.timeline[0].start), "2026-11-24T00:00:00.000Z");
+    assert_eq!(
+        wire(d.timeline[2].end),
+        "2026-11-24T15:00:00.000Z",
+        "up to now"
+    );
     let later = day(
         &log.history,
         date(2026, 11, 25),
@@ -272,8 +284,8 @@ fn an_open_block_counts_up_to_now_and_is_not_fragmented() {
 #[test]
 fn spring_forward_makes_a_23_hour_day() {
     let (start, end) = day_bounds(date(2026, 3, 29), &Berlin);
-    assert_eq!(rfc3339(start), "2026-03-28T23:00:00.000Z");
-    assert_eq!(rfc3339(end), "2026-03-29T22:00:00.000Z");
+    assert_eq!(wire(start), "2026-03-28T23:00:00.000Z");
+    assert_eq!(wire(end), "2026-03-29T22:00:00.000Z");
     let log = Log::default()
         .start(start - chrono::Duration::hours(1))
         .focus(
@@ -402,22 +414,22 @@ fn a_suspend_is_untracked_and_splits_the_block() {
     assert_eq!(d.focus_seconds, minutes(20 + 30), "not 3 h 50 min");
     assert_eq!(d.coordination_seconds, minutes(60 + 10));
     assert_eq!(d.untracked_seconds, minutes(24 * 60 - 120));
-    let blocks: Vec<(&str, &str, Option<&str>)> = d
+    let blocks: Vec<(String, String, Option<&str>)> = d
         .focus_blocks
         .iter()
-        .map(|b| (b.start.as_str(), b.end.as_str(), b.intent.as_deref()))
+        .map(|b| (wire(b.start), wire(b.end), b.intent.as_deref()))
         .collect();
     assert_eq!(
         blocks,
         [
             (
-                "2026-11-24T10:00:00.000Z",
-                "2026-11-24T10:20:00.000Z",
+                "2026-11-24T10:00:00.000Z".to_owned(),
+                "2026-11-24T10:20:00.000Z".to_owned(),
                 Some("parser")
             ),
             (
-                "2026-11-24T13:20:00.000Z",
-                "2026-11-24T13:50:00.000Z",
+                "2026-11-24T13:20:00.000Z".to_owned(),
+                "2026-11-24T13:50:00.000Z".to_owned(),
                 Some("parser")
             ),
         ]
@@ -504,10 +516,10 @@ fn a_clock_set_back_neither_merges_nor_drops_blocks() {
     assert_eq!(d.focus_seconds + d.coordination_seconds, minutes(91 + 54));
     assert_eq!(d.switches, 5);
     // The timeline stays in time order and never overlaps itself.
-    let bounds: Vec<(&str, &str)> = d
+    let bounds: Vec<(String, String)> = d
         .timeline
         .iter()
-        .map(|s| (s.start.as_str(), s.end.as_str()))
+        .map(|s| (wire(s.start), wire(s.end)))
         .collect();
     assert!(bounds.windows(2).all(|w| w[0].1 == w[1].0), "{bounds:?}");
 }

@@ -311,10 +311,15 @@ impl Team {
     ) -> Result<()> {
         let title = format!("Ping from {}", ping.from);
         // The sending time too: a server restored from a backup keeps its database id but
-        // hands out ping ids again.
+        // hands out ping ids again. Written as the server wrote it before times were typed
+        // (whole seconds, no fraction), so a ping filed then is still known by its key.
         let key = format!(
             "{}#{instance}#{}#{}#{}",
-            stored.server, stored.team.id, ping.id, ping.sent_at
+            stored.server,
+            stored.team.id,
+            ping.id,
+            ping.sent_at
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
         );
         weft.notify(&Incoming {
             title: &title,
@@ -383,10 +388,7 @@ where
         PingOutcome::Delivered if sent.urgent => format!("Delivered to {to} now (urgent)."),
         PingOutcome::Delivered => format!("Delivered to {to}."),
         PingOutcome::Held { until, over_budget } => {
-            let about = until
-                .as_deref()
-                .and_then(crate::time::parse_rfc3339)
-                .map(|t| t.with_timezone(tz).format("%H:%M").to_string());
+            let about = until.map(|t| t.with_timezone(tz).format("%H:%M").to_string());
             let held = match about {
                 Some(hhmm) => format!("Held until about {hhmm}"),
                 None => format!("Held until {to} switches to coordination"),

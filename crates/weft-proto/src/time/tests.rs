@@ -70,11 +70,6 @@ fn control_types_write_milliseconds_and_read_them_back() -> R {
         r#"{"id":1,"received":"2026-11-24T09:30:00.250Z","title":"CI","body":"","urgency":"low","from":null,"state":"held"}"#,
     )?;
     check(
-        &Request::Log { since: Some(nine) },
-        r#"{"cmd":"log","since":"2026-11-24T09:00:00.000Z"}"#,
-    )?;
-    check(&Request::Log { since: None }, r#"{"cmd":"log"}"#)?;
-    check(
         &Connection::Offline {
             message: "down".into(),
             retry_at: Some(nine),
@@ -192,6 +187,10 @@ fn other_precisions_and_offsets_are_read() -> R {
     );
     assert_eq!(time::format(ping.sent_at), "2026-11-24T09:00:00.123Z");
     assert_eq!(
+        time::parse("2026-11-24T10:00:00+01:00").map(time::format),
+        Ok("2026-11-24T09:00:00.000Z".to_owned())
+    );
+    assert_eq!(
         time::parse("2026-11-24T09:00:00.123Z")?,
         nine + Duration::milliseconds(123)
     );
@@ -223,22 +222,31 @@ fn what_is_not_rfc_3339_is_refused_by_name() -> R {
         );
     }
     // Not a string at all: serde says what it expected.
-    let message = serde_json::from_str::<Request>(r#"{"cmd":"log","since":1764000000}"#)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let message = serde_json::from_str::<PingOutcome>(
+        r#"{"outcome":"held","until":1764000000,"over_budget":false}"#,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     assert!(
         message.contains("expected an RFC 3339 time such as 2026-11-24T09:00:00Z"),
         "{message}"
     );
     // An optional time may be null or missing, never empty.
-    let log: Request = serde_json::from_str(r#"{"cmd":"log","since":null}"#)?;
-    assert_eq!(log, Request::Log { since: None });
+    let held: PingOutcome =
+        serde_json::from_str(r#"{"outcome":"held","until":null,"over_budget":false}"#)?;
+    assert_eq!(
+        held,
+        PingOutcome::Held {
+            until: None,
+            over_budget: false
+        }
+    );
     let missing: StatusUpdate =
         serde_json::from_str(r#"{"seq":1,"state":"focus","since":"2026-11-24T09:00:00Z"}"#)?;
     assert_eq!(missing.until, None);
     assert!(
-        serde_json::from_str::<Request>(r#"{"cmd":"log","since":""}"#)
+        serde_json::from_str::<StatusUpdate>(r#"{"seq":1,"state":"focus","since":""}"#)
             .is_err_and(|e| e.to_string().starts_with("not an RFC 3339 time"))
     );
     Ok(())
