@@ -6,13 +6,12 @@
 //! time (the dispatcher logs it so), not at the wake; a reminder comes at the wake.
 
 use crate::switcher::Switcher;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use weft_core::config::PlannedEnd;
 use weft_core::service::Weft;
-use weft_core::time::parse_rfc3339;
 use weft_proto::{Event, Source, State, Target};
 
 pub fn spawn(weft: &Arc<Weft>, switcher: Switcher, on_end: PlannedEnd) {
@@ -36,8 +35,8 @@ fn run(
     on_end: PlannedEnd,
 ) {
     // The planned end of the focus block now running, and whether it has been acted on.
-    let mut due: Option<(chrono::DateTime<Utc>, String)> = None;
-    let mut handled: Option<String> = None;
+    let mut due: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut handled: Option<DateTime<Utc>> = None;
     loop {
         let event = match &due {
             Some((at, _)) => {
@@ -51,17 +50,15 @@ fn run(
                 // A status event after the end (a held notification, a note) must not arm
                 // the block that was already handled again: that would wait zero forever.
                 due = match (status.state, status.until) {
-                    (State::Focus, Some(_)) if handled.as_deref() == Some(&status.since) => None,
-                    (State::Focus, Some(until)) => {
-                        parse_rfc3339(&until).map(|at| (at, status.since.clone()))
-                    }
+                    (State::Focus, Some(_)) if handled == Some(status.since) => None,
+                    (State::Focus, Some(until)) => Some((until, status.since)),
                     _ => None,
                 };
             }
             Ok(_) => {}
             Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {
-                let Some((at, block)) = due.clone() else {
+                let Some((at, block)) = due else {
                     continue;
                 };
                 if Utc::now() < at {

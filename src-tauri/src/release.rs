@@ -50,7 +50,7 @@ pub fn daily(
                 } else {
                     log::info!(
                         "{thread}: {} passed while the machine slept; skipped (another day now)",
-                        weft_core::time::rfc3339(at)
+                        weft_proto::time::format(at)
                     );
                 }
                 due = next_release(&times, &Local::now());

@@ -14,7 +14,7 @@ use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Sub
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 use weft_core::service::Weft;
-use weft_core::time::{elapsed_label, parse_rfc3339};
+use weft_core::time::elapsed_label;
 use weft_proto::{Connection, Source, State, Status, Target, TeamInfo, View};
 
 const TRAY_ID: &str = "weft";
@@ -325,10 +325,8 @@ pub fn team_lines(info: &TeamInfo) -> Option<Vec<String>> {
         .iter()
         .filter(|m| m.id != me)
         .map(|m| {
-            let local = |t: &Option<String>| {
-                t.as_deref()
-                    .and_then(parse_rfc3339)
-                    .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+            let local = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+                t.map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
             };
             let state = match (m.state, local(&m.until), local(&m.since)) {
                 (None, _, _) => "no status yet".to_owned(),
@@ -371,9 +369,7 @@ fn icon_for(state: State) -> tauri::Result<Image<'static>> {
 }
 
 fn header_text(status: &Status) -> String {
-    let elapsed = parse_rfc3339(&status.since)
-        .map(|since| (chrono::Utc::now() - since).num_seconds())
-        .unwrap_or(0);
+    let elapsed = (chrono::Utc::now() - status.since).num_seconds();
     format!("{} · {}", status.state.label(), elapsed_label(elapsed))
 }
 
@@ -437,9 +433,9 @@ fn tick(app: &AppHandle, weft: &Weak<Weft>, wake: &Receiver<()>) {
         let Some(status) = weft.upgrade().map(|weft| weft.status()) else {
             return;
         };
-        let elapsed_ms = parse_rfc3339(&status.since)
-            .map(|since| (chrono::Utc::now() - since).num_milliseconds().max(0))
-            .unwrap_or(0);
+        let elapsed_ms = (chrono::Utc::now() - status.since)
+            .num_milliseconds()
+            .max(0);
         let until_next_minute = 60_000 - (elapsed_ms % 60_000) + 20;
         match wake.recv_timeout(Duration::from_millis(until_next_minute as u64)) {
             Ok(()) => continue,

@@ -42,8 +42,8 @@ fn focus_for_a_length_sets_the_planned_end_and_bad_lengths_are_refused() -> anyh
     );
     let json = status(&desktop)?;
     assert_eq!(json["intent"], "refactor parser");
-    let since = weft_core::time::parse_rfc3339(json["since"].as_str().unwrap_or_default());
-    let until = weft_core::time::parse_rfc3339(json["until"].as_str().unwrap_or_default());
+    let since = weft_proto::time::parse(json["since"].as_str().unwrap_or_default()).ok();
+    let until = weft_proto::time::parse(json["until"].as_str().unwrap_or_default()).ok();
     let planned = until.zip(since).map(|(u, s)| (u - s).num_minutes());
     assert_eq!(planned, Some(90), "{json}");
     Ok(())

@@ -11,7 +11,7 @@ pub fn parse_since<Tz: TimeZone>(text: &str, now: DateTime<Tz>) -> Result<DateTi
         "today" => Some(today),
         "yesterday" => today.checked_sub_days(Days::new(1)),
         other => {
-            if let Some(t) = weft_core::time::parse_rfc3339(other) {
+            if let Ok(t) = weft_proto::time::parse(other) {
                 return Ok(t);
             }
             Some(NaiveDate::parse_from_str(other, "%Y-%m-%d").map_err(|_| {

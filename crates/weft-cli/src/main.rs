@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use weft_core::control;
 use weft_core::paths::Paths;
 use weft_core::store::Store;
-use weft_core::time::{elapsed_label, local_hm, parse_rfc3339};
+use weft_core::time::{elapsed_label, local_hm};
 use weft_proto::{
     Disposition, ErrorKind, InboxState, Request, Response, Source, Status, SwitchEntry, Target,
     Urgency, MAX_BODY_CHARS,
@@ -372,9 +372,7 @@ fn inbox(paths: &Paths, out: &mut dyn Write, json: bool) -> anyhow::Result<ExitC
         writeln!(out, "The Inbox is empty.")?;
     }
     for item in &items {
-        let at = parse_rfc3339(&item.received)
-            .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_else(|| item.received.clone());
+        let at = item.received.with_timezone(&Local).format("%Y-%m-%d %H:%M");
         let state = match item.state {
             InboxState::Held => "held",
             InboxState::Released => "released",
@@ -415,19 +413,14 @@ pub(crate) fn printable(text: &str) -> String {
 
 /// "Focus since 09:05 (25 min): refactor parser · 3 held"
 fn describe(status: &Status) -> String {
-    let since = parse_rfc3339(&status.since);
-    let local = since
-        .map(|t| local_hm(t, &Local))
-        .unwrap_or_else(|| status.since.clone());
-    let elapsed = since
-        .map(|t| elapsed_label((Utc::now() - t).num_seconds()))
-        .unwrap_or_default();
+    let local = local_hm(status.since, &Local);
+    let elapsed = elapsed_label((Utc::now() - status.since).num_seconds());
     let mut line = format!("{} since {local} ({elapsed})", status.state.label());
     if let Some(intent) = &status.intent {
         line.push_str(": ");
         line.push_str(intent);
     }
-    if let Some(until) = status.until.as_deref().and_then(parse_rfc3339) {
+    if let Some(until) = status.until {
         line.push_str(&format!(" · until {}", local_hm(until, &Local)));
     }
     if status.held > 0 {

@@ -2,13 +2,13 @@
 //! and pings. The app does the talking to the sync server, so the CLI holds no token.
 
 use crate::{args, call, printable, unexpected};
-use chrono::{Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use clap::Subcommand;
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
 use weft_core::paths::Paths;
-use weft_core::time::{elapsed_label, parse_rfc3339};
+use weft_core::time::{elapsed_label, local_hm};
 use weft_proto::sync::{Member, PingSent};
 use weft_proto::{Connection, Request, Response, TeamInfo};
 
@@ -47,8 +47,10 @@ pub enum TeamAction {
 struct Line<'a> {
     name: &'a str,
     state: Option<weft_proto::State>,
-    since: Option<&'a str>,
-    until: Option<&'a str>,
+    #[serde(with = "weft_proto::time::option")]
+    since: Option<DateTime<Utc>>,
+    #[serde(with = "weft_proto::time::option")]
+    until: Option<DateTime<Utc>>,
     intent: Option<&'a str>,
     online: bool,
     me: bool,
@@ -90,8 +92,8 @@ pub fn run(
             .map(|m| Line {
                 name: &m.name,
                 state: m.state,
-                since: m.since.as_deref(),
-                until: m.until.as_deref(),
+                since: m.since,
+                until: m.until,
                 intent: m.intent.as_deref(),
                 online: m.online,
                 me: Some(m.id) == me,
@@ -154,7 +156,7 @@ fn describe(info: &TeamInfo) -> String {
         Connection::NotJoined | Connection::Connecting => out.push_str("Connecting…\n"),
         Connection::Offline { message, retry_at } => {
             out.push_str(&format!("Offline: {message}"));
-            if let Some(at) = retry_at.as_deref().and_then(parse_rfc3339) {
+            if let Some(at) = retry_at {
                 out.push_str(&format!(
                     " (retrying at {})",
                     at.with_timezone(&Local).format("%H:%M:%S")
@@ -180,7 +182,7 @@ fn line(member: &Member, me: bool) -> String {
     let Some(state) = member.state else {
         return format!("{name:<16} has not shared a status yet");
     };
-    let since = member.since.as_deref().and_then(parse_rfc3339);
+    let since = member.since;
     let mut text = format!("{name:<16} {}", state.label());
     if let Some(since) = since {
         text.push_str(&format!(
@@ -189,7 +191,7 @@ fn line(member: &Member, me: bool) -> String {
             elapsed_label((Utc::now() - since).num_seconds())
         ));
     }
-    if let Some(until) = member.until.as_deref().and_then(parse_rfc3339) {
+    if let Some(until) = member.until {
         text.push_str(&format!(
             " · until {}",
             until.with_timezone(&Local).format("%H:%M")
@@ -216,10 +218,7 @@ where
         PingOutcome::Delivered if sent.urgent => format!("Delivered to {to} now (urgent)."),
         PingOutcome::Delivered => format!("Delivered to {to}."),
         PingOutcome::Held { until, over_budget } => {
-            let about = until
-                .as_deref()
-                .and_then(parse_rfc3339)
-                .map(|t| t.with_timezone(tz).format("%H:%M").to_string());
+            let about = until.map(|t| local_hm(t, tz));
             let held = match about {
                 Some(hhmm) => format!("Held until about {hhmm}"),
                 None => format!("Held until {to} switches to coordination"),

@@ -371,7 +371,9 @@ mod tests {
     fn focus() -> Status {
         Status {
             state: weft_proto::State::Focus,
-            since: "2026-11-24T09:00:00.000Z".into(),
+            since: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 24, 9, 0, 0)
+                .single()
+                .unwrap_or_default(),
             intent: None,
             until: None,
             stash: None,

@@ -7,7 +7,7 @@
 use crate::machine::Plan;
 use crate::service::{Incoming, Weft};
 use crate::summary::Period;
-use crate::time::{parse_rfc3339, Deadline};
+use crate::time::Deadline;
 use crate::Error;
 use weft_proto::{ErrorKind, Request, Response};
 
@@ -70,10 +70,10 @@ pub fn route(weft: &Weft, request: Request, deadline: Option<Deadline>) -> Route
             )
         }
         Request::Log { since } => {
-            let since = match since.as_deref().map(|s| (s, parse_rfc3339(s))) {
+            let since = match since.as_deref().map(|s| (s, weft_proto::time::parse(s))) {
                 None => None,
-                Some((_, Some(t))) => Some(t),
-                Some((text, None)) => {
+                Some((_, Ok(t))) => Some(t),
+                Some((text, Err(_))) => {
                     return Routed::Answered(Response::error(
                         ErrorKind::Invalid,
                         format!("{text:?} is not an RFC 3339 time such as 2026-11-24T09:00:00Z"),

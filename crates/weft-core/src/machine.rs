@@ -1,7 +1,6 @@
 //! The focus/coordination state machine. Pure: it is given the log's last switch and "now",
 //! and it proposes switches; the caller commits a proposal before applying it.
 
-use crate::time::rfc3339;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use weft_proto::{
@@ -26,13 +25,13 @@ impl Switch {
     /// The wire form of this switch.
     pub fn to_entry(&self) -> weft_proto::SwitchEntry {
         weft_proto::SwitchEntry {
-            at: rfc3339(self.at),
+            at: self.at,
             from: self.from,
             to: self.to,
             source: self.source,
             intent: self.intent.clone(),
             stash: self.stash.clone(),
-            until: self.planned_until.map(rfc3339),
+            until: self.planned_until,
         }
     }
 }
@@ -124,9 +123,9 @@ impl Machine {
     pub fn status(&self, held: u32) -> Status {
         Status {
             state: self.state,
-            since: rfc3339(self.since),
+            since: self.since,
             intent: self.intent.clone(),
-            until: self.until.map(rfc3339),
+            until: self.until,
             stash: self.last_stash.clone(),
             held,
             degraded: Vec::new(),
@@ -368,7 +367,7 @@ mod tests {
         );
         assert_eq!(s.planned_until, Some(t(9, 50)));
         assert_eq!(
-            m.status(0).until.as_deref(),
+            m.status(0).until.map(weft_proto::time::format).as_deref(),
             Some("2026-11-24T09:50:00.000Z")
         );
         switched(&mut m, plan(Target::Coordination), t(9, 40));

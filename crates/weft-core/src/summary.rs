@@ -21,7 +21,7 @@ mod render;
 pub use render::{csv_row, duration_label, headline, markdown, text, CSV_HEADER};
 
 use crate::machine::{Switch, INITIAL_STATE};
-use crate::time::{local_day_bounds, rfc3339};
+use crate::time::local_day_bounds;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use weft_proto::{DaySummary, FocusBlock, Segment, State};
 
@@ -225,8 +225,8 @@ fn timeline(pieces: &[Piece], start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<S
         if to > from {
             out.push(Segment {
                 state,
-                start: rfc3339(from),
-                end: rfc3339(to),
+                start: from,
+                end: to,
             });
         }
     };
@@ -439,8 +439,8 @@ fn focus_blocks(history: &History, pieces: &[Piece], now: DateTime<Utc>) -> Vec<
     blocks
         .into_iter()
         .map(|b| FocusBlock {
-            start: rfc3339(b.start),
-            end: rfc3339(b.end),
+            start: b.start,
+            end: b.end,
             seconds: (b.end - b.start).num_seconds(),
             intent: switch(b.began)
                 .filter(|s| s.to == State::Focus)

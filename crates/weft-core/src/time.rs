@@ -1,21 +1,10 @@
-//! Time on the wire and in the database: RFC 3339 strings and Unix milliseconds, both UTC;
-//! local time as people read it (one `HH:MM`, one rule for where a local day starts and ends);
-//! the boot clock for request deadlines; and a check of the `TZ` variable.
+//! Time in the database (Unix milliseconds, UTC; on the wire times are `chrono` values that
+//! `weft_proto::time` writes as RFC 3339); local time as people read it (one `HH:MM`, one
+//! rule for where a local day starts and ends); labels; the boot clock for request deadlines;
+//! and a check of the `TZ` variable.
 
-use chrono::{DateTime, Days, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use std::path::Path;
-
-/// Formats a time the way every Weft surface reports it (`2026-11-24T09:00:00.000Z`).
-pub fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Parses an RFC 3339 time with any offset.
-pub fn parse_rfc3339(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
 
 /// The database representation: milliseconds since the Unix epoch.
 pub fn to_ms(at: DateTime<Utc>) -> i64 {
@@ -350,7 +339,10 @@ mod tests {
 
     fn bounds<Tz: TimeZone>(date: NaiveDate, zone: &Tz) -> (String, String) {
         let (start, end) = local_day_bounds(date, zone);
-        (rfc3339(start), rfc3339(end))
+        (
+            weft_proto::time::format(start),
+            weft_proto::time::format(end),
+        )
     }
 
     #[test]
@@ -374,12 +366,12 @@ mod tests {
         );
         // Midnight skipped (00:00 became 01:00): the day starts at 01:00 local.
         let (start, end) = local_day_bounds(day(2018, 11, 4), &Sao_Paulo);
-        assert_eq!(rfc3339(start), "2018-11-04T03:00:00.000Z");
+        assert_eq!(weft_proto::time::format(start), "2018-11-04T03:00:00.000Z");
         assert_eq!(local_hm(start, &Sao_Paulo), "01:00");
         assert_eq!((end - start).num_hours(), 23);
         // Midnight twice (Cuba goes back from 01:00 to 00:00): the earlier one.
         let (start, end) = local_day_bounds(day(2026, 11, 1), &chrono_tz::America::Havana);
-        assert_eq!(rfc3339(start), "2026-11-01T04:00:00.000Z");
+        assert_eq!(weft_proto::time::format(start), "2026-11-01T04:00:00.000Z");
         assert_eq!((end - start).num_hours(), 25);
         // A day the zone skipped entirely lasts no time.
         let (start, end) = local_day_bounds(day(2011, 12, 30), &Apia);
@@ -389,7 +381,7 @@ mod tests {
 
     #[test]
     fn local_hours_and_minutes() {
-        let at = parse_rfc3339("2026-11-24T09:05:59Z").unwrap_or_default();
+        let at = weft_proto::time::parse("2026-11-24T09:05:59Z").unwrap_or_default();
         assert_eq!(local_hm(at, &Utc), "09:05");
         assert_eq!(local_hm(at, &chrono_tz::Asia::Kolkata), "14:35");
     }
@@ -397,12 +389,8 @@ mod tests {
     #[test]
     fn round_trips() {
         let t = from_ms(1_795_000_000_123);
-        assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
         assert_eq!(to_ms(t), 1_795_000_000_123);
-        assert_eq!(
-            parse_rfc3339("2026-11-24T10:00:00+01:00").map(rfc3339),
-            Some("2026-11-24T09:00:00.000Z".to_owned())
-        );
-        assert_eq!(parse_rfc3339("yesterday"), None);
+        // What the store keeps, the wire shows to the millisecond and reads back.
+        assert_eq!(weft_proto::time::parse(&weft_proto::time::format(t)), Ok(t));
     }
 }

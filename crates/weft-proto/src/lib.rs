@@ -3,14 +3,17 @@
 //! The app serves [`Request`]s and answers with [`Response`]s. The same values travel over the
 //! Unix control socket (one JSON object per line, used by the `weft` CLI and the tests) and
 //! through the app's single Tauri command (used by the UI), so every caller exercises one
-//! dispatcher. This crate depends on serde alone; times are RFC 3339 strings in UTC so that no
-//! date library leaks into the wire format. With the `ts` feature it also derives the
-//! TypeScript bindings committed in `ui/src/bindings`.
+//! dispatcher. This crate depends on serde and chrono: times are `chrono::DateTime<Utc>`
+//! values, because every side computes with them, and [`time`] is the one place that writes
+//! them as RFC 3339 text in UTC and reads that text back. With the `ts` feature it also derives
+//! the TypeScript bindings committed in `ui/src/bindings` (where a time is a `string`).
 //!
 //! [`sync`] holds the sync server's HTTP API types.
 
 pub mod sync;
+pub mod time;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -246,7 +249,9 @@ pub struct InboxItem {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     /// When it arrived (RFC 3339, UTC).
-    pub received: String,
+    #[serde(with = "crate::time")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub received: DateTime<Utc>,
     pub title: String,
     pub body: String,
     pub urgency: Urgency,
@@ -278,9 +283,13 @@ fn is_false(value: &bool) -> bool {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FocusBlock {
     /// RFC 3339, UTC; clipped to the day.
-    pub start: String,
+    #[serde(with = "crate::time")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub start: DateTime<Utc>,
     /// RFC 3339, UTC; clipped to the day, and for an open block (see `open`) the current time.
-    pub end: String,
+    #[serde(with = "crate::time")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub end: DateTime<Utc>,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seconds: i64,
     pub intent: Option<String>,
@@ -296,9 +305,13 @@ pub struct FocusBlock {
 pub struct Segment {
     pub state: Option<State>,
     /// RFC 3339, UTC.
-    pub start: String,
+    #[serde(with = "crate::time")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub start: DateTime<Utc>,
     /// RFC 3339, UTC.
-    pub end: String,
+    #[serde(with = "crate::time")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub end: DateTime<Utc>,
 }
 
 /// What one local day held. The field names are a stable interface (`weft summary --format
@@ -375,6 +388,7 @@ pub enum Request {
     /// Logged switches, oldest first.
     Log {
         /// Only switches at or after this RFC 3339 time.
+        // Text the app reads with `time::parse`, so a malformed one is answered `invalid`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[cfg_attr(feature = "ts", ts(optional))]
         since: Option<String>,
@@ -538,7 +552,9 @@ pub enum Connection {
         message: String,
         /// When the next attempt is due (RFC 3339, UTC); none when Weft will not retry
         /// (the membership was refused: join again).
-        retry_at: Option<String>,
+        #[serde(default, with = "crate::time::option")]
+        #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+        retry_at: Option<DateTime<Utc>>,
     },
 }
 
@@ -573,11 +589,15 @@ pub struct TeamInfo {
 pub struct Status {
     pub state: State,
     /// When the current block began (RFC 3339, UTC).
-    pub since: String,
+    #[serde(with = "crate::time")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub since: DateTime<Utc>,
     /// The intent of the current focus block, if one was given.
     pub intent: Option<String>,
     /// The planned end of the current focus block (RFC 3339, UTC), if one was given.
-    pub until: Option<String>,
+    #[serde(default, with = "crate::time::option")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub until: Option<DateTime<Utc>>,
     /// The last stash note written when leaving focus, if any.
     pub stash: Option<String>,
     /// Notifications held for the next digest.
@@ -622,7 +642,9 @@ impl DesktopPart {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SwitchEntry {
     /// When the switch happened (RFC 3339, UTC).
-    pub at: String,
+    #[serde(with = "crate::time")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub at: DateTime<Utc>,
     /// The state before the switch.
     pub from: State,
     pub to: State,
@@ -631,7 +653,9 @@ pub struct SwitchEntry {
     /// The stash note written with this switch (when it left focus).
     pub stash: Option<String>,
     /// The planned end of the focus block this switch began (RFC 3339, UTC).
-    pub until: Option<String>,
+    #[serde(default, with = "crate::time::option")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// What a switch request did.
@@ -705,6 +729,14 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    /// 2026-11-24 09:00 UTC, the time these tests show.
+    fn nine() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
 
     #[test]
     fn requests_use_stable_json_names() {
@@ -740,7 +772,7 @@ mod tests {
     fn status_response_shape() {
         let resp = Response::Status(Status {
             state: State::Focus,
-            since: "2026-11-24T09:00:00Z".into(),
+            since: nine(),
             intent: None,
             until: None,
             stash: None,
@@ -750,7 +782,7 @@ mod tests {
         let json = serde_json::to_string(&resp).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null,"until":null,"stash":null,"held":2}}"#
+            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00.000Z","intent":null,"until":null,"stash":null,"held":2}}"#
         );
     }
 
@@ -758,7 +790,7 @@ mod tests {
     fn degraded_parts_and_queued_popups_are_listed_only_when_there_are_some() {
         let status = Status {
             state: State::Coordination,
-            since: "2026-11-24T09:00:00Z".into(),
+            since: nine(),
             intent: None,
             until: None,
             stash: None,

@@ -2,11 +2,12 @@
 //! app's team client and the UI's Team view.
 //!
 //! Requests are JSON objects that refuse unknown fields; what the server sends back may grow
-//! new fields, so clients ignore what they do not know. Times are RFC 3339 strings in UTC, as
-//! in the control protocol. What a member shares is exactly [`StatusUpdate`]: state, since,
+//! new fields, so clients ignore what they do not know. Times travel as RFC 3339 text in UTC,
+//! written and read by [`crate::time`] as in the control protocol. What a member shares is exactly [`StatusUpdate`]: state, since,
 //! planned end, and an intent only when the member opted in.
 
 use crate::State;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The largest request body the server reads; a larger one gets 413.
@@ -58,10 +59,11 @@ pub struct StatusUpdate {
     pub seq: u64,
     pub state: State,
     /// When the current block began (RFC 3339, UTC).
-    pub since: String,
+    #[serde(with = "crate::time")]
+    pub since: DateTime<Utc>,
     /// The planned end of the focus block (RFC 3339, UTC), if one was given.
-    #[serde(default)]
-    pub until: Option<String>,
+    #[serde(default, with = "crate::time::option")]
+    pub until: Option<DateTime<Utc>>,
     /// The focus block's intent; sent only by members who opted in to share it.
     #[serde(default)]
     pub intent: Option<String>,
@@ -86,8 +88,12 @@ pub struct Member {
     pub name: String,
     /// Null until the member's Weft has shared a status.
     pub state: Option<State>,
-    pub since: Option<String>,
-    pub until: Option<String>,
+    #[serde(default, with = "crate::time::option")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::time::option")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    pub until: Option<DateTime<Utc>>,
     pub intent: Option<String>,
     /// The sequence number of the status shown (0 before the first).
     #[cfg_attr(feature = "ts", ts(type = "number"))]
@@ -133,7 +139,9 @@ pub enum PingOutcome {
     /// The recipient is focusing: the ping waits for their next digest.
     Held {
         /// The recipient's planned end of focus, if shared: "held until about HH:MM".
-        until: Option<String>,
+        #[serde(default, with = "crate::time::option")]
+        #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+        until: Option<DateTime<Utc>>,
         /// The ping was urgent, but the sender's urgent budget for this recipient today is
         /// spent, so it is held like a normal one.
         over_budget: bool,
@@ -167,7 +175,8 @@ pub struct Ping {
     /// Urgent and within the sender's budget: it breaks through focus.
     pub urgent: bool,
     /// When the server accepted it (RFC 3339, UTC).
-    pub sent_at: String,
+    #[serde(with = "crate::time")]
+    pub sent_at: DateTime<Utc>,
 }
 
 /// One message on the live stream (`GET /v1/teams/{team}/events?after_ping=ID`, Server-Sent
@@ -222,6 +231,7 @@ pub struct Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn events_are_tagged_by_type() {
@@ -230,12 +240,15 @@ mod tests {
             from: "Ana".into(),
             text: "review?".into(),
             urgent: false,
-            sent_at: "2026-11-24T09:00:00Z".into(),
+            sent_at: Utc
+                .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
+                .single()
+                .unwrap_or_default(),
         });
         let json = serde_json::to_string(&event).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"type":"ping","id":7,"from":"Ana","text":"review?","urgent":false,"sent_at":"2026-11-24T09:00:00Z"}"#
+            r#"{"type":"ping","id":7,"from":"Ana","text":"review?","urgent":false,"sent_at":"2026-11-24T09:00:00.000Z"}"#
         );
         let outcome = PingOutcome::Held {
             until: None,

@@ -142,7 +142,7 @@ fn the_stream_yields_events_and_ends_with_the_server() -> R {
     let update = StatusUpdate {
         seq: 1,
         state: State::Coordination,
-        since: "2026-01-01T09:00:00Z".into(),
+        since: weft_proto::time::parse("2026-01-01T09:00:00Z")?,
         until: None,
         intent: None,
     };

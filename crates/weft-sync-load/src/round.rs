@@ -411,7 +411,7 @@ async fn put_status(addr: SocketAddr, member: &Member, slot: &Slot, pool: &Pool)
     let body = serde_json::to_vec(&StatusUpdate {
         seq,
         state,
-        since: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        since: chrono::Utc::now(),
         until: None,
         intent: None,
     })?;

@@ -1,7 +1,8 @@
 //! Checks of what clients send: names, status times, intents and ping texts.
 //!
-//! Every check names the field it refuses, so the 400 answer says what to fix. Times are
-//! normalised to RFC 3339 in UTC.
+//! Every check names the field it refuses, so the 400 answer says what to fix. A time that
+//! is not RFC 3339 never gets here: reading the body refuses it (`weft_proto::time`), naming
+//! the field.
 //!
 //! A member's times are checked against the server's clock: a `since` more than
 //! [`CLOCK_ALLOWANCE`] ahead of it, or a request whose `Date` header is that far off either
@@ -71,7 +72,7 @@ pub fn status(update: &StatusUpdate, now: DateTime<Utc>) -> Result<ValidStatus, 
         .ok()
         .filter(|s| *s > 0)
         .ok_or_else(|| bad(format!("seq must be between 1 and {}", i64::MAX)))?;
-    let since = time("since", &update.since)?;
+    let since = update.since;
     let allowance = Duration::from_std(CLOCK_ALLOWANCE).unwrap_or_else(|_| Duration::minutes(1));
     if since > now + allowance {
         return Err(clock_skew(
@@ -87,10 +88,9 @@ pub fn status(update: &StatusUpdate, now: DateTime<Utc>) -> Result<ValidStatus, 
                 .into(),
         ));
     }
-    let until = match &update.until {
+    let until = match update.until {
         None => None,
-        Some(raw) => {
-            let until = time("until", raw)?;
+        Some(until) => {
             if until < since {
                 return Err(bad("until must not be before since".into()));
             }
@@ -160,22 +160,6 @@ fn about(span: Duration) -> String {
     }
 }
 
-/// An RFC 3339 time, as UTC.
-fn time(field: &str, raw: &str) -> Result<DateTime<Utc>, Error> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            bad(format!(
-                "{field} must be an RFC 3339 time such as 2026-11-24T09:00:00Z ({e})"
-            ))
-        })
-}
-
-/// A time as the wire shows it.
-pub fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-}
-
 fn bad(message: String) -> Error {
     Error::BadRequest(message)
 }
@@ -185,39 +169,68 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn update(since: &str, until: Option<&str>) -> StatusUpdate {
+    fn update(since: DateTime<Utc>) -> StatusUpdate {
         StatusUpdate {
             seq: 1,
             state: State::Focus,
-            since: since.into(),
-            until: until.map(String::from),
+            since,
+            until: None,
             intent: None,
         }
+    }
+
+    /// A status sent with these times, checked as the server checks it: read from JSON (a
+    /// time that is not RFC 3339 is refused there, as `extract` refuses it), then against
+    /// `now`.
+    fn sent(since: &str, until: Option<&str>, now: DateTime<Utc>) -> Result<ValidStatus, Error> {
+        let mut json = serde_json::json!({"seq": 1, "state": "focus", "since": since});
+        if let Some(until) = until {
+            json["until"] = until.into();
+        }
+        let update: StatusUpdate =
+            serde_path_to_error::deserialize(json).map_err(|e| bad(e.to_string()))?;
+        status(&update, now)
     }
 
     #[test]
     fn times_are_checked() {
         let now = Utc::now();
-        let ok = rfc3339(now);
-        assert!(status(&update(&ok, None), now).is_ok());
-        for (since, until) in [
-            ("yesterday", None),
-            ("1970-01-01T00:00:00Z", None),
-            ("-0001-01-01T00:00:00Z", None),
-            ("9999-01-01T00:00:00Z", None),
-            (ok.as_str(), Some("2000-01-01T00:00:00Z")),
-            (ok.as_str(), Some("9999-12-31T00:00:00Z")),
+        let ok = weft_proto::time::format(now);
+        assert!(sent(&ok, None, now).is_ok());
+        for (since, until, refusal) in [
+            ("yesterday", None, "since: not an RFC 3339 time"),
+            (
+                "1970-01-01T00:00:00Z",
+                None,
+                "since must not be more than a year ago",
+            ),
+            ("-0001-01-01T00:00:00Z", None, "since: not an RFC 3339 time"),
+            (
+                ok.as_str(),
+                Some("2000-01-01T00:00:00Z"),
+                "until must not be before",
+            ),
+            (
+                ok.as_str(),
+                Some("9999-12-31T00:00:00Z"),
+                "until must be at most 7 days",
+            ),
+            (ok.as_str(), Some("noon"), "until: not an RFC 3339 time"),
         ] {
-            assert!(
-                status(&update(since, until), now).is_err(),
-                "{since} {until:?}"
-            );
+            match sent(since, until, now) {
+                Err(Error::BadRequest(m)) => assert!(m.contains(refusal), "{m}"),
+                other => panic!("{since} {until:?} was not refused: {other:?}"),
+            }
         }
-        let mut zero = update(&ok, None);
+        assert!(matches!(
+            sent("9999-01-01T00:00:00Z", None, now),
+            Err(Error::ClockSkew(_))
+        ));
+        let mut zero = update(now);
         zero.seq = 0;
-        assert!(status(&zero, now).is_err());
+        assert!(matches!(status(&zero, now), Err(Error::BadRequest(m)) if m.starts_with("seq ")));
         zero.seq = u64::MAX;
-        assert!(status(&zero, now).is_err());
+        assert!(matches!(status(&zero, now), Err(Error::BadRequest(m)) if m.starts_with("seq ")));
     }
 
     #[test]
@@ -230,21 +243,20 @@ mod tests {
             Err(Error::ClockSkew(m)) => m,
             other => format!("not a clock error: {other:?}"),
         };
-        let ahead = skewed(status(&update("2026-11-30T18:10:00Z", None), now));
+        let ahead = skewed(sent("2026-11-30T18:10:00Z", None, now));
         assert!(
             ahead.starts_with(
                 "your clock is about 2 h ahead of the server's (the status says since 18:10 UTC; the server's time is 16:10 UTC)"
             ),
             "{ahead}"
         );
-        assert!(skewed(status(&update("2026-11-30T16:12:00Z", None), now))
-            .contains("about 2 min ahead"));
-        assert!(status(&update("2026-11-30T16:10:59Z", None), now).is_ok());
-        match status(&update("2025-11-01T16:10:00Z", None), now) {
+        assert!(skewed(sent("2026-11-30T16:12:00Z", None, now)).contains("about 2 min ahead"));
+        assert!(sent("2026-11-30T16:10:59Z", None, now).is_ok());
+        match sent("2025-11-01T16:10:00Z", None, now) {
             Err(Error::BadRequest(m)) => assert!(m.contains("more than a year ago"), "{m}"),
             other => panic!("an old since is not refused as too old: {other:?}"),
         }
-        assert!(status(&update("2026-01-01T09:00:00Z", None), now).is_ok());
+        assert!(sent("2026-01-01T09:00:00Z", None, now).is_ok());
 
         assert!(client_clock(None, now).is_ok());
         assert!(client_clock(Some("not a date"), now).is_ok());
@@ -292,7 +304,7 @@ mod tests {
             assert!(refused(ping_text(text)).starts_with("text "), "{text:?}");
         }
         let now = Utc::now();
-        let mut with_intent = update(&rfc3339(now), None);
+        let mut with_intent = update(now);
         for intent in ["parser\u{1b}[31m", "a\nb", "a\tb"] {
             with_intent.intent = Some(intent.into());
             match status(&with_intent, now) {

@@ -38,7 +38,12 @@ pub struct Team {
 }
 
 /// The part of a status that is shared: a change of it is pushed.
-type SharedPart = (State, String, Option<String>, Option<String>);
+type SharedPart = (
+    State,
+    chrono::DateTime<chrono::Utc>,
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<String>,
+);
 
 #[derive(Default)]
 pub(crate) struct Shared {
@@ -147,8 +152,8 @@ impl Team {
     pub fn status_changed(&self, status: &Status) {
         let part = (
             status.state,
-            status.since.clone(),
-            status.until.clone(),
+            status.since,
+            status.until,
             status.intent.clone(),
         );
         let mut shared = self.lock();
@@ -339,10 +344,15 @@ impl Team {
     ) -> weft_core::Result<()> {
         let title = format!("Ping from {}", ping.from);
         // The sending time too: a server restored from a backup keeps its database id but
-        // hands out ping ids again.
+        // hands out ping ids again. Written as the server wrote it before times were typed
+        // (whole seconds, no fraction), so a ping filed then is still known by its key.
         let key = format!(
             "{}#{instance}#{}#{}#{}",
-            stored.server, stored.team.id, ping.id, ping.sent_at
+            stored.server,
+            stored.team.id,
+            ping.id,
+            ping.sent_at
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
         );
         self.host.file_ping(&Incoming {
             title: &title,

@@ -99,7 +99,7 @@ fn a_change_of_the_shared_part_is_pushed_and_nothing_else_is() -> R {
     // A switch: pushed with the next number the host committed.
     t.publish(|s| {
         s.state = State::Focus;
-        s.since = "2026-11-24T09:00:00.000Z".into();
+        s.since += chrono::Duration::minutes(1);
     });
     let focus = wait_for("the focus on the server", WAIT, || {
         t.ana().filter(|m| m.state == Some(State::Focus))

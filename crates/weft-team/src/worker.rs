@@ -475,11 +475,8 @@ impl Team {
 
     /// The server cannot be reached (or refused a status): say so, with when the next try is.
     fn fail(&self, generation: u64, message: &str, retry: Option<Duration>) {
-        let retry_at = retry.map(|d| {
-            weft_core::time::rfc3339(
-                chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default(),
-            )
-        });
+        let retry_at =
+            retry.map(|d| chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default());
         let next = Some(Connection::Offline {
             message: message.to_owned(),
             retry_at,

@@ -53,7 +53,7 @@ fn teammate(url: &str, invite: &str, state: State) -> Result<(), Box<dyn std::er
         &StatusUpdate {
             seq: 1,
             state,
-            since: Utc::now().to_rfc3339(),
+            since: Utc::now(),
             until: None,
             intent: None,
         },

@@ -9,7 +9,7 @@ use super::{Inner, Weft};
 use crate::clock::{Clock, ClockWatch, Gap};
 use crate::machine::Plan;
 use crate::store::{AppEvent, ReleaseReason};
-use crate::time::rfc3339;
+
 use crate::Result;
 use chrono::{DateTime, Utc};
 use std::sync::atomic::Ordering;
@@ -68,15 +68,15 @@ impl Weft {
             log::warn!(
                 "the wall clock moved {minutes} min further than time passed here (a suspend, \
                  or the clock was set forward): {} to {} is untracked",
-                rfc3339(gap.from),
-                rfc3339(gap.to)
+                weft_proto::time::format(gap.from),
+                weft_proto::time::format(gap.to)
             );
         } else {
             log::warn!(
                 "the wall clock was set back {} min (from {} to {}): a new run starts",
                 -minutes,
-                rfc3339(gap.from),
-                rfc3339(gap.to)
+                weft_proto::time::format(gap.from),
+                weft_proto::time::format(gap.to)
             );
         }
         // A planned end that passed before the wake: the block ends at its planned time.
@@ -127,7 +127,7 @@ impl Weft {
         log::info!(
             "the planned focus block ended at {}, while no time passed here; switched to \
              coordination at that time",
-            rfc3339(at)
+            weft_proto::time::format(at)
         );
         Ok(true)
     }
@@ -151,8 +151,8 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn at(h: u32, m: u32) -> String {
-        crate::time::rfc3339(nine() + Duration::minutes(i64::from(h * 60 + m) - 9 * 60))
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        nine() + Duration::minutes(i64::from(h * 60 + m) - 9 * 60)
     }
 
     fn today(weft: &Weft, clock: &ManualClock) -> crate::Result<DaySummary> {
@@ -227,8 +227,8 @@ mod tests {
         assert!(outcome.switched);
         assert_eq!(outcome.status.state, State::Focus);
         let log = weft.with_store(|s| s.switches(None))?;
-        let times: Vec<String> = log.iter().map(|s| crate::time::rfc3339(s.at)).collect();
-        let wake = crate::time::rfc3339(clock.now());
+        let times: Vec<DateTime<Utc>> = log.iter().map(|s| s.at).collect();
+        let wake = clock.now();
         assert_eq!(times, [at(9, 0), at(9, 50), wake]);
         Ok(())
     }

@@ -114,7 +114,7 @@ pub(super) fn close_crashed_run(store: &mut Store) -> Result<()> {
         store.record_app_event(AppEvent::Stop, alive)?;
         log::info!(
             "the last run ended without a stop; its last heartbeat was {}",
-            crate::time::rfc3339(alive)
+            weft_proto::time::format(alive)
         );
     }
     Ok(())

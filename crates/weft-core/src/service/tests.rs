@@ -71,7 +71,10 @@ fn a_switch_is_committed_reported_and_restored() -> TestResult {
         clock.advance(chrono::Duration::minutes(5));
         let outcome = weft.switch(Target::Focus, Source::Hotkey, Some("parser"))?;
         assert!(outcome.switched);
-        assert_eq!(outcome.status.since, "2026-11-24T09:05:00.000Z");
+        assert_eq!(
+            weft_proto::time::format(outcome.status.since),
+            "2026-11-24T09:05:00.000Z"
+        );
         // Committed before reported: a second connection already sees it.
         let reader = Store::open_read_only(&path)?;
         assert_eq!(reader.switches(None)?.len(), 1);
@@ -90,7 +93,10 @@ fn a_switch_is_committed_reported_and_restored() -> TestResult {
     let weft = Weft::start(Store::open(&path)?, clock.clone())?;
     let status = weft.status();
     assert_eq!(status.state, State::Focus);
-    assert_eq!(status.since, "2026-11-24T09:05:00.000Z");
+    assert_eq!(
+        weft_proto::time::format(status.since),
+        "2026-11-24T09:05:00.000Z"
+    );
     assert_eq!(status.intent.as_deref(), Some("parser"));
     weft.stop()?;
     weft.stop()?;
@@ -148,7 +154,10 @@ fn dispatch_answers_every_request() -> TestResult {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].from, State::Coordination);
     assert_eq!(log[0].to, State::Focus);
-    assert_eq!(log[0].at, "2026-11-24T09:01:00.000Z");
+    assert_eq!(
+        weft_proto::time::format(log[0].at),
+        "2026-11-24T09:01:00.000Z"
+    );
 
     let Response::Log(later) = answer(
         &weft,
@@ -575,14 +584,20 @@ fn a_switch_asked_for_earlier_is_logged_at_that_time_never_before_the_block() ->
     // Asked 20 minutes ago (a press that waited for a locked database).
     let asked = clock.now() - chrono::Duration::minutes(20);
     let outcome = weft.switch_at(&Plan::to(Target::Toggle, Source::Hotkey), Some(asked))?;
-    assert_eq!(outcome.status.since, "2026-11-24T09:20:00.000Z");
+    assert_eq!(
+        weft_proto::time::format(outcome.status.since),
+        "2026-11-24T09:20:00.000Z"
+    );
     // Asked before the current block began (a clock stepped back): logged at the block's start.
     clock.advance(chrono::Duration::minutes(1));
     let outcome = weft.switch_at(
         &Plan::to(Target::Toggle, Source::Hotkey),
         Some(nine() - chrono::Duration::hours(1)),
     )?;
-    assert_eq!(outcome.status.since, "2026-11-24T09:20:00.000Z");
+    assert_eq!(
+        weft_proto::time::format(outcome.status.since),
+        "2026-11-24T09:20:00.000Z"
+    );
     let log = weft.read(|store| store.switches(None))?;
     assert_eq!(log.len(), 3);
     assert!(log.windows(2).all(|w| w[0].at <= w[1].at));

@@ -2,7 +2,7 @@
 //! digests that released held ones, and the popups still owed to the desktop.
 
 use super::{classify, Store};
-use crate::time::{from_ms, rfc3339, to_ms};
+use crate::time::{from_ms, to_ms};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -326,7 +326,7 @@ impl Store {
                 let state: String = r.get(6)?;
                 Ok(InboxItem {
                     id: r.get(0)?,
-                    received: rfc3339(from_ms(r.get(1)?)),
+                    received: from_ms(r.get(1)?),
                     title: r.get(2)?,
                     body: r.get(3)?,
                     urgency: urgency(&r.get::<_, String>(4)?),

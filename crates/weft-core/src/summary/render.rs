@@ -2,7 +2,7 @@
 //! text or the stand-up's Markdown, plus the end-of-day headline and the CSV row. Times of day
 //! are local (`time::local_hm`), in the zone the caller passes.
 
-use crate::time::{local_hm, parse_rfc3339};
+use crate::time::local_hm;
 use chrono::TimeZone;
 use weft_proto::DaySummary;
 
@@ -54,7 +54,7 @@ fn render<Tz: TimeZone>(day: &DaySummary, zone: &Tz, form: Form) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
-    let local = |t: &str| parse_rfc3339(t).map_or_else(|| t.to_owned(), |t| local_hm(t, zone));
+    let local = |t: &chrono::DateTime<chrono::Utc>| local_hm(*t, zone);
     let blocks = day.focus_blocks.len();
     // The text shows every count the same way; the Markdown reads as sentences.
     let (digests, break_throughs) = match form {

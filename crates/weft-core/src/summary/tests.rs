@@ -1304,7 +1304,7 @@ fn a_period_spans_its_local_days() -> TestResult {
     let sunday = NaiveDate::from_ymd_opt(2026, 3, 29).ok_or("no date")?;
     let bounds = |period: Period| {
         let (from, to) = period.bounds(&Berlin);
-        (rfc3339(from), rfc3339(to))
+        (weft_proto::time::format(from), weft_proto::time::format(to))
     };
     assert_eq!(
         bounds(Period::Day(sunday)),

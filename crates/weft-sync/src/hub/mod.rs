@@ -320,7 +320,7 @@ impl Hub {
             (Some(s), _) if s.state == weft_proto::State::Focus && !record.urgent => {
                 PingOutcome::Held {
                     // A planned end already past says nothing about when the ping shows.
-                    until: s.until.filter(|until| *until > now).map(validate::rfc3339),
+                    until: s.until.filter(|until| *until > now),
                     over_budget: request.urgent,
                 }
             }
@@ -425,10 +425,6 @@ fn wire_ping(p: &PingRecord) -> Ping {
         from: p.from_name.clone(),
         text: p.text.clone(),
         urgent: p.urgent,
-        sent_at: Utc
-            .timestamp_opt(p.sent_at, 0)
-            .single()
-            .map(validate::rfc3339)
-            .unwrap_or_default(),
+        sent_at: Utc.timestamp_opt(p.sent_at, 0).single().unwrap_or_default(),
     }
 }

@@ -6,7 +6,7 @@ use super::Caller;
 use crate::error::Error;
 use crate::events::{frame, Outgoing};
 use crate::store::{MemberRecord, TeamRecord};
-use crate::validate::{self, name_key, ValidStatus};
+use crate::validate::{name_key, ValidStatus};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -108,8 +108,8 @@ impl View {
             id,
             name: m.name.clone(),
             state: status.map(|s| s.state),
-            since: status.map(|s| validate::rfc3339(s.since)),
-            until: status.and_then(|s| s.until.map(validate::rfc3339)),
+            since: status.map(|s| s.since),
+            until: status.and_then(|s| s.until),
             intent: status.and_then(|s| s.intent.clone()),
             seq: status.map_or(0, |s| s.seq.max(0) as u64),
             online: m.online > 0,

@@ -247,11 +247,9 @@ fn gone_or(e: rusqlite::Error) -> Error {
 }
 
 fn parse_time(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-        })
+    weft_proto::time::parse(raw).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn row_ping(row: &rusqlite::Row<'_>) -> rusqlite::Result<PingRecord> {
@@ -491,8 +489,8 @@ impl Store for SqliteStore {
                     member,
                     s.seq,
                     s.state.as_str(),
-                    crate::validate::rfc3339(s.since),
-                    s.until.map(crate::validate::rfc3339),
+                    weft_proto::time::format(s.since),
+                    s.until.map(weft_proto::time::format),
                     s.intent,
                     now
                 ])

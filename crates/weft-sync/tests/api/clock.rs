@@ -40,7 +40,7 @@ fn a_clock_two_hours_fast_is_told_so_and_its_times_are_not_shared() -> R {
 
     // Ana's Weft runs two hours fast: "Focus since 18:10" at the server's 16:10.
     let mut fast = status(1, State::Focus, Some(50));
-    fast.since = rfc(Utc::now() + Span::hours(2));
+    fast.since = second(Utc::now() + Span::hours(2));
     match ana.put_status(team, ana_j.member_id, &fast) {
         Err(Error::ClockSkew(message)) => assert!(
             message.starts_with("your clock is about 2 h ahead of the server's"),
@@ -63,7 +63,7 @@ fn a_clock_two_hours_fast_is_told_so_and_its_times_are_not_shared() -> R {
 
     // A minute's difference is within the allowance.
     let mut close = status(2, State::Focus, None);
-    close.since = rfc(Utc::now() + Span::seconds(30));
+    close.since = second(Utc::now() + Span::seconds(30));
     assert!(ana.put_status(team, ana_j.member_id, &close)?.applied);
 
     // A clock three hours slow cannot be seen in `since` (a block may have begun three hours

@@ -135,7 +135,7 @@ fn the_sender_learns_where_a_ping_lands() -> R {
     assert_eq!(
         held.outcome,
         PingOutcome::Held {
-            until: focus.until.clone(),
+            until: focus.until,
             over_budget: false
         }
     );
@@ -149,7 +149,7 @@ fn the_sender_learns_where_a_ping_lands() -> R {
     assert_eq!(
         over.outcome,
         PingOutcome::Held {
-            until: focus.until.clone(),
+            until: focus.until,
             over_budget: true
         }
     );
@@ -181,8 +181,8 @@ fn the_sender_learns_where_a_ping_lands() -> R {
     let overrun = StatusUpdate {
         seq: 3,
         state: State::Focus,
-        since: rfc(now - chrono::Duration::hours(2)),
-        until: Some(rfc(now - chrono::Duration::minutes(5))),
+        since: second(now - chrono::Duration::hours(2)),
+        until: Some(second(now - chrono::Duration::minutes(5))),
         intent: None,
     };
     ana.put_status(team, ana_j.member_id, &overrun)?;

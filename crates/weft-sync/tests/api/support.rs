@@ -1,7 +1,7 @@
 //! Helpers: a server with a team, members joined through the client, statuses, and a live
 //! stream read on its own thread that tests wait on with a deadline.
 
-use chrono::{Duration as Span, Utc};
+use chrono::{DateTime, Duration as Span, SubsecRound, Utc};
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -32,8 +32,14 @@ pub fn join(url: &str, invite: &str, name: &str) -> Result<(Client, Joined), Err
     Ok((Client::new(url)?.with_token(&joined.token), joined))
 }
 
-pub fn rfc(t: chrono::DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// A time as a raw request body writes it, to the second.
+pub fn rfc(t: DateTime<Utc>) -> String {
+    weft_proto::time::format(second(t))
+}
+
+/// A time to the second, as the tests' statuses carry it.
+pub fn second(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(0)
 }
 
 pub fn status(seq: u64, state: State, until_minutes: Option<i64>) -> StatusUpdate {
@@ -41,8 +47,8 @@ pub fn status(seq: u64, state: State, until_minutes: Option<i64>) -> StatusUpdat
     StatusUpdate {
         seq,
         state,
-        since: rfc(now),
-        until: until_minutes.map(|m| rfc(now + Span::minutes(m))),
+        since: second(now),
+        until: until_minutes.map(|m| second(now + Span::minutes(m))),
         intent: None,
     }
 }

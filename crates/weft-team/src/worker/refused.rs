@@ -26,11 +26,8 @@ impl Team {
         retry: Option<Duration>,
         shown: &mut Option<RefusedShown>,
     ) {
-        let retry_at = retry.map(|d| {
-            weft_core::time::rfc3339(
-                chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default(),
-            )
-        });
+        let retry_at =
+            retry.map(|d| chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default());
         let next = Some(Connection::Offline {
             message: message.clone(),
             retry_at,

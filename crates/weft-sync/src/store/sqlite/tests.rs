@@ -1,7 +1,6 @@
 //! The SQLite store's story test and its refusals of files that are not its own.
 
 use super::*;
-use crate::validate::rfc3339;
 
 #[test]
 fn a_story() -> Result<(), Error> {
@@ -62,7 +61,10 @@ fn a_story() -> Result<(), Error> {
     let loaded = store.load()?;
     assert_eq!(loaded.members.len(), 2);
     assert_eq!(loaded.statuses[0].1.seq, 5);
-    assert_eq!(rfc3339(loaded.statuses[0].1.since), rfc3339(status.since));
+    assert_eq!(
+        weft_proto::time::format(loaded.statuses[0].1.since),
+        weft_proto::time::format(status.since)
+    );
     assert_eq!(store.pings_for(ana.id, 0, 0)?.len(), 2);
     assert_eq!(store.prune_pings(now + 1)?, 2);
     Ok(())
