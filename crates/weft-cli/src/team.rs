@@ -187,15 +187,12 @@ fn line(member: &Member, me: bool) -> String {
     if let Some(since) = since {
         text.push_str(&format!(
             " since {} ({})",
-            since.with_timezone(&Local).format("%H:%M"),
+            local_hm(since, &Local),
             elapsed_label((Utc::now() - since).num_seconds())
         ));
     }
     if let Some(until) = member.until {
-        text.push_str(&format!(
-            " · until {}",
-            until.with_timezone(&Local).format("%H:%M")
-        ));
+        text.push_str(&format!(" · until {}", local_hm(until, &Local)));
     }
     if let Some(intent) = &member.intent {
         text.push_str(&format!(": {}", printable(intent)));
