@@ -200,21 +200,3 @@ pub fn error_response(e: &Error) -> Response {
     };
     Response::error(kind, e.to_string())
 }
-
-/// A control-socket handler for the core alone (no team client): the team's requests are
-/// answered "not ready". For tests and tools that run the core without the network.
-#[derive(Debug)]
-pub struct CoreOnly(pub std::sync::Arc<Weft>);
-
-impl crate::control::Handler for CoreOnly {
-    fn handle(&self, request: Request, deadline: Option<Deadline>) -> Response {
-        match route(&self.0, request, deadline) {
-            Routed::Answered(response) => response,
-            Routed::Team(_) => not_ready(),
-        }
-    }
-
-    fn watch(&self) -> std::sync::mpsc::Receiver<weft_proto::Event> {
-        self.0.watch()
-    }
-}
