@@ -183,6 +183,7 @@ fn bad(message: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::Refused;
     use chrono::TimeZone;
 
     fn update(since: &str, until: Option<&str>) -> StatusUpdate {
@@ -195,29 +196,61 @@ mod tests {
         }
     }
 
+    /// Which refusal a result is, and its sentence.
+    fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> String {
+        match result {
+            Err(Error::BadRequest(m)) => format!("bad request: {m}"),
+            Err(Error::ClockSkew(m)) => format!("clock skew: {m}"),
+            other => format!("not refused as bad or skewed: {other:?}"),
+        }
+    }
+
     #[test]
     fn times_are_checked() {
         let now = Utc::now();
         let ok = rfc3339(now);
         assert!(status(&update(&ok, None), now).is_ok());
-        for (since, until) in [
-            ("yesterday", None),
-            ("1970-01-01T00:00:00Z", None),
-            ("-0001-01-01T00:00:00Z", None),
-            ("9999-01-01T00:00:00Z", None),
-            (ok.as_str(), Some("2000-01-01T00:00:00Z")),
-            (ok.as_str(), Some("9999-12-31T00:00:00Z")),
+        for (since, until, refused) in [
+            (
+                "yesterday",
+                None,
+                "bad request: since must be an RFC 3339 time",
+            ),
+            (
+                "1970-01-01T00:00:00Z",
+                None,
+                "bad request: since must not be more than a year ago",
+            ),
+            (
+                "-0001-01-01T00:00:00Z",
+                None,
+                "bad request: since must be an RFC 3339 time",
+            ),
+            (
+                "9999-01-01T00:00:00Z",
+                None,
+                "clock skew: your clock is about",
+            ),
+            (
+                ok.as_str(),
+                Some("2000-01-01T00:00:00Z"),
+                "bad request: until must not be before since",
+            ),
+            (
+                ok.as_str(),
+                Some("9999-12-31T00:00:00Z"),
+                "bad request: until must be at most 7 days after since",
+            ),
         ] {
-            assert!(
-                status(&update(since, until), now).is_err(),
-                "{since} {until:?}"
-            );
+            let got = refusal(status(&update(since, until), now));
+            assert!(got.starts_with(refused), "{since} {until:?}: {got}");
         }
         let mut zero = update(&ok, None);
         zero.seq = 0;
-        assert!(status(&zero, now).is_err());
+        let seq = format!("bad request: seq must be between 1 and {}", i64::MAX);
+        assert_eq!(refusal(status(&zero, now)), seq);
         zero.seq = u64::MAX;
-        assert!(status(&zero, now).is_err());
+        assert_eq!(refusal(status(&zero, now)), seq);
     }
 
     #[test]
@@ -264,12 +297,20 @@ mod tests {
     #[test]
     fn names_are_checked() {
         assert_eq!(name("name", "  Ana ").ok().as_deref(), Some("Ana"));
-        assert!(name("name", " ").is_err());
-        assert!(name("name", "a\u{7}b").is_err());
-        assert!(name("name", &"x".repeat(65)).is_err());
+        let refused = |raw: &str, why: Refused| {
+            assert_eq!(
+                refusal(name("name", raw)),
+                format!("bad request: {}", why.message("name")),
+                "{raw:?}"
+            )
+        };
+        refused(" ", Refused::Empty);
+        refused("a\u{7}b", Refused::Control);
+        refused(&"x".repeat(65), Refused::TooLong(MAX_NAME_CHARS));
         assert_eq!(name_key("ÄNA"), "äna");
-        assert!(name("name", "Ana\u{1b}[2J").is_err());
-        assert!(name("name", "Ana\u{9b}31m").is_err(), "C1 controls too");
+        refused("Ana\u{1b}[2J", Refused::Control);
+        // C1 controls too.
+        refused("Ana\u{9b}31m", Refused::Control);
     }
 
     #[test]

@@ -57,11 +57,10 @@ impl Stream {
         let events = client.events(team, after_ping)?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            for event in events {
-                if tx.send(event.map_err(|e| e.to_string())).is_err() {
-                    return;
-                }
-            }
+            // Until the stream ends or the test stops listening (its receiver is dropped).
+            events
+                .map_while(|event| tx.send(event.map_err(|e| e.to_string())).ok())
+                .for_each(drop);
         });
         Ok(Stream { rx })
     }
