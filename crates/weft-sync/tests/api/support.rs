@@ -32,6 +32,28 @@ pub fn join(url: &str, invite: &str, name: &str) -> Result<(Client, Joined), Err
     Ok((Client::new(url)?.with_token(&joined.token), joined))
 }
 
+/// A member as [`join`] returns it: its client and what the server said.
+pub type Joiner = (Client, Joined);
+
+/// Creates the team "Core" on `server`; Ana joins it, then Bo. Returns the invite code, the
+/// team's id, Ana and Bo.
+pub fn core(
+    server: &TestServer,
+) -> Result<(String, i64, Joiner, Joiner), Box<dyn std::error::Error>> {
+    let code = invite(server, "Core")?;
+    let ana = join(&server.url, &code, "Ana")?;
+    let bo = join(&server.url, &code, "Bo")?;
+    Ok((code, ana.1.team.id, ana, bo))
+}
+
+/// The status and error code of a refusal, or 0 and what came instead.
+pub fn refused<T: std::fmt::Debug>(r: Result<T, Error>) -> (u16, String) {
+    match r {
+        Err(Error::Refused { status, code, .. }) => (status, code),
+        other => (0, format!("{other:?}")),
+    }
+}
+
 pub fn rfc(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
