@@ -242,6 +242,22 @@ fn parse_time(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
         })
 }
 
+fn row_team(row: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRecord> {
+    Ok(TeamRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+    })
+}
+
+fn row_member(row: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRecord> {
+    Ok(MemberRecord {
+        id: row.get(0)?,
+        team: row.get(1)?,
+        name: row.get(2)?,
+        token_hash: row.get(3)?,
+    })
+}
+
 fn row_ping(row: &rusqlite::Row<'_>) -> rusqlite::Result<PingRecord> {
     Ok(PingRecord {
         id: row.get(0)?,
@@ -259,27 +275,11 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare("SELECT id, name FROM teams ORDER BY id")?;
-        loaded.teams = stmt
-            .query_map([], |r| {
-                Ok(TeamRecord {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        loaded.teams = stmt.query_map([], row_team)?.collect::<Result<_, _>>()?;
         let mut stmt = self
             .conn
             .prepare("SELECT id, team_id, name, token_hash FROM members ORDER BY id")?;
-        loaded.members = stmt
-            .query_map([], |r| {
-                Ok(MemberRecord {
-                    id: r.get(0)?,
-                    team: r.get(1)?,
-                    name: r.get(2)?,
-                    token_hash: r.get(3)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        loaded.members = stmt.query_map([], row_member)?.collect::<Result<_, _>>()?;
         let mut stmt = self
             .conn
             .prepare("SELECT member_id, seq, state, since, until, intent FROM statuses")?;
@@ -327,12 +327,7 @@ impl Store for SqliteStore {
             .query_row(
                 "UPDATE teams SET invite_hash = ?1 WHERE name_key = ?2 RETURNING id, name",
                 params![invite_hash, name_key(name)],
-                |r| {
-                    Ok(TeamRecord {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                    })
-                },
+                row_team,
             )
             .optional()?
             .ok_or_else(|| Error::NotFound(format!("there is no team named \"{name}\"")))
@@ -344,15 +339,7 @@ impl Store for SqliteStore {
              FROM teams t ORDER BY t.name_key",
         )?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    TeamRecord {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                    },
-                    r.get(2)?,
-                ))
-            })?
+            .query_map([], |r| Ok((row_team(r)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
@@ -363,12 +350,7 @@ impl Store for SqliteStore {
             .query_row(
                 "SELECT id, name FROM teams WHERE invite_hash = ?1",
                 [invite_hash],
-                |r| {
-                    Ok(TeamRecord {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                    })
-                },
+                row_team,
             )
             .optional()?)
     }
@@ -422,14 +404,7 @@ impl Store for SqliteStore {
                 "SELECT m.id, m.team_id, m.name, m.token_hash FROM members m \
                  JOIN teams t ON t.id = m.team_id WHERE t.name_key = ?1 AND m.name_key = ?2",
                 params![name_key(team), name_key(name)],
-                |r| {
-                    Ok(MemberRecord {
-                        id: r.get(0)?,
-                        team: r.get(1)?,
-                        name: r.get(2)?,
-                        token_hash: r.get(3)?,
-                    })
-                },
+                row_member,
             )
             .optional()?)
     }
