@@ -110,10 +110,12 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Outcome> {
     if from > SCHEMA_VERSION {
         return Ok(Outcome::TooNew { found: from });
     }
-    Migrations::new(MIGRATIONS.iter().copied().map(M::up).collect())
-        .to_latest(conn)
-        .map_err(sqlite_error)?;
+    migrations().to_latest(conn).map_err(sqlite_error)?;
     Ok(Outcome::Migrated { from })
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().copied().map(M::up).collect())
 }
 
 /// The SQLite error behind a failed migration, so the caller tells a locked, full or corrupt
@@ -231,16 +233,11 @@ mod tests {
         drop(fresh);
         let expected = dump(&Connection::open(dir.path().join("new.db"))?)?;
         for old in 0..SCHEMA_VERSION {
-            // As a Weft of that version left it: its migrations, each committed with its
-            // version, and a switch once there is a table for one.
+            // The SQL a Weft of that version ran, so the file it left, with a switch once
+            // there is a table for one.
             let path = dir.path().join(format!("v{old}.db"));
             let mut conn = Connection::open(&path)?;
-            for (index, sql) in MIGRATIONS.iter().enumerate().take(old as usize) {
-                let tx = conn.transaction()?;
-                tx.execute_batch(sql)?;
-                tx.pragma_update(None, "user_version", index as i64 + 1)?;
-                tx.commit()?;
-            }
+            migrations().to_version(&mut conn, old as usize)?;
             if old >= 1 {
                 conn.execute(
                     "INSERT INTO switches (at_ms, from_state, to_state, source) VALUES (1, 'coordination', 'focus', 'cli')",
