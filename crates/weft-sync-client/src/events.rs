@@ -78,10 +78,7 @@ impl Events {
                     } else {
                         format!("the live stream broke off ({e})")
                     };
-                    return self.fail(Error::Unreachable(format!(
-                        "cannot reach the sync server at {}: {reason}",
-                        self.server
-                    )));
+                    return self.fail(Error::unreachable(&self.server, &reason));
                 }
             }
             if !line.ends_with(b"\n") && line.len() >= MAX_LINE_BYTES {

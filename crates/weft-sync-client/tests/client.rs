@@ -129,11 +129,10 @@ fn the_stream_yields_events_and_ends_with_the_server() -> R {
     let events = ana.events(team, 0)?;
     let (tx, rx) = mpsc::channel();
     let reader = std::thread::spawn(move || {
-        for event in events {
-            if tx.send(event.map_err(|e| e.to_string())).is_err() {
-                break;
-            }
-        }
+        // Until the stream ends or the test stops listening (its receiver is dropped).
+        events
+            .map_while(|event| tx.send(event.map_err(|e| e.to_string())).ok())
+            .for_each(drop);
     });
     let wait = Duration::from_secs(10);
     assert!(

@@ -48,6 +48,9 @@ pub enum Error {
     /// The database file is not a Weft sync database (or not a database at all).
     #[error("the database {path} cannot be used: {reason}")]
     BadDatabase { path: String, reason: String },
+    /// The database file belongs to another program: it has tables but no weft-sync schema.
+    #[error("the database {path} cannot be used: it is a SQLite database of another program (it has tables, but no weft-sync schema); it was left untouched")]
+    ForeignDatabase { path: String },
     /// The database was written by a newer weft-sync.
     #[error("the database {path} has schema version {found}, newer than this weft-sync knows ({known}); it was left untouched")]
     NewerSchema {
@@ -101,6 +104,7 @@ impl IntoResponse for AppError {
             }
             Error::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Error::BadDatabase { .. }
+            | Error::ForeignDatabase { .. }
             | Error::NewerSchema { .. }
             | Error::Store(_)
             | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -1,13 +1,16 @@
 //! The live stream (`GET /v1/teams/{team}/events`): a snapshot, the kept pings after
 //! `after_ping`, then the team's live events, with keep-alive comments.
 //!
-//! Each stream reads its team's bounded broadcast channel. A subscriber that falls more than
+//! Each stream reads its team's bounded broadcast channel of typed events
+//! ([`crate::hub::Published`]) and turns them into SSE frames: each event is serialised once,
+//! by the first stream that sends it, and the frame is shared as [`Bytes`] by every other
+//! stream (this module depends on the hub, never the reverse). A subscriber that falls more than
 //! the channel's capacity behind is ended (its client reconnects and gets a fresh snapshot),
 //! so a client that never reads cannot make the server buffer without bound (and a socket that
 //! accepts no bytes is dropped by [`crate::net`]). Streams end when the server shuts down and
 //! when their member leaves the team (after the `left` event that says so).
 
-use crate::hub::{OnlineGuard, Subscription};
+use crate::hub::{OnlineGuard, Published, Subscription};
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -19,19 +22,6 @@ use tokio::time::{interval_at, Instant, Interval};
 use tokio_util::sync::CancellationToken;
 use weft_proto::sync::{Ping, SyncEvent};
 
-/// One event on a team's channel, already framed.
-#[derive(Debug)]
-pub struct Outgoing {
-    /// The only member that may see it (pings), or `None` for the whole team.
-    pub to: Option<i64>,
-    /// The ping's id (0 for other events).
-    pub ping_id: i64,
-    /// The member whose streams end after this event (it left the team).
-    pub ends: Option<i64>,
-    /// `event: ...\ndata: ...\n\n`.
-    pub frame: Bytes,
-}
-
 /// An event as an SSE frame.
 pub fn frame(event: &SyncEvent) -> Bytes {
     let kind = event.kind();
@@ -40,7 +30,7 @@ pub fn frame(event: &SyncEvent) -> Bytes {
 }
 
 struct StreamState {
-    rx: Receiver<Arc<Outgoing>>,
+    rx: Receiver<Arc<Published>>,
     me: i64,
     backlog: VecDeque<Bytes>,
     last_ping: i64,
@@ -89,16 +79,16 @@ pub fn stream(
                     return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), st));
                 }
                 received = st.rx.recv() => match received {
-                    Ok(out) => {
-                        if let Some(to) = out.to {
-                            if to != st.me || out.ping_id <= st.last_ping {
+                    Ok(published) => {
+                        if let Some(to) = published.to() {
+                            if to != st.me || published.ping_id() <= st.last_ping {
                                 continue;
                             }
                         }
-                        if out.ends == Some(st.me) {
+                        if published.ends() == Some(st.me) {
                             st.done = true;
                         }
-                        return Some((Ok(out.frame.clone()), st));
+                        return Some((Ok(published.encoded(frame)), st));
                     }
                     Err(RecvError::Lagged(missed)) => {
                         log::info!("member {}'s stream fell {missed} events behind; ending it", st.me);

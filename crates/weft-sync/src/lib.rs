@@ -67,8 +67,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let token = hub.shutdown_token().clone();
-    let prune = tokio::spawn(prune_pings(Arc::clone(&hub)));
-    let reconcile = tokio::spawn(reconcile(Arc::clone(&hub)));
+    let prune = tokio::spawn(every(
+        Duration::from_secs(3600),
+        Arc::clone(&hub),
+        "delete old pings",
+        Hub::prune,
+        |n| log::info!("deleted {n} pings older than 7 days"),
+    ));
+    let reconcile = tokio::spawn(every(
+        hub.config().reconcile_every,
+        Arc::clone(&hub),
+        "look for removed members",
+        Hub::reconcile,
+        |n| log::info!("{n} members were removed from the database; forgot them"),
+    ));
     let signal = {
         let token = token.clone();
         async move {
@@ -94,30 +106,25 @@ pub async fn serve(
     result
 }
 
-async fn reconcile(hub: Arc<Hub>) {
-    let mut every = tokio::time::interval(hub.config().reconcile_every);
+/// One of the server's chores: `task` on a blocking thread every `period` (the first at
+/// once), with `done` told how many things it did when that is not zero; a failure is logged
+/// as "could not {what}".
+async fn every(
+    period: Duration,
+    hub: Arc<Hub>,
+    what: &'static str,
+    task: fn(&Hub) -> Result<usize, Error>,
+    done: fn(usize),
+) {
+    let mut every = tokio::time::interval(period);
     loop {
         every.tick().await;
         let hub = Arc::clone(&hub);
-        match tokio::task::spawn_blocking(move || hub.reconcile()).await {
+        match tokio::task::spawn_blocking(move || task(&hub)).await {
             Ok(Ok(0)) => {}
-            Ok(Ok(n)) => log::info!("{n} members were removed from the database; forgot them"),
-            Ok(Err(e)) => log::warn!("could not look for removed members: {e}"),
-            Err(e) => log::warn!("could not look for removed members: {e}"),
-        }
-    }
-}
-
-async fn prune_pings(hub: Arc<Hub>) {
-    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
-        let hub = Arc::clone(&hub);
-        match tokio::task::spawn_blocking(move || hub.prune()).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => log::info!("deleted {n} pings older than 7 days"),
-            Ok(Err(e)) => log::warn!("could not delete old pings: {e}"),
-            Err(e) => log::warn!("could not delete old pings: {e}"),
+            Ok(Ok(n)) => done(n),
+            Ok(Err(e)) => log::warn!("could not {what}: {e}"),
+            Err(e) => log::warn!("could not {what}: {e}"),
         }
     }
 }

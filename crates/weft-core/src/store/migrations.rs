@@ -1,8 +1,11 @@
-//! Versioned schema migrations. Each one runs in a single transaction together with the bump
-//! of `PRAGMA user_version`, so a crash leaves the schema at one version or the next, never
-//! in between. A database from a newer Weft is refused and left untouched.
+//! Versioned schema migrations, run by `rusqlite_migration` on `PRAGMA user_version` (the
+//! runner weft-sync's store uses too). The migrations a file lacks run in one transaction
+//! together with the bump of `PRAGMA user_version`, so a crash or a failing step leaves the
+//! schema at the version it had, never in between. A database from a newer Weft is refused
+//! and left untouched.
 
 use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Append only; never edit.
 const MIGRATIONS: &[&str] = &[
@@ -101,19 +104,32 @@ pub enum Outcome {
     TooNew { found: i64 },
 }
 
-/// Brings the schema up to [`SCHEMA_VERSION`], one atomic step per migration.
+/// Brings the schema up to [`SCHEMA_VERSION`] in one transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<Outcome> {
-    let from: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let from = version(conn)?;
     if from > SCHEMA_VERSION {
         return Ok(Outcome::TooNew { found: from });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
-        tx.commit()?;
-    }
+    migrations().to_latest(conn).map_err(sqlite_error)?;
     Ok(Outcome::Migrated { from })
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATIONS.iter().copied().map(M::up).collect())
+}
+
+/// The SQLite error behind a failed migration, so the caller tells a locked, full or corrupt
+/// file apart as for any other statement. The runner's own refusals (only a negative version,
+/// which no Weft writes, gets one: the runner reads it as too far ahead) become a plain SQLite
+/// error with the runner's sentence.
+fn sqlite_error(error: rusqlite_migration::Error) -> rusqlite::Error {
+    match error {
+        rusqlite_migration::Error::RusqliteError { err, .. } => err,
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
+    }
 }
 
 /// The schema version stored in a database.
@@ -170,7 +186,11 @@ mod tests {
         let mut conn = Connection::open_in_memory()?;
         // A table in the way makes migration 1 fail half-way through its batch.
         conn.execute_batch("CREATE TABLE app_events (x INTEGER)")?;
-        assert!(migrate(&mut conn).is_err());
+        let failed = migrate(&mut conn);
+        assert!(
+            matches!(&failed, Err(rusqlite::Error::SqlInputError { msg, .. }) if msg == "table app_events already exists"),
+            "{failed:?}"
+        );
         assert_eq!(version(&conn)?, 0);
         let switches: i64 = conn.query_row(
             "SELECT count(*) FROM sqlite_master WHERE name = 'switches'",
@@ -192,6 +212,47 @@ mod tests {
             }
         );
         assert_eq!(version(&conn)?, SCHEMA_VERSION + 5);
+        Ok(())
+    }
+
+    /// A database's schema and version, as text to compare.
+    fn dump(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+        let mut rows: Vec<String> = conn
+            .prepare("SELECT type || ' ' || name || ': ' || ifnull(sql, '') FROM sqlite_master ORDER BY name")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        rows.push(format!("version {}", version(conn)?));
+        Ok(rows)
+    }
+
+    #[test]
+    fn a_file_made_by_each_old_version_opens_as_a_new_one() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let fresh = super::super::Store::open(&dir.path().join("new.db"))?;
+        drop(fresh);
+        let expected = dump(&Connection::open(dir.path().join("new.db"))?)?;
+        for old in 0..SCHEMA_VERSION {
+            // The SQL a Weft of that version ran, so the file it left, with a switch once
+            // there is a table for one.
+            let path = dir.path().join(format!("v{old}.db"));
+            let mut conn = Connection::open(&path)?;
+            migrations().to_version(&mut conn, old as usize)?;
+            if old >= 1 {
+                conn.execute(
+                    "INSERT INTO switches (at_ms, from_state, to_state, source) VALUES (1, 'coordination', 'focus', 'cli')",
+                    [],
+                )?;
+            }
+            drop(conn);
+            let store = super::super::Store::open(&path)?;
+            drop(store);
+            let conn = Connection::open(&path)?;
+            assert_eq!(dump(&conn)?, expected, "from version {old}");
+            let switches: i64 =
+                conn.query_row("SELECT count(*) FROM switches", [], |r| r.get(0))?;
+            assert_eq!(switches, i64::from(old >= 1), "from version {old}");
+        }
         Ok(())
     }
 }

@@ -3,14 +3,17 @@
 //!
 //! Reads and auth are answered from here without a query. Writes go through the store first
 //! (under the store's lock, on a blocking thread) and only then change memory and fan out, so
-//! whatever is acknowledged or sent on a stream is committed. Events are serialised once into
-//! an SSE frame and shared as [`Bytes`](bytes::Bytes) by every subscriber. A member removed
-//! by the admin CLI while the server runs is noticed by [`Hub::reconcile`].
+//! whatever is acknowledged or sent on a stream is committed. Each team's channel carries
+//! plain typed events ([`Published`]); the streams ([`crate::events`]) frame each one once and
+//! share the frame. A member removed by the admin CLI while the server runs is noticed by
+//! [`Hub::reconcile`].
 
+mod channel;
 mod view;
 
+pub use channel::{OnlineGuard, Published, Subscription};
+
 use crate::error::Error;
-use crate::events::Outgoing;
 use crate::limit::Limiter;
 use crate::secret;
 use crate::store::{NewPing, PingRecord, Store, TeamRecord};
@@ -20,7 +23,6 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use view::View;
 use weft_proto::sync::{
@@ -327,13 +329,10 @@ impl Hub {
             _ => PingOutcome::Delivered,
         };
         if let Some(team) = view.teams.get(&caller.team) {
-            let event = SyncEvent::Ping(wire_ping(&record));
-            let _ = team.tx.send(Arc::new(Outgoing {
-                to: Some(to),
-                ping_id: record.id,
-                ends: None,
-                frame: crate::events::frame(&event),
-            }));
+            team.publish(Published::to_member(
+                to,
+                SyncEvent::Ping(wire_ping(&record)),
+            ));
         }
         Ok(PingSent {
             id: record.id,
@@ -391,31 +390,6 @@ impl Hub {
                 member: caller.member,
             },
         })
-    }
-}
-
-/// What [`Hub::subscribe`] hands the stream.
-pub struct Subscription {
-    pub rx: broadcast::Receiver<Arc<Outgoing>>,
-    pub snapshot: TeamView,
-    pub guard: OnlineGuard,
-}
-
-/// Keeps a member online while a stream is open; dropping it may take the member offline.
-pub struct OnlineGuard {
-    hub: Arc<Hub>,
-    member: i64,
-}
-
-impl Drop for OnlineGuard {
-    fn drop(&mut self) {
-        let mut view = self.hub.write();
-        if let Some(member) = view.members.get_mut(&self.member) {
-            member.online = member.online.saturating_sub(1);
-            if member.online == 0 {
-                view.fan_out_member(self.member);
-            }
-        }
     }
 }
 

@@ -1,10 +1,9 @@
 //! The hub's memory proper: teams (each with its members indexed by name key), members,
-//! token hashes and statuses, and the frames fanned out when they change. Every method runs
+//! token hashes and statuses, and the events published when they change. Every method runs
 //! under the hub's lock; none does IO.
 
-use super::Caller;
+use super::{Caller, Published};
 use crate::error::Error;
-use crate::events::{frame, Outgoing};
 use crate::store::{MemberRecord, TeamRecord};
 use crate::validate::{name_key, ValidStatus};
 use std::collections::{BTreeMap, HashMap};
@@ -14,7 +13,7 @@ use weft_proto::sync::{Member, SyncEvent, TeamRef, TeamView};
 
 pub(super) struct TeamEntry {
     pub name: String,
-    pub tx: broadcast::Sender<Arc<Outgoing>>,
+    pub tx: broadcast::Sender<Arc<Published>>,
     /// Member ids by name key, so the team is listed in name order.
     pub members: BTreeMap<String, i64>,
 }
@@ -35,6 +34,14 @@ pub(super) struct View {
     pub members: HashMap<i64, MemberEntry>,
     pub tokens: HashMap<[u8; 32], i64>,
     pub instance: String,
+}
+
+impl TeamEntry {
+    /// Sends an event to the team's streams.
+    pub fn publish(&self, event: Published) {
+        // No subscriber is not an error.
+        let _ = self.tx.send(Arc::new(event));
+    }
 }
 
 impl View {
@@ -80,16 +87,9 @@ impl View {
             if team.members.get(&member.key) == Some(&id) {
                 team.members.remove(&member.key);
             }
-            let event = SyncEvent::Left {
+            team.publish(Published::to_team(SyncEvent::Left {
                 id,
                 name: member.name,
-            };
-            // No subscriber is not an error.
-            let _ = team.tx.send(Arc::new(Outgoing {
-                to: None,
-                ping_id: 0,
-                ends: Some(id),
-                frame: frame(&event),
             }));
         }
         true
@@ -123,14 +123,7 @@ impl View {
         ) else {
             return;
         };
-        let frame = frame(&SyncEvent::Member(member));
-        // No subscriber is not an error.
-        let _ = team.tx.send(Arc::new(Outgoing {
-            to: None,
-            ping_id: 0,
-            ends: None,
-            frame,
-        }));
+        team.publish(Published::to_team(SyncEvent::Member(member)));
     }
 
     pub fn team_view(&self, caller: Caller) -> Result<TeamView, Error> {

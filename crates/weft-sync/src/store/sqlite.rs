@@ -1,9 +1,10 @@
 //! The SQLite [`Store`]: one connection, WAL, versioned atomic migrations.
 //!
-//! Each migration (SQL, or a Rust step for what SQL cannot compute) runs in one transaction
-//! together with its `PRAGMA user_version` bump. A file
-//! that is not a database, or one from a newer weft-sync, is refused with a clear error and
-//! never written to.
+//! The migrations (SQL, and a Rust step for what SQL cannot compute) are run by
+//! `rusqlite_migration` on `PRAGMA user_version`, the runner the app's store uses too: those a
+//! file lacks run in one transaction together with the version bump. A file that is not a
+//! database, one of another program, or one from a newer weft-sync, is refused with a clear
+//! error and never written to.
 
 use super::{Loaded, MemberRecord, NewPing, PingRecord, Store, TeamRecord};
 use crate::error::Error;
@@ -11,19 +12,14 @@ use crate::names::skeleton;
 use crate::validate::{name_key, ValidStatus};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Transaction};
+use rusqlite_migration::{HookResult, Migrations, M};
 use std::path::Path;
 use weft_proto::State;
 
-/// One schema version: SQL, or Rust for what SQL cannot compute (Unicode name keys).
-enum Migration {
-    Sql(&'static str),
-    Rust(fn(&Transaction<'_>) -> rusqlite::Result<()>),
-}
-
-/// The schema, one entry per version.
-const MIGRATIONS: &[Migration] = &[
-    Migration::Sql(
-        r#"
+/// The schema, one SQL batch per version; version 3 runs [`rekey_names`] after its SQL, for
+/// what SQL cannot compute (Unicode name keys). Append only; never edit.
+const MIGRATIONS: [&str; 3] = [
+    r#"
 CREATE TABLE teams (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
@@ -62,29 +58,34 @@ CREATE INDEX pings_to ON pings(to_id, id);
 CREATE INDEX pings_budget ON pings(from_id, to_id, urgent, sent_at);
 CREATE INDEX pings_sent_at ON pings(sent_at);
 "#,
-    ),
-    Migration::Sql(
-        r#"
+    r#"
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(16))));
 "#,
-    ),
-    Migration::Rust(rekey_names),
+    // Version 3, followed by `rekey_names`: every key is cleared first, so no old key
+    // clashes with a new one while they are computed.
+    "ALTER TABLE members ADD COLUMN name_skeleton TEXT NOT NULL DEFAULT '';
+     UPDATE members SET name_key = 'v3:' || id;
+     UPDATE teams SET name_key = 'v3:' || id;",
 ];
 
-/// Version 3: names are keyed by NFKC + case folding (they were lower-cased) and members get
-/// the skeleton they are told apart by (see [`crate::names`]). Names are stored in NFC. Two
-/// names that now share a key or skeleton (one typed in NFC, one in NFD, say) both stay, the
-/// later one shown with " (2)" after it, so each is still a member one can ping.
-fn rekey_names(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    tx.execute_batch(
-        "ALTER TABLE members ADD COLUMN name_skeleton TEXT NOT NULL DEFAULT '';
-         UPDATE members SET name_key = 'v3:' || id;
-         UPDATE teams SET name_key = 'v3:' || id;",
-    )?;
+/// The schema version this build writes.
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn migrations() -> Migrations<'static> {
+    let [v1, v2, v3] = MIGRATIONS;
+    Migrations::new(vec![M::up(v1), M::up(v2), M::up_with_hook(v3, rekey_names)])
+}
+
+/// Version 3, after its SQL: names are keyed by NFKC + case folding (they were lower-cased)
+/// and members get the skeleton they are told apart by (see [`crate::names`]). Names are
+/// stored in NFC. Two names that now share a key or skeleton (one typed in NFC, one in NFD,
+/// say) both stay, the later one shown with " (2)" after it, so each is still a member one
+/// can ping.
+fn rekey_names(tx: &Transaction<'_>) -> HookResult {
     let teams: Vec<(i64, String)> = tx
         .prepare("SELECT id, name FROM teams ORDER BY id")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -114,7 +115,8 @@ fn rekey_names(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             params![name, name_key(&name), skeleton(&name), id],
         )?;
     }
-    tx.execute_batch("CREATE INDEX members_skeleton ON members(team_id, name_skeleton);")
+    tx.execute_batch("CREATE INDEX members_skeleton ON members(team_id, name_skeleton);")?;
+    Ok(())
 }
 
 /// `name` in NFC, or "name (2)", "name (3)"… : the first that `free` accepts.
@@ -155,11 +157,10 @@ impl SqliteStore {
                 _ => e.to_string(),
             },
         };
-        let conn = Connection::open(path).map_err(bad)?;
+        let mut conn = Connection::open(path).map_err(bad)?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(bad)?;
-        let known = MIGRATIONS.len() as i64;
         if version < 0 {
             return Err(Error::BadDatabase {
                 path: shown,
@@ -175,19 +176,14 @@ impl SqliteStore {
                 )
                 .map_err(bad)?;
             if tables > 0 {
-                return Err(Error::BadDatabase {
-                    path: shown,
-                    reason: "it is a SQLite database of another program (it has tables, but no \
-                             weft-sync schema); it was left untouched"
-                        .into(),
-                });
+                return Err(Error::ForeignDatabase { path: shown });
             }
         }
-        if version > known {
+        if version > SCHEMA_VERSION {
             return Err(Error::NewerSchema {
                 path: shown,
                 found: version,
-                known,
+                known: SCHEMA_VERSION,
             });
         }
         conn.busy_timeout(std::time::Duration::from_secs(5))
@@ -199,33 +195,25 @@ impl SqliteStore {
             .map_err(bad)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(bad)?;
+        migrations().to_latest(&mut conn).map_err(|e| match e {
+            rusqlite_migration::Error::RusqliteError { err, .. } => bad(err),
+            // The runner's own refusals cannot happen: the migrations are defined and the
+            // version was checked above.
+            other => Error::BadDatabase {
+                path: shown.clone(),
+                reason: other.to_string(),
+            },
+        })?;
         let mut store = SqliteStore {
             conn,
             data_version: 0,
         };
-        store.migrate(version).map_err(|e| match e {
-            Error::Store(e) => bad(e),
-            other => other,
-        })?;
         store.data_version = store.read_data_version().map_err(bad)?;
         Ok(store)
     }
 
     fn read_data_version(&self) -> rusqlite::Result<i64> {
         self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))
-    }
-
-    fn migrate(&mut self, from: i64) -> Result<(), Error> {
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(from as usize) {
-            let tx = self.conn.transaction()?;
-            match migration {
-                Migration::Sql(sql) => tx.execute_batch(sql)?,
-                Migration::Rust(step) => step(&tx)?,
-            }
-            tx.pragma_update(None, "user_version", index as i64 + 1)?;
-            tx.commit()?;
-        }
-        Ok(())
     }
 }
 
@@ -252,6 +240,22 @@ fn parse_time(raw: &str) -> rusqlite::Result<DateTime<Utc>> {
     })
 }
 
+fn row_team(row: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRecord> {
+    Ok(TeamRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+    })
+}
+
+fn row_member(row: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRecord> {
+    Ok(MemberRecord {
+        id: row.get(0)?,
+        team: row.get(1)?,
+        name: row.get(2)?,
+        token_hash: row.get(3)?,
+    })
+}
+
 fn row_ping(row: &rusqlite::Row<'_>) -> rusqlite::Result<PingRecord> {
     Ok(PingRecord {
         id: row.get(0)?,
@@ -269,27 +273,11 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare("SELECT id, name FROM teams ORDER BY id")?;
-        loaded.teams = stmt
-            .query_map([], |r| {
-                Ok(TeamRecord {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        loaded.teams = stmt.query_map([], row_team)?.collect::<Result<_, _>>()?;
         let mut stmt = self
             .conn
             .prepare("SELECT id, team_id, name, token_hash FROM members ORDER BY id")?;
-        loaded.members = stmt
-            .query_map([], |r| {
-                Ok(MemberRecord {
-                    id: r.get(0)?,
-                    team: r.get(1)?,
-                    name: r.get(2)?,
-                    token_hash: r.get(3)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        loaded.members = stmt.query_map([], row_member)?.collect::<Result<_, _>>()?;
         let mut stmt = self
             .conn
             .prepare("SELECT member_id, seq, state, since, until, intent FROM statuses")?;
@@ -337,12 +325,7 @@ impl Store for SqliteStore {
             .query_row(
                 "UPDATE teams SET invite_hash = ?1 WHERE name_key = ?2 RETURNING id, name",
                 params![invite_hash, name_key(name)],
-                |r| {
-                    Ok(TeamRecord {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                    })
-                },
+                row_team,
             )
             .optional()?
             .ok_or_else(|| Error::NotFound(format!("there is no team named \"{name}\"")))
@@ -354,15 +337,7 @@ impl Store for SqliteStore {
              FROM teams t ORDER BY t.name_key",
         )?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    TeamRecord {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                    },
-                    r.get(2)?,
-                ))
-            })?
+            .query_map([], |r| Ok((row_team(r)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
@@ -373,12 +348,7 @@ impl Store for SqliteStore {
             .query_row(
                 "SELECT id, name FROM teams WHERE invite_hash = ?1",
                 [invite_hash],
-                |r| {
-                    Ok(TeamRecord {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                    })
-                },
+                row_team,
             )
             .optional()?)
     }
@@ -432,14 +402,7 @@ impl Store for SqliteStore {
                 "SELECT m.id, m.team_id, m.name, m.token_hash FROM members m \
                  JOIN teams t ON t.id = m.team_id WHERE t.name_key = ?1 AND m.name_key = ?2",
                 params![name_key(team), name_key(name)],
-                |r| {
-                    Ok(MemberRecord {
-                        id: r.get(0)?,
-                        team: r.get(1)?,
-                        name: r.get(2)?,
-                        token_hash: r.get(3)?,
-                    })
-                },
+                row_member,
             )
             .optional()?)
     }

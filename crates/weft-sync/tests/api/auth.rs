@@ -10,18 +10,12 @@ use weft_sync_client::{Client, Error};
 #[test]
 fn what_is_not_yours_is_refused() -> R {
     let server = TestServer::start(config())?;
-    let core = invite(&server, "Core")?;
+    let (_, team, (ana, ana_j), (bo, bo_j)) = core(&server)?;
     let other = invite(&server, "Other")?;
-    let (ana, ana_j) = join(&server.url, &core, "Ana")?;
-    let (bo, bo_j) = join(&server.url, &core, "Bo")?;
     let (eve, eve_j) = join(&server.url, &other, "Eve")?;
-    let team = ana_j.team.id;
     let before = eve.team(eve_j.team.id)?;
     let update = status(1, State::Focus, None);
-    let code = |r: Result<StatusAck, Error>| match r {
-        Err(Error::Refused { status, code, .. }) => (status, code),
-        other => (0, format!("{other:?}")),
-    };
+    let code = refused::<StatusAck>;
 
     let anonymous = Client::new(&server.url)?;
     assert_eq!(
@@ -105,10 +99,7 @@ fn each_token_is_rate_limited() -> R {
         rate_per_second: 2,
         ..Config::default()
     })?;
-    let code = invite(&server, "Core")?;
-    let (ana, ana_j) = join(&server.url, &code, "Ana")?;
-    let (bo, _) = join(&server.url, &code, "Bo")?;
-    let team = ana_j.team.id;
+    let (_, team, (ana, ana_j), (bo, _)) = core(&server)?;
     let mut answers = Vec::new();
     for _ in 0..8 {
         answers.push(ana.team(team).map(|_| ()));

@@ -33,10 +33,7 @@ fn put_with_date(
 #[test]
 fn a_clock_two_hours_fast_is_told_so_and_its_times_are_not_shared() -> R {
     let server = TestServer::start(config())?;
-    let code = invite(&server, "Core")?;
-    let (ana, ana_j) = join(&server.url, &code, "Ana")?;
-    let (bo, bo_j) = join(&server.url, &code, "Bo")?;
-    let team = ana_j.team.id;
+    let (_, team, (ana, ana_j), (bo, bo_j)) = core(&server)?;
 
     // Ana's Weft runs two hours fast: "Focus since 18:10" at the server's 16:10.
     let mut fast = status(1, State::Focus, Some(50));

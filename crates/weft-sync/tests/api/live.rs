@@ -102,10 +102,7 @@ fn the_sender_learns_where_a_ping_lands() -> R {
         urgent_budget: 2,
         ..config()
     })?;
-    let code = invite(&server, "Core")?;
-    let (ana, ana_j) = join(&server.url, &code, "Ana")?;
-    let (bo, _) = join(&server.url, &code, "Bo")?;
-    let team = ana_j.team.id;
+    let (_, team, (ana, ana_j), (bo, _)) = core(&server)?;
     let ping = |text: &str, urgent: bool| PingRequest {
         to: "Ana".into(),
         text: text.into(),
@@ -224,10 +221,7 @@ fn the_sender_learns_where_a_ping_lands() -> R {
 #[test]
 fn the_highest_seq_wins_and_replays_change_nothing() -> R {
     let server = TestServer::start(config())?;
-    let code = invite(&server, "Core")?;
-    let (ana, ana_j) = join(&server.url, &code, "Ana")?;
-    let (bo, _) = join(&server.url, &code, "Bo")?;
-    let team = ana_j.team.id;
+    let (_, team, (ana, ana_j), (bo, _)) = core(&server)?;
     let me = ana_j.member_id;
     let stream = Stream::open(&bo, team, 0)?;
     stream.until("snapshot", |_| true)?;
@@ -402,10 +396,7 @@ fn a_member_may_open_only_a_few_streams() -> R {
         max_streams_per_member: 2,
         ..config()
     })?;
-    let code = invite(&server, "Core")?;
-    let (ana, ana_j) = join(&server.url, &code, "Ana")?;
-    let (bo, _) = join(&server.url, &code, "Bo")?;
-    let team = ana_j.team.id;
+    let (_, team, (ana, ana_j), (bo, _)) = core(&server)?;
     let first = Stream::open(&ana, team, 0)?;
     let _second = Stream::open(&ana, team, 0)?;
     first.until("snapshot", |_| true)?;

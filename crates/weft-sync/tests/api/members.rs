@@ -5,22 +5,12 @@ use weft_proto::sync::*;
 use weft_sync::testing::TestServer;
 use weft_sync_client::Error;
 
-fn refused(r: Result<(), Error>) -> (u16, String) {
-    match r {
-        Err(Error::Refused { status, code, .. }) => (status, code),
-        other => (0, format!("{other:?}")),
-    }
-}
-
 #[test]
 fn a_member_leaves_and_its_name_token_and_streams_go() -> R {
     let server = TestServer::start(config())?;
-    let code = invite(&server, "Core")?;
+    let (code, team, (ana, ana_j), (bo, bo_j)) = core(&server)?;
     let other = invite(&server, "Other")?;
-    let (ana, ana_j) = join(&server.url, &code, "Ana")?;
-    let (bo, bo_j) = join(&server.url, &code, "Bo")?;
     let (eve, _) = join(&server.url, &other, "Eve")?;
-    let team = ana_j.team.id;
     let ana_id = ana_j.member_id;
 
     let bo_stream = Stream::open(&bo, team, 0)?;
@@ -95,10 +85,7 @@ fn a_member_removed_from_the_store_is_noticed_by_the_running_server() -> R {
             ..config()
         },
     )?;
-    let code = invite(&server, "Core")?;
-    let (ana, ana_j) = join(&server.url, &code, "Ana")?;
-    let (bo, _) = join(&server.url, &code, "Bo")?;
-    let team = ana_j.team.id;
+    let (_, team, (ana, ana_j), (bo, _)) = core(&server)?;
     let bo_stream = Stream::open(&bo, team, 0)?;
     let ana_stream = Stream::open(&ana, team, 0)?;
     bo_stream.until("Ana online", member_is(ana_j.member_id, |m| m.online))?;

@@ -32,6 +32,28 @@ pub fn join(url: &str, invite: &str, name: &str) -> Result<(Client, Joined), Err
     Ok((Client::new(url)?.with_token(&joined.token), joined))
 }
 
+/// A member as [`join`] returns it: its client and what the server said.
+pub type Joiner = (Client, Joined);
+
+/// Creates the team "Core" on `server`; Ana joins it, then Bo. Returns the invite code, the
+/// team's id, Ana and Bo.
+pub fn core(
+    server: &TestServer,
+) -> Result<(String, i64, Joiner, Joiner), Box<dyn std::error::Error>> {
+    let code = invite(server, "Core")?;
+    let ana = join(&server.url, &code, "Ana")?;
+    let bo = join(&server.url, &code, "Bo")?;
+    Ok((code, ana.1.team.id, ana, bo))
+}
+
+/// The status and error code of a refusal, or 0 and what came instead.
+pub fn refused<T: std::fmt::Debug>(r: Result<T, Error>) -> (u16, String) {
+    match r {
+        Err(Error::Refused { status, code, .. }) => (status, code),
+        other => (0, format!("{other:?}")),
+    }
+}
+
 /// A time as a raw request body writes it, to the second.
 pub fn rfc(t: DateTime<Utc>) -> String {
     weft_proto::time::format(second(t))
@@ -63,11 +85,10 @@ impl Stream {
         let events = client.events(team, after_ping)?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            for event in events {
-                if tx.send(event.map_err(|e| e.to_string())).is_err() {
-                    return;
-                }
-            }
+            // Until the stream ends or the test stops listening (its receiver is dropped).
+            events
+                .map_while(|event| tx.send(event.map_err(|e| e.to_string())).ok())
+                .for_each(drop);
         });
         Ok(Stream { rx })
     }
