@@ -52,11 +52,16 @@ mod linux {
                 }
             });
         match spawned {
-            Ok(_) => {
-                if first.recv_timeout(FIRST_LOOK).is_err() {
-                    log::warn!("the session bus did not answer within {FIRST_LOOK:?}");
+            Ok(_) => match first.recv_timeout(FIRST_LOOK) {
+                Ok(()) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    log::warn!("the session bus did not answer within {FIRST_LOOK:?}")
                 }
-            }
+                // The watch thread ended (its bus stream closed) before it looked.
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    log::warn!("the session bus watch ended before its first look")
+                }
+            },
             Err(e) => log::error!("cannot watch the session bus: {e}"),
         }
         let x_health = health.clone();

@@ -227,14 +227,10 @@ impl WaitingLine {
                     Target::Coordination => State::Coordination,
                     Target::Toggle => now().other(),
                 };
-                let line = format!("Switch to {} not saved yet: {hint}; retrying", to.label());
+                let line = waiting_line(to, hint);
                 notices.add_to_menu(&line);
                 self.shown = Some(line);
-                Some(format!(
-                    "Your switch to {} from the {} is not saved yet: {hint}. Weft keeps trying and logs it at the time you asked.",
-                    to.label(),
-                    asked.source
-                ))
+                Some(waiting_popup(to, asked.source, hint))
             }
             Report::Saved => {
                 self.take_down(notices);
@@ -253,6 +249,19 @@ impl WaitingLine {
             notices.remove_from_menu(&line);
         }
     }
+}
+
+/// The tray menu's line while a switch to `to` waits to be saved.
+fn waiting_line(to: State, hint: &str) -> String {
+    format!("Switch to {} not saved yet: {hint}; retrying", to.label())
+}
+
+/// The popup said once per waiting streak.
+fn waiting_popup(to: State, source: Source, hint: &str) -> String {
+    format!(
+        "Your switch to {} from the {source} is not saved yet: {hint}. Weft keeps trying and logs it at the time you asked.",
+        to.label()
+    )
 }
 
 #[cfg(test)]
@@ -280,10 +289,15 @@ mod tests {
             },
             || State::Coordination,
         );
-        assert!(popup.is_some_and(|p| p.contains("switch to Focus")));
+        assert_eq!(
+            popup.as_deref(),
+            Some("Your switch to Focus from the hotkey is not saved yet: the database is locked by another program. Weft keeps trying and logs it at the time you asked.")
+        );
         let waiting = notices.lines();
-        assert_eq!(waiting.len(), 1, "{waiting:?}");
-        assert!(waiting[0].starts_with("Switch to Focus not saved yet"));
+        assert_eq!(
+            waiting,
+            ["Switch to Focus not saved yet: the database is locked by another program; retrying"]
+        );
 
         // A switch behind it is refused for good: said, and the waiting line stays.
         let popup = menu.apply(

@@ -2,33 +2,24 @@
 //! notifications are held) "N held", which opens the window's Inbox, then exactly one switch
 //! item, in coordination "Focus for 25 / 50 / 90 min", then Today, Team (a submenu with each
 //! teammate's state once in a team), Settings, "Open Weft" and "Quit". The icon shows the
-//! state.
+//! state. Every text and the menu's order come from [`labels`], pure functions tested there;
+//! this module only makes them into Tauri menu items and handles the clicks.
+
+mod labels;
 
 use crate::switcher::Switcher;
 use crate::window_process::WindowProcess;
+use labels::{Entry, Extras, HELD, OPEN, PLAN, QUIT, SETTINGS, SWITCH, TEAM, TODAY};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Wry};
 use weft_core::service::Weft;
-use weft_core::time::elapsed_label;
-use weft_proto::{Connection, Source, State, Status, Target, TeamInfo, View};
+use weft_proto::{Source, State, Status, Target, TeamInfo, View};
 
 const TRAY_ID: &str = "weft";
-const SWITCH: &str = "switch";
-const HELD: &str = "held";
-/// Planned focus lengths offered in coordination, in minutes.
-const PLANS: [u32; 3] = [25, 50, 90];
-const OPEN: &str = "open";
-const TODAY: &str = "today";
-const TEAM: &str = "team";
-const SETTINGS: &str = "settings";
-const QUIT: &str = "quit";
-/// Notices are long sentences; the menu shows their start.
-const NOTICE_CHARS: usize = 90;
 
 static FOCUS_ICON: &[u8] = include_bytes!("../../icons/tray-focus.png");
 static COORDINATION_ICON: &[u8] = include_bytes!("../../icons/tray-coordination.png");
@@ -114,16 +105,6 @@ pub struct Tray {
     extras: Mutex<Extras>,
 }
 
-#[derive(Clone, Default)]
-struct Extras {
-    held_shown: bool,
-    /// In coordination, the "Focus for N min" items are offered.
-    plans_shown: bool,
-    notices: Vec<String>,
-    /// One line per teammate (none: not in a team).
-    team: Option<Vec<String>>,
-}
-
 impl Tray {
     pub fn build(
         app: &AppHandle,
@@ -131,20 +112,27 @@ impl Tray {
         notices: &[String],
         team: Option<Vec<String>>,
     ) -> tauri::Result<Tray> {
-        let header = MenuItem::with_id(app, "header", header_text(status), false, None::<&str>)?;
-        let held = MenuItem::with_id(app, HELD, held_text(status.held), true, None::<&str>)?;
+        let now = chrono::Utc::now();
+        let header = MenuItem::with_id(
+            app,
+            labels::HEADER,
+            labels::header(status, now),
+            false,
+            None::<&str>,
+        )?;
+        let held = MenuItem::with_id(app, HELD, labels::held(status.held), true, None::<&str>)?;
         let offers = status.state.other();
-        let switch = MenuItem::with_id(app, SWITCH, switch_text(offers), true, None::<&str>)?;
-        let extras = Extras {
-            held_shown: status.held > 0,
-            plans_shown: status.state == State::Coordination,
+        let switch = MenuItem::with_id(app, SWITCH, labels::switch(offers), true, None::<&str>)?;
+        let mut extras = Extras {
             notices: notices.to_vec(),
             team,
+            ..Extras::default()
         };
+        extras.follow(status);
         let menu = menu(app, &header, &held, &switch, &extras)?;
         let icon = TrayIconBuilder::with_id(TRAY_ID)
             .icon(icon_for(status.state)?)
-            .tooltip("Weft")
+            .tooltip(labels::TOOLTIP)
             .menu(&menu)
             .show_menu_on_left_click(true)
             .on_menu_event(on_menu_event)
@@ -171,22 +159,22 @@ impl Tray {
                 *shows = status.state;
             }
         }
-        self.header.set_text(header_text(status))?;
-        self.held.set_text(held_text(status.held))?;
-        let show_held = status.held > 0;
-        let show_plans = status.state == State::Coordination;
+        self.header
+            .set_text(labels::header(status, chrono::Utc::now()))?;
+        self.held.set_text(labels::held(status.held))?;
         let rebuild = {
             let mut extras = self.extras.lock().unwrap_or_else(|p| p.into_inner());
-            (extras.held_shown != show_held || extras.plans_shown != show_plans).then(|| {
-                extras.held_shown = show_held;
-                extras.plans_shown = show_plans;
-                extras.clone()
+            let mut next = extras.clone();
+            next.follow(status);
+            (next != *extras).then(|| {
+                *extras = next.clone();
+                next
             })
         };
         if let Some(extras) = rebuild {
             self.rebuild(&extras)?;
         }
-        self.switch.set_text(switch_text(offers))
+        self.switch.set_text(labels::switch(offers))
     }
 
     fn rebuild(&self, extras: &Extras) -> tauri::Result<()> {
@@ -201,10 +189,7 @@ impl Tray {
     }
 }
 
-fn held_text(held: u32) -> String {
-    format!("{held} held")
-}
-
+/// Builds the menu [`labels::layout`] lists, around the three items that are kept.
 fn menu(
     app: &AppHandle,
     header: &MenuItem<Wry>,
@@ -212,75 +197,42 @@ fn menu(
     switch: &MenuItem<Wry>,
     extras: &Extras,
 ) -> tauri::Result<Menu<Wry>> {
-    let notices = &extras.notices;
-    let open = MenuItem::with_id(app, OPEN, "Open Weft", true, None::<&str>)?;
-    let today = MenuItem::with_id(app, TODAY, "Today", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?;
-    let settings = MenuItem::with_id(app, SETTINGS, "Settings", true, None::<&str>)?;
-    let team: Box<dyn IsMenuItem<Wry>> = match &extras.team {
-        None => Box::new(MenuItem::with_id(app, TEAM, "Team…", true, None::<&str>)?),
-        Some(lines) => {
-            let mut rows = Vec::new();
-            for (n, line) in lines.iter().enumerate() {
-                rows.push(MenuItem::with_id(
-                    app,
-                    format!("member-{n}"),
-                    line,
-                    false,
-                    None::<&str>,
-                )?);
+    let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+    for entry in labels::layout(extras) {
+        items.push(match entry {
+            Entry::Header => Box::new(header.clone()),
+            Entry::Held => Box::new(held.clone()),
+            Entry::Switch => Box::new(switch.clone()),
+            Entry::Item { id, label, enabled } => {
+                Box::new(MenuItem::with_id(app, id, label, enabled, None::<&str>)?)
             }
-            let open_team = MenuItem::with_id(app, TEAM, "Open Team…", true, None::<&str>)?;
-            let gap = PredefinedMenuItem::separator(app)?;
-            let mut items: Vec<&dyn IsMenuItem<Wry>> =
-                rows.iter().map(|i| i as &dyn IsMenuItem<Wry>).collect();
-            items.push(&gap);
-            items.push(&open_team);
-            Box::new(Submenu::with_items(app, "Team", true, &items)?)
-        }
-    };
-    let separator = PredefinedMenuItem::separator(app)?;
-    let mut notice_items = Vec::new();
-    for (n, text) in notices.iter().enumerate() {
-        let short = shorten(text);
-        notice_items.push(MenuItem::with_id(
+            Entry::TeamMenu(lines) => Box::new(team_menu(app, &lines)?),
+            Entry::Separator => Box::new(PredefinedMenuItem::separator(app)?),
+        });
+    }
+    let items: Vec<&dyn IsMenuItem<Wry>> = items.iter().map(|i| i.as_ref()).collect();
+    Menu::with_items(app, &items)
+}
+
+/// The Team submenu: one disabled row per line, a gap, then "Open Team…".
+fn team_menu(app: &AppHandle, lines: &[String]) -> tauri::Result<Submenu<Wry>> {
+    let mut rows = Vec::new();
+    for (n, line) in lines.iter().enumerate() {
+        rows.push(MenuItem::with_id(
             app,
-            format!("notice-{n}"),
-            format!("⚠ {short}"),
+            labels::member_id(n),
+            line,
             false,
             None::<&str>,
         )?);
     }
-    let notice_separator = PredefinedMenuItem::separator(app)?;
-    let mut plan_items = Vec::new();
-    if extras.plans_shown {
-        for minutes in PLANS {
-            plan_items.push(MenuItem::with_id(
-                app,
-                format!("plan-{minutes}"),
-                format!("Focus for {minutes} min"),
-                true,
-                None::<&str>,
-            )?);
-        }
-    }
-    let mut items: Vec<&dyn IsMenuItem<Wry>> = vec![header];
-    if extras.held_shown {
-        items.push(held);
-    }
-    items.push(switch);
-    items.extend(plan_items.iter().map(|i| i as &dyn IsMenuItem<Wry>));
-    items.push(&today);
-    items.push(team.as_ref());
-    items.push(&settings);
-    items.push(&open);
-    if !notice_items.is_empty() {
-        items.push(&notice_separator);
-        items.extend(notice_items.iter().map(|i| i as &dyn IsMenuItem<Wry>));
-    }
-    items.push(&separator);
-    items.push(&quit);
-    Menu::with_items(app, &items)
+    let open_team = MenuItem::with_id(app, TEAM, labels::OPEN_TEAM, true, None::<&str>)?;
+    let gap = PredefinedMenuItem::separator(app)?;
+    let mut items: Vec<&dyn IsMenuItem<Wry>> =
+        rows.iter().map(|i| i as &dyn IsMenuItem<Wry>).collect();
+    items.push(&gap);
+    items.push(&open_team);
+    Submenu::with_items(app, labels::TEAM_MENU, true, &items)
 }
 
 /// Rebuilds the menu to list notices that arrived after start-up.
@@ -316,49 +268,10 @@ pub fn show_team(app: &AppHandle, lines: Option<Vec<String>>) {
     }
 }
 
-/// "Ana · Focus until 10:55", one per teammate (you are left out); `None` outside a team.
-/// Times, not durations, so the menu only changes when a teammate does.
+/// "Ana · Focus until 10:55", one per teammate (you are left out), in local time; `None`
+/// outside a team.
 pub fn team_lines(info: &TeamInfo) -> Option<Vec<String>> {
-    let me = info.membership.as_ref()?.member_id;
-    let mut lines: Vec<String> = info
-        .members
-        .iter()
-        .filter(|m| m.id != me)
-        .map(|m| {
-            let local = |t: &Option<chrono::DateTime<chrono::Utc>>| {
-                t.map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
-            };
-            let state = match (m.state, local(&m.until), local(&m.since)) {
-                (None, _, _) => "no status yet".to_owned(),
-                (Some(state), Some(until), _) => format!("{} until {until}", state.label()),
-                (Some(state), None, Some(since)) => format!("{} since {since}", state.label()),
-                (Some(state), None, None) => state.label().to_owned(),
-            };
-            let away = if m.online { "" } else { " (offline)" };
-            format!("{} · {state}{away}", m.name)
-        })
-        .collect();
-    if lines.is_empty() {
-        lines.push("No teammates yet".into());
-    }
-    match info.connection {
-        Connection::Offline {
-            retry_at: Some(_), ..
-        } => lines.insert(0, "⚠ Sync server unreachable".into()),
-        Connection::Offline { retry_at: None, .. } => {
-            lines.insert(0, "⚠ Not shared: see Team".into())
-        }
-        _ => {}
-    }
-    Some(lines)
-}
-
-fn shorten(text: &str) -> String {
-    if text.chars().count() <= NOTICE_CHARS {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(NOTICE_CHARS - 1).collect();
-    format!("{cut}…")
+    labels::team(info, &chrono::Local)
 }
 
 fn icon_for(state: State) -> tauri::Result<Image<'static>> {
@@ -366,15 +279,6 @@ fn icon_for(state: State) -> tauri::Result<Image<'static>> {
         State::Focus => FOCUS_ICON,
         State::Coordination => COORDINATION_ICON,
     })
-}
-
-fn header_text(status: &Status) -> String {
-    let elapsed = (chrono::Utc::now() - status.since).num_seconds();
-    format!("{} · {}", status.state.label(), elapsed_label(elapsed))
-}
-
-fn switch_text(offers: State) -> String {
-    format!("Switch to {}", offers.label())
 }
 
 fn on_menu_event(app: &AppHandle, event: MenuEvent) {
@@ -407,7 +311,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         }
         QUIT => app.exit(0),
         id => {
-            let Some(minutes) = id.strip_prefix("plan-").and_then(|m| m.parse().ok()) else {
+            let Some(minutes) = id.strip_prefix(PLAN).and_then(|m| m.parse().ok()) else {
                 return;
             };
             app.state::<Switcher>().ask_focus_for(minutes, Source::Tray);
@@ -433,11 +337,7 @@ fn tick(app: &AppHandle, weft: &Weak<Weft>, wake: &Receiver<()>) {
         let Some(status) = weft.upgrade().map(|weft| weft.status()) else {
             return;
         };
-        let elapsed_ms = (chrono::Utc::now() - status.since)
-            .num_milliseconds()
-            .max(0);
-        let until_next_minute = 60_000 - (elapsed_ms % 60_000) + 20;
-        match wake.recv_timeout(Duration::from_millis(until_next_minute as u64)) {
+        match wake.recv_timeout(labels::until_next_minute(&status, chrono::Utc::now())) {
             Ok(()) => continue,
             Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {}
@@ -447,12 +347,17 @@ fn tick(app: &AppHandle, weft: &Weak<Weft>, wake: &Receiver<()>) {
             // Read on the UI thread, so a switch that raced this tick is not overwritten.
             let status = handle.state::<Arc<Weft>>().status();
             if let Some(tray) = handle.try_state::<Tray>() {
-                if let Err(e) = tray.header.set_text(header_text(&status)) {
+                if let Err(e) = tray
+                    .header
+                    .set_text(labels::header(&status, chrono::Utc::now()))
+                {
                     log::warn!("could not update the tray menu: {e}");
                 }
             }
         });
-        if posted.is_err() {
+        if let Err(e) = posted {
+            // The event loop has ended: nothing is left to update.
+            log::debug!("the tray's elapsed time stops: {e}");
             return;
         }
     }

@@ -150,10 +150,10 @@ pub fn aside_name(path: &Path, label: &str, now: chrono::DateTime<chrono::Utc>) 
         .ok_or_else(|| Error::Invalid(format!("too many set-aside copies of {}", path.display())))
 }
 
+/// The user id this process creates files as: the effective one (what `/proc/self` was
+/// owned by), from geteuid(2), which cannot fail.
 fn current_uid() -> u32 {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .unwrap_or(0)
+    rustix::process::geteuid().as_raw()
 }
 
 #[cfg(test)]
@@ -197,6 +197,8 @@ mod tests {
         ensure_private_dir(&fresh)?;
         let mode = std::fs::metadata(&fresh).map_err(|e| Error::io(&fresh, e))?;
         assert_eq!(mode.permissions().mode() & 0o777, 0o700);
+        // What this process creates is owned by the uid the check compares with.
+        assert_eq!(mode.uid(), current_uid());
         Ok(())
     }
 

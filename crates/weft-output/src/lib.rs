@@ -125,6 +125,11 @@ pub fn say(line: impl std::fmt::Display) {
 mod tests {
     use super::*;
 
+    /// The kind of error a write ended with (`None`: it worked).
+    fn kind(result: io::Result<()>) -> Option<io::ErrorKind> {
+        result.err().map(|e| e.kind())
+    }
+
     /// A writer whose writes fail with `kind` after `ok` bytes.
     struct Failing {
         ok: usize,
@@ -151,7 +156,10 @@ mod tests {
             ok: 3,
             kind: io::ErrorKind::BrokenPipe,
         });
-        assert!(writeln!(closed, "first line").is_err());
+        assert_eq!(
+            kind(writeln!(closed, "first line")),
+            Some(io::ErrorKind::BrokenPipe)
+        );
         assert!(closed.has_failed());
         assert_eq!(closed.finish(), Err(Failure::Closed));
 
@@ -159,7 +167,7 @@ mod tests {
             ok: 0,
             kind: io::ErrorKind::StorageFull,
         });
-        assert!(writeln!(full, "x").is_err());
+        assert_eq!(kind(writeln!(full, "x")), Some(io::ErrorKind::StorageFull));
         match full.finish() {
             Err(Failure::Failed(line)) => {
                 assert!(line.starts_with("cannot write the output: "), "{line}");
@@ -169,7 +177,7 @@ mod tests {
         }
 
         let mut fine = Out::new(Vec::new());
-        assert!(writeln!(fine, "hello").is_ok());
+        assert_eq!(kind(writeln!(fine, "hello")), None);
         assert_eq!(fine.finish(), Ok(()));
         assert_eq!(fine.inner, b"hello\n");
     }
@@ -180,7 +188,7 @@ mod tests {
             ok: 0,
             kind: io::ErrorKind::BrokenPipe,
         });
-        assert!(writeln!(out, "x").is_err());
+        assert_eq!(kind(writeln!(out, "x")), Some(io::ErrorKind::BrokenPipe));
         out.note(io::Error::from(io::ErrorKind::StorageFull));
         assert_eq!(out.finish(), Err(Failure::Closed));
     }
@@ -191,16 +199,22 @@ mod tests {
             ok: 0,
             kind: io::ErrorKind::BrokenPipe,
         });
-        assert!(writeln!(closed, "help").is_err());
+        assert_eq!(
+            kind(writeln!(closed, "help")),
+            Some(io::ErrorKind::BrokenPipe)
+        );
         assert_eq!(end("t", &mut closed, ExitCode::from(2)), ExitCode::SUCCESS);
         let mut full = Out::new(Failing {
             ok: 0,
             kind: io::ErrorKind::StorageFull,
         });
-        assert!(writeln!(full, "help").is_err());
+        assert_eq!(
+            kind(writeln!(full, "help")),
+            Some(io::ErrorKind::StorageFull)
+        );
         assert_eq!(end("t", &mut full, ExitCode::SUCCESS), ExitCode::FAILURE);
         let mut fine = Out::new(Vec::new());
-        assert!(writeln!(fine, "help").is_ok());
+        assert_eq!(kind(writeln!(fine, "help")), None);
         assert_eq!(end("t", &mut fine, ExitCode::from(2)), ExitCode::from(2));
     }
 }

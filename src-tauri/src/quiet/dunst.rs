@@ -1,7 +1,7 @@
 //! dunst: the `paused` property of `org.dunstproject.cmd0`. While paused, dunst keeps new
 //! notifications and shows them on resume. A dunst the user paused is left paused.
 
-use super::{bounded, Desktop};
+use super::{bounded, Desktop, Error};
 use zbus::wire::{OwnedVariant, Variant};
 
 pub struct Dunst;
@@ -10,7 +10,7 @@ const DEST: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
 const IFACE: &str = "org.dunstproject.cmd0";
 
-fn paused() -> Result<bool, String> {
+fn paused() -> Result<bool, Error> {
     bounded(|| {
         zbus::block_on(async {
             let conn = zbus::Connection::session().await?;
@@ -26,11 +26,11 @@ fn paused() -> Result<bool, String> {
             let value: OwnedVariant = reply.body().deserialize()?;
             bool::try_from(value)
         })
-        .map_err(|e| e.to_string())
+        .map_err(Error::from)
     })
 }
 
-fn set_paused(paused: bool) -> Result<(), String> {
+fn set_paused(paused: bool) -> Result<(), Error> {
     bounded(move || {
         zbus::block_on(async {
             let conn = zbus::Connection::session().await?;
@@ -44,24 +44,20 @@ fn set_paused(paused: bool) -> Result<(), String> {
             .await?;
             Ok::<_, zbus::Error>(())
         })
-        .map_err(|e| e.to_string())
+        .map_err(Error::from)
     })
 }
 
 impl Desktop for Dunst {
-    fn probe(&mut self) -> Result<Option<String>, String> {
+    fn probe(&mut self) -> Result<Option<String>, Error> {
         Ok((!paused()?).then(|| "paused-by-weft".to_owned()))
     }
 
-    fn silence(&mut self) -> Result<(), String> {
+    fn silence(&mut self) -> Result<(), Error> {
         set_paused(true)
     }
 
-    fn restore(&mut self, _saved: &str) -> Result<(), String> {
+    fn restore(&mut self, _saved: &str) -> Result<(), Error> {
         set_paused(false)
-    }
-
-    fn lives_in_server(&self) -> bool {
-        true
     }
 }

@@ -1,7 +1,7 @@
 //! KDE Plasma: `org.freedesktop.Notifications.Inhibit`. The inhibition lasts while the
 //! connection that asked for it is open, so the adapter keeps that connection until restore.
 
-use super::{bounded, Desktop};
+use super::{bounded, Desktop, Error};
 use std::collections::HashMap;
 use zbus::wire::Variant;
 
@@ -14,12 +14,12 @@ const DEST: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
 
 impl Desktop for Kde {
-    fn probe(&mut self) -> Result<Option<String>, String> {
+    fn probe(&mut self) -> Result<Option<String>, Error> {
         // Whatever the user chose, Weft's own inhibition is added and removed on top of it.
         Ok(Some("inhibit".into()))
     }
 
-    fn silence(&mut self) -> Result<(), String> {
+    fn silence(&mut self) -> Result<(), Error> {
         let held = bounded(|| {
             zbus::block_on(async {
                 let conn = zbus::Connection::session().await?;
@@ -36,13 +36,13 @@ impl Desktop for Kde {
                 let cookie: u32 = reply.body().deserialize()?;
                 Ok::<_, zbus::Error>((conn, cookie))
             })
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
         })?;
         self.held = Some(held);
         Ok(())
     }
 
-    fn restore(&mut self, _saved: &str) -> Result<(), String> {
+    fn restore(&mut self, _saved: &str) -> Result<(), Error> {
         let Some((conn, cookie)) = self.held.take() else {
             return Ok(());
         };
@@ -52,11 +52,7 @@ impl Desktop for Kde {
                     .await?;
                 Ok::<_, zbus::Error>(())
             })
-            .map_err(|e| e.to_string())
+            .map_err(Error::from)
         })
-    }
-
-    fn lives_in_server(&self) -> bool {
-        true
     }
 }

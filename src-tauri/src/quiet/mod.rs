@@ -21,6 +21,8 @@
 //! Weft's own popups: after a restore (so the coordination digest is not swallowed), and with
 //! the silence lifted around a popup that must show during focus (a break-through, a digest at
 //! a release time). A slow or hung server never delays a switch: every call is bounded.
+//! Its decisions live in [`worker`], which sees the bus through the `Session` and `Desktop`
+//! traits and the store through `Memory`; this module holds the real ones.
 
 #[cfg(target_os = "linux")]
 mod dunst;
@@ -30,12 +32,14 @@ mod gnome;
 mod kde;
 #[cfg(target_os = "linux")]
 mod owner;
+mod worker;
 
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Sender};
 use std::sync::Weak;
 use std::time::Duration;
 use weft_core::service::Weft;
 use weft_proto::State;
+use worker::{Memory, Message, Session, Worker};
 
 /// How long quitting waits for the restore.
 const QUIT_WAIT: Duration = Duration::from_secs(4);
@@ -47,126 +51,233 @@ const LIFT_HOLD: Duration = Duration::from_secs(8);
 /// How long one call to the notification server (or gsettings) may take.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Why a call to the desktop, or to the store that remembers its setting, did not work.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Nothing owns the notification server's name on the session bus, and nothing can be
+    /// started for it: there is nothing to quiet.
+    #[error("{0}")]
+    NotRunning(String),
+    /// The server (or gsettings) did not answer within [`CALL_TIMEOUT`].
+    #[error("no answer within {} s", CALL_TIMEOUT.as_secs())]
+    Timeout,
+    /// A D-Bus call failed another way (no session bus, a refused call, a wrong reply).
+    #[cfg(target_os = "linux")]
+    #[error(transparent)]
+    Bus(zbus::Error),
+    /// The platform's notification call failed.
+    #[cfg(not(target_os = "linux"))]
+    #[error("{0}")]
+    Platform(String),
+    /// A helper program could not be run.
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        program: &'static str,
+        source: std::io::Error,
+    },
+    /// A helper program ran and refused (its command line, and what it said on stderr).
+    #[error("{command}: {stderr}")]
+    Refused { command: String, stderr: String },
+    /// No thread could be started for the call.
+    #[error("cannot start a thread: {0}")]
+    Thread(std::io::Error),
+    /// The store failed to read or write the setting to give back.
+    #[error(transparent)]
+    Store(Box<dyn std::error::Error + Send + Sync>),
+    /// The app is shutting down: its store is gone.
+    #[error("the app is shutting down")]
+    Closed,
+}
+
+#[cfg(target_os = "linux")]
+impl From<zbus::Error> for Error {
+    /// A call to a name nobody owns (and nothing can be started for) is [`Error::NotRunning`].
+    fn from(e: zbus::Error) -> Error {
+        const ABSENT: [&str; 2] = [
+            "org.freedesktop.DBus.Error.ServiceUnknown",
+            "org.freedesktop.DBus.Error.NameHasNoOwner",
+        ];
+        let absent = match &e {
+            zbus::Error::MethodError(name, _, _) => ABSENT.contains(&name.as_str()),
+            zbus::Error::FDO(fdo) => matches!(
+                **fdo,
+                zbus::fdo::Error::ServiceUnknown(_) | zbus::fdo::Error::NameHasNoOwner(_)
+            ),
+            _ => false,
+        };
+        if absent {
+            Error::NotRunning(e.to_string())
+        } else {
+            Error::Bus(e)
+        }
+    }
+}
+
 /// Runs `call` on a helper thread and gives up after [`CALL_TIMEOUT`]: a hung server must not
 /// wedge the worker.
 fn bounded<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
+    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
     let (tx, rx) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("weft-quiet-call".into())
         .spawn(move || {
+            // The worker gave up waiting: the answer is not wanted any more.
             let _ = tx.send(call());
         })
-        .map_err(|e| format!("cannot start a thread: {e}"))?;
+        .map_err(Error::Thread)?;
+    // A call that panicked (Disconnected) gave no answer either.
     rx.recv_timeout(CALL_TIMEOUT)
-        .unwrap_or_else(|_| Err(format!("no answer within {} s", CALL_TIMEOUT.as_secs())))
+        .unwrap_or_else(|_timeout_or_disconnected| Err(Error::Timeout))
 }
 
 /// A desktop whose popups Weft can silence.
 trait Desktop: Send {
     /// Reads the current setting: `None` when popups are silent already (nothing to do), else
     /// what [`Desktop::restore`] will need.
-    fn probe(&mut self) -> Result<Option<String>, String>;
+    fn probe(&mut self) -> Result<Option<String>, Error>;
     /// Silences popups.
-    fn silence(&mut self) -> Result<(), String>;
+    fn silence(&mut self) -> Result<(), Error>;
     /// Puts back what [`Desktop::silence`] changed.
-    fn restore(&mut self, saved: &str) -> Result<(), String>;
+    fn restore(&mut self, saved: &str) -> Result<(), Error>;
+}
+
+/// The kinds of notification server Weft can quiet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Dunst,
+    Gnome,
+    Kde,
+}
+
+impl Kind {
+    /// By the name the server gives in `GetServerInformation`.
+    fn of_server(name: &str) -> Option<Kind> {
+        match name {
+            "dunst" => Some(Kind::Dunst),
+            "gnome-shell" => Some(Kind::Gnome),
+            "Plasma" => Some(Kind::Kde),
+            _ => None,
+        }
+    }
+
+    /// The name it has in the store and in the log.
+    fn tag(self) -> &'static str {
+        match self {
+            Kind::Dunst => "dunst",
+            Kind::Gnome => "gnome",
+            Kind::Kde => "kde",
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<Kind> {
+        [Kind::Dunst, Kind::Gnome, Kind::Kde]
+            .into_iter()
+            .find(|kind| kind.tag() == tag)
+    }
+
     /// The setting lives in the server process (dunst's pause, KDE's inhibition): it goes
     /// away with that process, and a new server starts with its own default. GNOME's lives
     /// in GSettings and outlasts the server.
-    fn lives_in_server(&self) -> bool {
-        false
+    fn lives_in_server(self) -> bool {
+        matches!(self, Kind::Dunst | Kind::Kde)
     }
-}
 
-/// The server names Weft knows, with the adapter for each.
-#[cfg(target_os = "linux")]
-fn adapter_for(server: &str) -> Option<(&'static str, Box<dyn Desktop>)> {
-    match server {
-        "dunst" => Some(("dunst", Box::new(dunst::Dunst))),
-        "gnome-shell" => Some(("gnome", Box::new(gnome::Gnome))),
-        "Plasma" => Some(("kde", Box::new(kde::Kde::default()))),
-        _ => None,
+    /// What Weft changed outlasts Weft, so a crashed run leaves it to give back. Plasma drops
+    /// an inhibition when its client goes away.
+    fn outlives_weft(self) -> bool {
+        self != Kind::Kde
     }
-}
-
-#[cfg(target_os = "linux")]
-fn adapter_by_tag(tag: &str) -> Option<Box<dyn Desktop>> {
-    match tag {
-        "dunst" => Some(Box::new(dunst::Dunst)),
-        "gnome" => Some(Box::new(gnome::Gnome)),
-        // Plasma drops an inhibition when its client goes away: nothing survives a crash.
-        _ => None,
-    }
-}
-
-// Other platforms have their own do-not-disturb; no adapter for them yet.
-#[cfg(not(target_os = "linux"))]
-fn adapter_for(_server: &str) -> Option<(&'static str, Box<dyn Desktop>)> {
-    None
-}
-
-#[cfg(not(target_os = "linux"))]
-fn adapter_by_tag(_tag: &str) -> Option<Box<dyn Desktop>> {
-    None
 }
 
 /// Whether Weft can quiet a notification server that gives `server` as its name
 /// (`GetServerInformation`). The app lists desktop do-not-disturb as degraded when not.
 pub fn can_quiet(server: &str) -> bool {
-    adapter_for(server).is_some()
+    Kind::of_server(server).is_some_and(|kind| SessionBus.adapter(kind).is_some())
 }
 
-/// The notification server now: the name it gives in `GetServerInformation`, and the unique
-/// bus name that answered (which server process that is).
+/// A notification server: the name it gives in `GetServerInformation`, and the unique bus
+/// name that answered (which server process that is; empty where there is no bus).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Server {
+    name: String,
+    unique: String,
+}
+
+/// The real desktop session.
+struct SessionBus;
+
 #[cfg(target_os = "linux")]
-fn server() -> Result<(String, String), String> {
-    bounded(|| {
-        zbus::block_on(async {
-            let conn = zbus::Connection::session().await?;
-            let reply = conn
-                .call_method(
-                    Some(owner::NAME),
-                    "/org/freedesktop/Notifications",
-                    Some(owner::NAME),
-                    "GetServerInformation",
-                    &(),
-                )
-                .await?;
-            let (name, _vendor, _version, _spec): (String, String, String, String) =
-                reply.body().deserialize()?;
-            let unique = reply
-                .header()
-                .sender()
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            Ok::<_, zbus::Error>((name, unique))
+impl Session for SessionBus {
+    fn server(&self) -> Result<Server, Error> {
+        bounded(|| {
+            zbus::block_on(async {
+                let conn = zbus::Connection::session().await?;
+                let reply = conn
+                    .call_method(
+                        Some(owner::NAME),
+                        "/org/freedesktop/Notifications",
+                        Some(owner::NAME),
+                        "GetServerInformation",
+                        &(),
+                    )
+                    .await?;
+                let (name, _vendor, _version, _spec): (String, String, String, String) =
+                    reply.body().deserialize()?;
+                let unique = reply
+                    .header()
+                    .sender()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                Ok::<_, zbus::Error>(Server { name, unique })
+            })
+            .map_err(Error::from)
         })
-        .map_err(|e| e.to_string())
-    })
+    }
+
+    fn adapter(&self, kind: Kind) -> Option<Box<dyn Desktop>> {
+        Some(match kind {
+            Kind::Dunst => Box::new(dunst::Dunst),
+            Kind::Gnome => Box::new(gnome::Gnome),
+            Kind::Kde => Box::new(kde::Kde::default()),
+        })
+    }
 }
 
+// Other platforms have their own do-not-disturb; no adapter for them yet.
 #[cfg(not(target_os = "linux"))]
-fn server() -> Result<(String, String), String> {
-    bounded(|| {
-        notify_rust::get_server_information()
-            .map(|info| (info.name, String::new()))
-            .map_err(|e| e.to_string())
-    })
+impl Session for SessionBus {
+    fn server(&self) -> Result<Server, Error> {
+        bounded(|| {
+            notify_rust::get_server_information()
+                .map(|info| Server {
+                    name: info.name,
+                    unique: String::new(),
+                })
+                .map_err(|e| Error::Platform(e.to_string()))
+        })
+    }
+
+    fn adapter(&self, _kind: Kind) -> Option<Box<dyn Desktop>> {
+        None
+    }
 }
 
-enum Message {
-    State(State),
-    /// A new owner of the notification server's bus name (`None`: nobody owns it now).
-    Owner(Option<String>),
-    /// Popups are owed: wake the delivery worker once the desktop can show them.
-    PopupsOwed,
-    /// Lift the silence for one popup that must show now; answer when lifted.
-    Lift(SyncSender<()>),
-    /// The popup was shown: silence again (after [`LIFT_HOLD`]) if focus goes on.
-    Relift,
-    Quit(SyncSender<()>),
+/// The setting to give back, kept in Weft's store (`Facts::quiet_desktop`).
+struct Store(Weak<Weft>);
+
+impl Memory for Store {
+    fn recall(&self) -> Result<Option<String>, Error> {
+        let weft = self.0.upgrade().ok_or(Error::Closed)?;
+        weft.facts(|facts| facts.quiet_desktop())
+            .map_err(|e| Error::Store(e.into()))
+    }
+
+    fn remember(&self, value: Option<&str>) -> Result<(), Error> {
+        let weft = self.0.upgrade().ok_or(Error::Closed)?;
+        weft.facts(|facts| facts.set_quiet_desktop(value))
+            .map_err(|e| Error::Store(e.into()))
+    }
 }
 
 /// The handle the app and the delivery worker keep.
@@ -187,24 +298,19 @@ impl Quiet {
         unknown: Box<dyn Fn(String) + Send>,
     ) -> Quiet {
         let (tx, rx) = mpsc::channel();
+        // The receiver is in hand: this cannot fail.
         let _ = tx.send(Message::State(state));
         #[cfg(target_os = "linux")]
         if enabled {
             owner::watch(tx.clone());
         }
-        let worker = Worker {
-            weft,
+        let worker = Worker::new(
+            Box::new(SessionBus),
+            Box::new(Store(weft)),
             enabled,
-            unknown,
-            told_unknown: false,
             deliveries,
-            state: None,
-            active: Vec::new(),
-            owner: None,
-            applied_to: None,
-            lifted: false,
-            relift_at: None,
-        };
+            unknown,
+        );
         let spawned = std::thread::Builder::new()
             .name("weft-quiet".into())
             .spawn(move || worker.run(&rx));
@@ -240,349 +346,43 @@ impl Quiet {
     /// Restores the desktop's setting before Weft quits (waits a few seconds at most).
     pub fn restore_for_quit(&self) {
         let (ack, done) = mpsc::sync_channel(1);
-        if self.tx.send(Message::Quit(ack)).is_ok() && done.recv_timeout(QUIT_WAIT).is_err() {
-            log::warn!("the desktop's notification setting could not be restored in time");
+        if self.tx.send(Message::Quit(ack)).is_err() {
+            log::warn!("the desktop's notification setting could not be restored: the quiet worker is not running");
+            return;
+        }
+        match done.recv_timeout(QUIT_WAIT) {
+            Ok(()) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                log::warn!("the desktop's notification setting could not be restored in time")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => log::warn!(
+                "the desktop's notification setting could not be restored: the quiet worker ended without answering"
+            ),
         }
     }
 }
 
-/// One server kind Weft silenced during this focus block.
-struct Active {
-    tag: &'static str,
-    desktop: Box<dyn Desktop>,
-    /// The user's own setting from before focus, to give back at coordination; `None` when the
-    /// user had silenced it already (nothing to give back, and a restarted server of this kind
-    /// is silenced to match).
-    saved: Option<String>,
-}
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::Error;
 
-struct Worker {
-    weft: Weak<Weft>,
-    enabled: bool,
-    unknown: Box<dyn Fn(String) + Send>,
-    told_unknown: bool,
-    deliveries: Sender<()>,
-    /// The last state followed; `None` before the first.
-    state: Option<State>,
-    /// What this focus block silenced, one entry per kind of server (a server replaced by
-    /// another kind during focus leaves its entry when its setting outlasts it).
-    active: Vec<Active>,
-    /// The owner of the notification server's name, as last reported (`None`: not known yet).
-    owner: Option<Option<String>>,
-    /// The server process (unique bus name) this focus block's silence was applied to.
-    applied_to: Option<String>,
-    /// The silence is lifted for one of Weft's own popups.
-    lifted: bool,
-    /// When to silence again after a lift.
-    relift_at: Option<std::time::Instant>,
-}
-
-impl Worker {
-    fn run(mut self, rx: &Receiver<Message>) {
-        self.recover();
-        loop {
-            let message = match self.relift_at {
-                Some(at) => {
-                    match rx.recv_timeout(at.saturating_duration_since(std::time::Instant::now())) {
-                        Ok(message) => message,
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            self.relift_at = None;
-                            self.silence_again();
-                            continue;
-                        }
-                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                    }
-                }
-                None => match rx.recv() {
-                    Ok(message) => message,
-                    Err(_) => return,
-                },
-            };
-            match message {
-                Message::State(state) if self.state == Some(state) => {}
-                Message::State(state) => {
-                    self.state = Some(state);
-                    match state {
-                        State::Focus if self.enabled => self.silence(),
-                        State::Focus => log::debug!("quiet: off; focus leaves the desktop alone"),
-                        State::Coordination => self.restore(),
-                    }
-                }
-                Message::Owner(owner) => self.owner_changed(owner),
-                Message::PopupsOwed => {
-                    let _ = self.deliveries.send(());
-                }
-                Message::Lift(ack) => {
-                    if !self.lifted {
-                        for active in &mut self.active {
-                            let Some(saved) = active.saved.clone() else {
-                                continue;
-                            };
-                            match active.desktop.restore(&saved) {
-                                Ok(()) => self.lifted = true,
-                                Err(e) => {
-                                    log::warn!("could not lift {} for a popup: {e}", active.tag)
-                                }
-                            }
-                        }
-                    }
-                    self.relift_at = None;
-                    let _ = ack.send(());
-                }
-                Message::Relift => {
-                    if self.lifted {
-                        self.relift_at = Some(std::time::Instant::now() + LIFT_HOLD);
-                    }
-                }
-                Message::Quit(ack) => {
-                    self.restore();
-                    let _ = ack.send(());
-                    return;
-                }
-            }
-        }
+    #[test]
+    fn a_name_nobody_owns_is_no_server_and_other_bus_errors_are_bus_errors() {
+        let unknown = zbus::fdo::Error::ServiceUnknown("org.freedesktop.Notifications".into());
+        let absent = Error::from(zbus::Error::FDO(Box::new(unknown)));
+        assert!(matches!(absent, Error::NotRunning(_)), "{absent:?}");
+        let broken = Error::from(zbus::Error::InvalidReply);
+        assert!(
+            matches!(broken, Error::Bus(zbus::Error::InvalidReply)),
+            "{broken:?}"
+        );
     }
 
-    fn remember(&self, value: Option<&str>) -> bool {
-        let Some(weft) = self.weft.upgrade() else {
-            return false;
-        };
-        match weft.facts(|facts| facts.set_quiet_desktop(value)) {
-            Ok(()) => true,
-            Err(e) => {
-                log::error!("cannot remember the desktop setting to restore: {e}");
-                false
-            }
+    #[test]
+    fn only_known_servers_can_be_quieted() {
+        for name in ["dunst", "gnome-shell", "Plasma"] {
+            assert!(super::can_quiet(name), "{name}");
         }
-    }
-
-    /// Remembers what every entry needs given back (one `tag:value` line each), or forgets.
-    fn persist(&self) -> bool {
-        let lines: Vec<String> = self
-            .active
-            .iter()
-            .filter_map(|a| a.saved.as_ref().map(|saved| format!("{}:{saved}", a.tag)))
-            .collect();
-        if lines.is_empty() {
-            self.remember(None)
-        } else {
-            self.remember(Some(&lines.join("\n")))
-        }
-    }
-
-    /// A previous run silenced the desktop and did not restore it (it crashed). Runs even
-    /// when quieting is off now.
-    fn recover(&mut self) {
-        let saved = match self
-            .weft
-            .upgrade()
-            .map(|weft| weft.facts(|facts| facts.quiet_desktop()))
-        {
-            Some(Ok(Some(saved))) => saved,
-            _ => return,
-        };
-        let mut kept = Vec::new();
-        for line in saved.lines() {
-            let Some((tag, value)) = line.split_once(':') else {
-                continue;
-            };
-            let Some(mut desktop) = adapter_by_tag(tag) else {
-                continue;
-            };
-            if desktop.lives_in_server() {
-                // Such a setting lives as long as the server that holds it.
-                let now = server().ok().and_then(|(name, _)| adapter_for(&name));
-                if now.map(|(now, _)| now) != Some(tag) {
-                    log::info!(
-                        "the {tag} server a crash left silenced is gone; nothing to restore"
-                    );
-                    continue;
-                }
-            }
-            match desktop.restore(value) {
-                Ok(()) => {
-                    log::info!("restored the {tag} notification setting a crash left behind")
-                }
-                // Kept: the next start tries again.
-                Err(e) => {
-                    log::warn!("could not restore the {tag} notification setting: {e}");
-                    kept.push(line.to_owned());
-                }
-            }
-        }
-        if kept.is_empty() {
-            self.remember(None);
-        } else {
-            self.remember(Some(&kept.join("\n")));
-        }
-    }
-
-    /// The notification server's name changed hands. During focus, the new owner is silenced
-    /// too: a restarted server starts with its own default, not with Weft's silence.
-    fn owner_changed(&mut self, owner: Option<String>) {
-        self.owner = Some(owner.clone());
-        let Some(unique) = owner else {
-            log::info!("the notification server left the session bus");
-            return;
-        };
-        if self.state != Some(State::Focus)
-            || !self.enabled
-            || self.applied_to.as_deref() == Some(unique.as_str())
-        {
-            return;
-        }
-        log::info!("a new notification server ({unique}) appeared during focus; quieting it too");
-        self.silence();
-    }
-
-    /// Silences whatever server owns the name now. The first time in a focus block, the
-    /// user's setting is read and remembered first; for a server of a kind silenced earlier in
-    /// the block (it restarted), what was remembered then is kept, so coordination gives back
-    /// the user's setting, not the new server's default.
-    fn silence(&mut self) {
-        let (server, unique) = match server() {
-            Ok(found) => found,
-            Err(e) => {
-                log::info!("no notification server to quiet ({e})");
-                return;
-            }
-        };
-        if !unique.is_empty() && self.applied_to.as_deref() == Some(unique.as_str()) {
-            return;
-        }
-        self.applied_to = Some(unique);
-        let adapter = adapter_for(&server);
-        let tag = adapter.as_ref().map(|(tag, _)| *tag);
-        // A setting that lived in a server that is gone went with it.
-        let before = self.active.len();
-        self.active.retain(|a| {
-            let keep = !a.desktop.lives_in_server() || Some(a.tag) == tag;
-            if !keep {
-                log::info!("{}: that server is gone, and Weft's silence with it", a.tag);
-            }
-            keep
-        });
-        if self.active.len() != before {
-            self.persist();
-        }
-        let Some((tag, mut desktop)) = adapter else {
-            if !self.told_unknown {
-                self.told_unknown = true;
-                let text = format!(
-                    "The notification server \"{server}\" is not one Weft can quiet (dunst, GNOME, KDE); other apps' popups still show during focus."
-                );
-                log::warn!("{text}");
-                (self.unknown)(text);
-            }
-            return;
-        };
-        let lifted = self.lifted;
-        if let Some(active) = self.active.iter_mut().find(|a| a.tag == tag) {
-            // Silenced again after the lift, with the others.
-            if lifted && active.saved.is_some() {
-                return;
-            }
-            match active.desktop.silence() {
-                Ok(()) => log::info!(
-                    "{server}: popups silenced again (the server restarted); coordination gives back the setting saved at the start of focus"
-                ),
-                Err(e) => log::warn!("could not silence {server} again: {e}"),
-            }
-            return;
-        }
-        let saved = match desktop.probe() {
-            Ok(Some(saved)) => saved,
-            Ok(None) => {
-                log::info!("{server}: already silent; left as it is");
-                self.active.push(Active {
-                    tag,
-                    desktop,
-                    saved: None,
-                });
-                return;
-            }
-            Err(e) => {
-                log::warn!("could not read {server}'s setting: {e}");
-                return;
-            }
-        };
-        self.active.push(Active {
-            tag,
-            desktop,
-            saved: Some(saved),
-        });
-        // Remember first: a crash right after silencing must still find what to restore.
-        if !self.persist() {
-            self.active.pop();
-            return;
-        }
-        if lifted {
-            // Silenced with the others when the lift ends.
-            return;
-        }
-        let silenced = match self.active.last_mut() {
-            Some(active) => active.desktop.silence(),
-            None => return,
-        };
-        match silenced {
-            Ok(()) => log::info!("{server}: popups silenced for focus"),
-            Err(e) => {
-                log::warn!("could not silence {server}: {e}");
-                self.active.pop();
-                self.persist();
-            }
-        }
-    }
-
-    /// Ends a lift: silences again, still in focus.
-    fn silence_again(&mut self) {
-        if !std::mem::take(&mut self.lifted) {
-            return;
-        }
-        for active in self.active.iter_mut().filter(|a| a.saved.is_some()) {
-            if let Err(e) = active.desktop.silence() {
-                log::warn!("could not silence {} again: {e}", active.tag);
-            }
-        }
-    }
-
-    /// Gives back what this focus block silenced: the setting saved when each kind of server
-    /// was first silenced.
-    fn restore(&mut self) {
-        self.lifted = false;
-        self.relift_at = None;
-        self.applied_to = None;
-        let active = std::mem::take(&mut self.active);
-        if active.iter().all(|a| a.saved.is_none()) {
-            log::debug!("quiet: nothing to restore");
-            return;
-        }
-        let server_gone = self.owner == Some(None);
-        let mut kept = Vec::new();
-        for mut active in active {
-            let Some(saved) = active.saved.take() else {
-                continue;
-            };
-            if server_gone && active.desktop.lives_in_server() {
-                log::info!(
-                    "{}: the notification server is gone, and Weft's silence with it",
-                    active.tag
-                );
-                continue;
-            }
-            match active.desktop.restore(&saved) {
-                Ok(()) => log::info!("{}: popups restored", active.tag),
-                // Still remembered: the next start restores it.
-                Err(e) => {
-                    log::warn!("could not restore {}: {e}", active.tag);
-                    kept.push(format!("{}:{saved}", active.tag));
-                }
-            }
-        }
-        if kept.is_empty() {
-            self.remember(None);
-        } else {
-            self.remember(Some(&kept.join("\n")));
-        }
+        assert!(!super::can_quiet("xfce4-notifyd"));
     }
 }
