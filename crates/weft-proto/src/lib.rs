@@ -758,12 +758,26 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_names_are_refused() {
-        assert!(serde_json::from_str::<Request>(
-            r#"{"cmd":"switch","to":"focus","source":"cli","x":1}"#
-        )
-        .is_err());
-        assert!(serde_json::from_str::<Request>(r#"{"cmd":"explode"}"#).is_err());
-        assert!("busy".parse::<State>().is_err());
+        let refused = |json: &str| {
+            serde_json::from_str::<Request>(json)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let extra = refused(r#"{"cmd":"switch","to":"focus","source":"cli","x":1}"#);
+        assert!(extra.starts_with("unknown field `x`"), "{extra}");
+        let unknown = refused(r#"{"cmd":"explode"}"#);
+        assert!(
+            unknown.starts_with("unknown variant `explode`"),
+            "{unknown}"
+        );
+        assert_eq!(
+            "busy".parse::<State>(),
+            Err(UnknownName {
+                what: "state",
+                name: "busy".into()
+            })
+        );
         assert_eq!("coordination".parse::<State>(), Ok(State::Coordination));
         assert_eq!("timer".parse::<Source>(), Ok(Source::Timer));
     }
@@ -852,7 +866,8 @@ mod tests {
         ));
         let bad =
             serde_json::from_str::<Request>(r#"{"cmd":"notify","title":"x","urgency":"urgent"}"#);
-        assert!(bad.is_err());
+        let said = bad.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(said.starts_with("unknown variant `urgent`"), "{said}");
         assert_eq!("critical".parse::<Urgency>(), Ok(Urgency::Critical));
     }
 
