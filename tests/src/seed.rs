@@ -31,7 +31,7 @@ pub fn berlin_day(desktop: &Desktop) -> anyhow::Result<()> {
             source: Source::Cli,
             intent: intent.map(str::to_owned),
             stash: stash.map(str::to_owned),
-            planned_until: None,
+            until: None,
         })
     };
     switch(

@@ -29,8 +29,8 @@ use weft_core::paths::Paths;
 use weft_core::store::Store;
 use weft_core::time::{elapsed_label, local_hm};
 use weft_proto::{
-    Disposition, ErrorKind, InboxState, Request, Response, Source, Status, SwitchEntry, Target,
-    Urgency, MAX_BODY_CHARS,
+    Disposition, ErrorKind, InboxState, Request, Response, Source, Status, Target, Urgency,
+    MAX_BODY_CHARS,
 };
 
 #[derive(Parser)]
@@ -450,12 +450,11 @@ fn log(
         Err(weft_core::Error::NoDatabase { .. }) => Vec::new(),
         Err(e) => return Err(e).context("cannot read the log"),
     };
-    let entries: Vec<SwitchEntry> = switches.iter().map(|s| s.to_entry()).collect();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&entries)?)?;
+        writeln!(out, "{}", serde_json::to_string_pretty(&switches)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if entries.is_empty() {
+    if switches.is_empty() {
         writeln!(
             out,
             "No switches logged{}.",

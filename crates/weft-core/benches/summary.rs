@@ -57,7 +57,7 @@ fn make_log(path: &PathBuf) -> usize {
                     source: Source::Hotkey,
                     intent: (to == State::Focus && i % 10 == 0).then(|| format!("task {i}")),
                     stash: None,
-                    planned_until: None,
+                    until: None,
                 }
             })
             .collect();

@@ -59,7 +59,8 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Error {
+    /// A file at `path` could not be read, written or moved ([`Error::Io`]).
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
             cause,

@@ -7,34 +7,9 @@ use weft_proto::{
     Source, State, Status, Target, MAX_INTENT_CHARS, MAX_PLANNED_MINUTES, MAX_STASH_CHARS,
 };
 
-/// One logged transition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Switch {
-    pub at: DateTime<Utc>,
-    pub from: State,
-    pub to: State,
-    pub source: Source,
-    pub intent: Option<String>,
-    /// Where the person left off, written when this switch left focus.
-    pub stash: Option<String>,
-    /// The planned end of the focus block this switch began.
-    pub planned_until: Option<DateTime<Utc>>,
-}
-
-impl Switch {
-    /// The wire form of this switch.
-    pub fn to_entry(&self) -> weft_proto::SwitchEntry {
-        weft_proto::SwitchEntry {
-            at: self.at,
-            from: self.from,
-            to: self.to,
-            source: self.source,
-            intent: self.intent.clone(),
-            stash: self.stash.clone(),
-            until: self.planned_until,
-        }
-    }
-}
+/// One logged transition: the wire's [`SwitchEntry`](weft_proto::SwitchEntry) itself, since
+/// its times are typed.
+pub type Switch = weft_proto::SwitchEntry;
 
 /// What a switch request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +63,7 @@ impl Machine {
                 state: s.to,
                 since: s.at,
                 intent: s.intent.clone(),
-                until: s.planned_until,
+                until: s.until,
                 last_stash,
             },
             None => Machine {
@@ -177,7 +152,7 @@ impl Machine {
             source: plan.source,
             intent,
             stash,
-            planned_until,
+            until: planned_until,
         }))
     }
 
@@ -186,7 +161,7 @@ impl Machine {
         self.state = switch.to;
         self.since = switch.at;
         self.intent = switch.intent.clone();
-        self.until = switch.planned_until;
+        self.until = switch.until;
         if switch.stash.is_some() {
             self.last_stash = switch.stash.clone();
         }
@@ -365,7 +340,7 @@ mod tests {
             },
             t(9, 0),
         );
-        assert_eq!(s.planned_until, Some(t(9, 50)));
+        assert_eq!(s.until, Some(t(9, 50)));
         assert_eq!(
             m.status(0).until.map(weft_proto::time::format).as_deref(),
             Some("2026-11-24T09:50:00.000Z")

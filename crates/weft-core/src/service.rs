@@ -247,7 +247,6 @@ impl Weft {
     /// The switches logged since `since` (all of them with `None`), oldest first.
     pub fn log(&self, since: Option<chrono::DateTime<chrono::Utc>>) -> Result<Vec<SwitchEntry>> {
         self.read(|store| store.switches(since))
-            .map(|switches| switches.iter().map(|s| s.to_entry()).collect())
     }
 
     /// Today, the local date by this dispatcher's clock.

@@ -123,7 +123,7 @@ impl Log {
             source: Source::Cli,
             intent: intent.map(str::to_owned),
             stash: stash.map(str::to_owned),
-            planned_until: None,
+            until: None,
         })?;
         self.state = to;
         Ok(self)

@@ -106,7 +106,7 @@ pub fn team_error_response(e: &Error) -> Response {
     let kind = match e {
         Error::Core(core) => return error_response(core),
         Error::NotAMembership { .. } => ErrorKind::Invalid,
-        Error::Io { .. } | Error::Encode { .. } => ErrorKind::Storage,
+        Error::Encode { .. } => ErrorKind::Storage,
         Error::NotJoined
         | Error::AlreadyJoined { .. }
         | Error::JoinUnderWay

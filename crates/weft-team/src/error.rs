@@ -28,12 +28,6 @@ pub enum Error {
     /// The membership file is there but is not a membership (damaged, hand-edited).
     #[error("the team membership {} is not readable ({reason}); fix it, or remove it and join again", path.display())]
     NotAMembership { path: PathBuf, reason: String },
-    /// The membership file could not be read, written or moved.
-    #[error("{}: {cause}", path.display())]
-    Io {
-        path: PathBuf,
-        cause: std::io::Error,
-    },
     /// The membership could not be encoded (never expected: it is plain data).
     #[error("cannot write the team membership: {cause}")]
     Encode { cause: serde_json::Error },
@@ -46,10 +40,8 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A file at `path` could not be read, written or moved: the core's [`weft_core::Error::Io`].
     pub(crate) fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Error {
-        Error::Io {
-            path: path.into(),
-            cause,
-        }
+        Error::Core(weft_core::Error::io(path, cause))
     }
 }

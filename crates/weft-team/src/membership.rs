@@ -54,7 +54,7 @@ pub fn file(config_dir: &Path) -> PathBuf {
 
 /// Reads the membership; `Ok(None)` when this Weft has not joined a team. A file that cannot
 /// be read is an error and is left in place (it holds the only copy of the token):
-/// [`Error::NotAMembership`] when it is not one, [`Error::Io`] when it cannot be read.
+/// [`Error::NotAMembership`] when it is not one, [`weft_core::Error::Io`] when it cannot be read.
 pub fn load(path: &Path) -> Result<Option<Stored>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,

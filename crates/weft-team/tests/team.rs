@@ -3,44 +3,17 @@
 //! threads must not touch the new one), and leaving while the server is down. No window.
 
 use std::sync::Arc;
-use std::time::Duration;
 use weft_core::testing::wait_for;
 
-/// How long a test waits for the server or the team client.
-const WAIT: Duration = Duration::from_secs(20);
 use weft_core::clock::SystemClock;
-use weft_core::service::Weft;
-use weft_core::store::Store;
 use weft_proto::sync::{PingOutcome, PingRequest, SyncEvent};
 use weft_proto::{Connection, Source, State, Target};
 use weft_sync::testing::TestServer;
 use weft_sync::Config;
 use weft_sync_client::Client;
-use weft_team::{membership, Dispatcher, Team};
 
-type R = Result<(), Box<dyn std::error::Error>>;
-
-/// A Weft without a window: the dispatcher on a temp log, and its team client.
-struct Local {
-    weft: Arc<Weft>,
-    team: Arc<Team>,
-    _dir: tempfile::TempDir,
-}
-
-fn local() -> Result<Local, Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let weft = Arc::new(Weft::start(
-        Store::open(&dir.path().join("weft.db"))?,
-        Arc::new(SystemClock),
-    )?);
-    let dispatcher = Dispatcher::start(weft.clone(), membership::file(&dir.path().join("config")));
-    let team = dispatcher.team().clone();
-    Ok(Local {
-        weft,
-        team,
-        _dir: dir,
-    })
-}
+mod common;
+use common::{local, Local, R, WAIT};
 
 fn online(local: &Local) -> Result<(), weft_core::testing::TimedOut> {
     wait_for("the team stream", WAIT, || {
@@ -52,7 +25,7 @@ fn online(local: &Local) -> Result<(), weft_core::testing::TimedOut> {
 fn a_switch_is_shared_and_a_ping_meets_the_hold_policy() -> R {
     let server = TestServer::start(Config::default())?;
     let invite = server.hub.create_team("Core")?.1;
-    let ana = local()?;
+    let ana = local(Arc::new(SystemClock))?;
     ana.team.join(&server.url, &invite, "Ana", false)?;
     online(&ana)?;
 
@@ -99,7 +72,7 @@ fn a_switch_is_shared_and_a_ping_meets_the_hold_policy() -> R {
 fn leaving_and_joining_again_starts_clean() -> R {
     let server = TestServer::start(Config::default())?;
     let invite = server.hub.create_team("Core")?.1;
-    let ana = local()?;
+    let ana = local(Arc::new(SystemClock))?;
     ana.team.join(&server.url, &invite, "Ana", false)?;
     online(&ana)?;
     assert!(
@@ -148,7 +121,7 @@ fn leaving_and_joining_again_starts_clean() -> R {
 fn leaving_an_unreachable_server_keeps_the_membership_unless_forced() -> R {
     let server = TestServer::start(Config::default())?;
     let invite = server.hub.create_team("Core")?.1;
-    let ana = local()?;
+    let ana = local(Arc::new(SystemClock))?;
     ana.team.join(&server.url, &invite, "Ana", false)?;
     drop(server);
     let refused = ana
@@ -171,7 +144,7 @@ fn leaving_an_unreachable_server_keeps_the_membership_unless_forced() -> R {
 fn a_member_removed_by_the_admin_stops_and_says_so() -> R {
     let server = TestServer::start(Config::default())?;
     let invite = server.hub.create_team("Core")?.1;
-    let ana = local()?;
+    let ana = local(Arc::new(SystemClock))?;
     let joined = ana.team.join(&server.url, &invite, "Ana", false)?;
     online(&ana)?;
     let id = joined

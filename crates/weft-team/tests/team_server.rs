@@ -4,45 +4,18 @@
 
 use chrono::Utc;
 use std::sync::Arc;
-use std::time::Duration;
 use weft_core::testing::wait_for;
 
-/// How long a test waits for the server or the team client.
-const WAIT: Duration = Duration::from_secs(20);
-use weft_core::clock::{Clock, ManualClock, SystemClock};
-use weft_core::service::Weft;
-use weft_core::store::Store;
+use weft_core::clock::{ManualClock, SystemClock};
 use weft_proto::sync::StatusUpdate;
 use weft_proto::{Connection, Source, State, Target};
 use weft_sync::testing::proxy::{Kind, Proxy};
 use weft_sync::testing::TestServer;
 use weft_sync::Config;
 use weft_sync_client::Client;
-use weft_team::{membership, Dispatcher, Team};
 
-type R = Result<(), Box<dyn std::error::Error>>;
-
-/// A Weft without a window on `clock`: the dispatcher on a temp log, and its team client.
-struct Local {
-    weft: Arc<Weft>,
-    team: Arc<Team>,
-    _dir: tempfile::TempDir,
-}
-
-fn local(clock: Arc<dyn Clock>) -> Result<Local, Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let weft = Arc::new(Weft::start(
-        Store::open(&dir.path().join("weft.db"))?,
-        clock,
-    )?);
-    let dispatcher = Dispatcher::start(weft.clone(), membership::file(&dir.path().join("config")));
-    let team = dispatcher.team().clone();
-    Ok(Local {
-        weft,
-        team,
-        _dir: dir,
-    })
-}
+mod common;
+use common::{local, Local, R, WAIT};
 
 /// A teammate reduced to a client that shares `state`.
 fn teammate(url: &str, invite: &str, state: State) -> Result<(), Box<dyn std::error::Error>> {

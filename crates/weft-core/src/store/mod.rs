@@ -200,7 +200,7 @@ impl Store {
                         s.source.as_str(),
                         s.intent,
                         s.stash,
-                        s.planned_until.map(to_ms),
+                        s.until.map(to_ms),
                     ])
                     .map_err(fail)?;
             }
@@ -403,7 +403,7 @@ fn read_switch(row: &Row<'_>) -> rusqlite::Result<Switch> {
         source: parse(row, 3)?,
         intent: row.get(4)?,
         stash: row.get(5)?,
-        planned_until: row.get::<_, Option<i64>>(6)?.map(from_ms),
+        until: row.get::<_, Option<i64>>(6)?.map(from_ms),
     })
 }
 

@@ -18,7 +18,7 @@ fn switch(at: DateTime<Utc>, to: State, intent: Option<&str>) -> Switch {
         source: Source::Cli,
         intent: intent.map(str::to_owned),
         stash: None,
-        planned_until: None,
+        until: None,
     }
 }
 
