@@ -68,10 +68,10 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     }
     let weft = Arc::new(Weft::start(opened.store, Arc::new(SystemClock))?);
     // Sharing starts at once: the pusher and the stream run on threads of their own.
-    let dispatcher = Arc::new(Dispatcher::start(
-        weft.clone(),
-        membership::file(&paths.config_dir),
-    ));
+    let dispatcher = Arc::new(
+        Dispatcher::start(weft.clone(), membership::file(&paths.config_dir))
+            .context("cannot start the team client")?,
+    );
     let team = dispatcher.team().clone();
     let team_at_exit = team.clone();
     if let weft_proto::Connection::Offline { message, .. } = team.info().connection {

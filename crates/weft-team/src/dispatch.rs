@@ -2,8 +2,9 @@
 //! socket (the core's requests through [`weft_core::dispatch::route`], the team's here) and
 //! wires the two together by publish and subscribe, so neither holds the other:
 //! - the team follows the statuses `Weft` publishes to its watchers (a push when the shared
-//!   part changes);
-//! - `Weft` publishes to its own watchers and the shell every change the team publishes.
+//!   part changes), on a thread of its own;
+//! - every change the team publishes goes to `Weft`'s watchers and shell, in order, before the
+//!   team's call returns (so a window sees a join's team before the join's answer).
 
 use crate::{Error, Team};
 use std::path::PathBuf;
@@ -22,26 +23,25 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Starts the team client on `team_file` beside `weft`, and the two threads that carry
-    /// what each publishes to the other.
-    pub fn start(weft: Arc<Weft>, team_file: PathBuf) -> Dispatcher {
-        let team = Team::start(team_file, weft.clone());
-        spawn("weft-team-follow", {
-            let (weft, team) = (Arc::downgrade(&weft), team.clone());
-            move || follow_statuses(&weft, &team)
-        });
-        spawn("weft-team-publish", {
-            let (weft, changes) = (Arc::downgrade(&weft), team.subscribe());
-            move || {
-                for info in changes {
-                    match weft.upgrade() {
-                        Some(weft) => weft.team_changed(&info),
-                        None => return,
-                    }
-                }
+    /// Starts the team client on `team_file` beside `weft`: the team follows `weft`'s
+    /// published statuses (one thread), and every change of the team is published to `weft`'s
+    /// watchers and shell before the call that made it returns.
+    ///
+    /// # Errors
+    /// The thread that follows the statuses could not be started.
+    pub fn start(weft: Arc<Weft>, team_file: PathBuf) -> std::io::Result<Dispatcher> {
+        let team = Team::start(team_file, &weft);
+        let publish_to = Arc::downgrade(&weft);
+        team.subscribe(move |info| {
+            if let Some(weft) = publish_to.upgrade() {
+                weft.team_changed(info);
             }
         });
-        Dispatcher { weft, team }
+        let (follower, follows) = (Arc::downgrade(&weft), team.clone());
+        std::thread::Builder::new()
+            .name("weft-team-follow".into())
+            .spawn(move || follow_statuses(&follower, &follows))?;
+        Ok(Dispatcher { weft, team })
     }
 
     /// The core.
@@ -99,14 +99,13 @@ impl Handler for Dispatcher {
     }
 }
 
-/// Maps a team error to the wire: the core's own errors as the core maps them, a membership
-/// file that is not one as invalid, a file that cannot be written as storage, the rest (not
-/// joined, the server's refusal or silence) as the team's.
+/// Maps a team error to the wire: the core's own errors as the core maps them (a file that
+/// cannot be written is storage), a membership that is not one or cannot be written out as
+/// invalid, the rest (not joined, the server's refusal or silence) as the team's.
 pub fn team_error_response(e: &Error) -> Response {
     let kind = match e {
         Error::Core(core) => return error_response(core),
-        Error::NotAMembership { .. } => ErrorKind::Invalid,
-        Error::Encode { .. } => ErrorKind::Storage,
+        Error::NotAMembership { .. } | Error::Encode { .. } => ErrorKind::Invalid,
         Error::NotJoined
         | Error::AlreadyJoined { .. }
         | Error::JoinUnderWay
@@ -116,9 +115,9 @@ pub fn team_error_response(e: &Error) -> Response {
     Response::error(kind, e.to_string())
 }
 
-/// Gives the team every status `Weft` publishes, until `Weft` is gone or the team stops. A
-/// subscription dropped for falling behind is taken again (its first event is the status of
-/// the moment, so nothing is missed).
+/// Gives the team every status `Weft` publishes, until `Weft` is gone (its watchers then hang
+/// up) or the team stops. A subscription dropped for falling behind is taken again (its first
+/// event is the status of the moment, so nothing is missed).
 fn follow_statuses(weft: &std::sync::Weak<Weft>, team: &Team) {
     loop {
         let Some(events) = weft.upgrade().map(|weft| weft.watch()) else {
@@ -132,14 +131,5 @@ fn follow_statuses(weft: &std::sync::Weak<Weft>, team: &Team) {
         if team.is_stopping() {
             return;
         }
-    }
-}
-
-fn spawn(name: &str, work: impl FnOnce() + Send + 'static) {
-    if let Err(e) = std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(work)
-    {
-        log::error!("cannot start the thread {name}: {e}");
     }
 }

@@ -10,14 +10,15 @@
 //!   The last committed ping id is where a reconnect resumes. After a reconnect the status is
 //!   pushed again if the server's snapshot shows it missed the last one (or a push was due).
 //!
-//! The team knows its host only as a [`Host`] and publishes its own changes to subscribers
-//! ([`Team::subscribe`]); it holds no reference to `Weft`, so there is no lock order to keep.
+//! The team knows its host only as a [`Host`], and only weakly: once the host is gone, its
+//! threads end. It publishes its own changes to subscribers ([`Team::subscribe`]). It never
+//! calls into its host with a lock of its own held, and the host never calls into it, so there
+//! is no lock order to keep.
 
 use crate::membership::{self, Stored};
 use crate::{Error, Host, Result};
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 use weft_core::service::Incoming;
 use weft_proto::sync::{Member, PingRequest, PingSent};
@@ -27,15 +28,18 @@ use weft_sync_client::Client;
 /// This Weft's membership and what it knows of the team.
 pub struct Team {
     file: PathBuf,
-    pub(crate) host: Arc<dyn Host>,
+    host: Weak<dyn Host>,
     pub(crate) shared: Mutex<Shared>,
     pub(crate) wake: Condvar,
     /// Who hears of the team's changes ([`Team::subscribe`]).
-    subscribers: Mutex<Vec<Sender<TeamInfo>>>,
+    subscribers: Mutex<Vec<Listener>>,
     /// Held while the membership file is written or removed, so writes never interleave
     /// (taken before `shared`, never while holding it).
     file_lock: Mutex<()>,
 }
+
+/// A subscriber to the team's changes.
+type Listener = Box<dyn Fn(&TeamInfo) + Send + Sync>;
 
 /// The part of a status that is shared: a change of it is pushed.
 type SharedPart = (
@@ -78,7 +82,9 @@ impl Team {
     /// file is set aside (never deleted) and reported as the connection's message. A push is
     /// due at once for a member; after that, a push follows every change of the shared part
     /// of a status given to [`Team::status_changed`].
-    pub fn start(file: PathBuf, host: Arc<dyn Host>) -> Arc<Team> {
+    pub fn start<H: Host + 'static>(file: PathBuf, host: &Arc<H>) -> Arc<Team> {
+        let host: Weak<H> = Arc::downgrade(host);
+        let host: Weak<dyn Host> = host;
         let (membership, problem) = match membership::load(&file) {
             Ok(m) => (m, None),
             // Not a membership file at all: keep it, but out of the way of a new join.
@@ -107,10 +113,13 @@ impl Team {
     /// A team client with no threads yet; a member has a push due.
     pub(crate) fn new(
         file: PathBuf,
-        host: Arc<dyn Host>,
+        host: Weak<dyn Host>,
         membership: Option<Stored>,
         problem: Option<String>,
     ) -> Team {
+        // The status of the moment is what the first push sends: the host's first published
+        // status (the same one) does not make a second push due.
+        let followed = host.upgrade().map(|host| shared_part(&host.status()));
         Team {
             file,
             host,
@@ -118,6 +127,7 @@ impl Team {
                 push_due: membership.is_some(),
                 membership,
                 problem,
+                followed,
                 ..Shared::default()
             }),
             wake: Condvar::new(),
@@ -135,27 +145,29 @@ impl Team {
         self.lock().info()
     }
 
-    /// Hears of every change of the team (a member's status, the connection, the
-    /// membership), in order, as the whole [`TeamInfo`]. The channel is unbounded: the
-    /// dispatcher's forwarder drains it at once.
-    pub fn subscribe(&self) -> Receiver<TeamInfo> {
-        let (tx, rx) = mpsc::channel();
+    /// The host, while it is there.
+    ///
+    /// # Errors
+    /// [`weft_core::Error::ShuttingDown`] once the host is gone.
+    pub(crate) fn host(&self) -> weft_core::Result<Arc<dyn Host>> {
+        self.host.upgrade().ok_or(weft_core::Error::ShuttingDown)
+    }
+
+    /// Calls `listener` with the whole [`TeamInfo`] at every change of the team (a member's
+    /// status, the connection, the membership), in order, before the call that made the
+    /// change returns. It runs on the thread that made the change, with no lock of the team
+    /// held: it must return at once and never call back into the team.
+    pub fn subscribe(&self, listener: impl Fn(&TeamInfo) + Send + Sync + 'static) {
         self.subscribers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(tx);
-        rx
+            .push(Box::new(listener));
     }
 
     /// The host published a status: when its shared part (state, since, planned end,
     /// intent) changed, the pusher sends the status of the moment. Returns at once.
     pub fn status_changed(&self, status: &Status) {
-        let part = (
-            status.state,
-            status.since,
-            status.until,
-            status.intent.clone(),
-        );
+        let part = shared_part(status);
         let mut shared = self.lock();
         if shared.followed.as_ref() == Some(&part) {
             return;
@@ -219,7 +231,7 @@ impl Team {
             share_intent,
         };
         // A new member starts its sequence and its pings afresh.
-        self.host.reset_cursors()?;
+        self.host()?.reset_cursors()?;
         let _file = self.file_lock.lock().unwrap_or_else(|p| p.into_inner());
         membership::save(&self.file, &stored)?;
         log::info!(
@@ -324,13 +336,14 @@ impl Team {
     }
 
     /// Tells subscribers what the team looks like now, and returns it. Never call with a lock
-    /// held.
+    /// held. The team is read and told under the subscribers' lock, so two changes on two
+    /// threads are told in the order they were read: the last told is the latest.
     pub(crate) fn changed(&self) -> TeamInfo {
+        let subscribers = self.subscribers.lock().unwrap_or_else(|p| p.into_inner());
         let info = self.info();
-        self.subscribers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|subscriber| subscriber.send(info.clone()).is_ok());
+        for listener in subscribers.iter() {
+            listener(&info);
+        }
         info
     }
 
@@ -354,7 +367,7 @@ impl Team {
             ping.sent_at
                 .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
         );
-        self.host.file_ping(&Incoming {
+        self.host()?.file_ping(&Incoming {
             title: &title,
             body: Some(&ping.text),
             urgency: if ping.urgent {
@@ -367,6 +380,16 @@ impl Team {
             ping: Some(&key),
         })
     }
+}
+
+/// The shared part of a status.
+fn shared_part(status: &Status) -> SharedPart {
+    (
+        status.state,
+        status.since,
+        status.until,
+        status.intent.clone(),
+    )
 }
 
 impl Shared {

@@ -34,7 +34,7 @@ fn joined() -> Result<Joined, Box<dyn std::error::Error>> {
     let invite = server.hub.create_team("Core")?.1;
     let dir = tempfile::tempdir()?;
     let host = Arc::new(FakeHost::default());
-    let team = Team::start(membership::file(dir.path()), host.clone());
+    let team = Team::start(membership::file(dir.path()), &host);
     team.join(&server.url, &invite, "Ana", false)?;
     wait_for("the stream", WAIT, || {
         (team.info().connection == Connection::Online).then_some(())
@@ -49,6 +49,12 @@ fn joined() -> Result<Joined, Box<dyn std::error::Error>> {
         team,
         _dir: dir,
     })
+}
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        self.team.stop();
+    }
 }
 
 impl Joined {
@@ -197,8 +203,14 @@ fn subscribers_hear_every_change_of_the_team() -> R {
     let invite = server.hub.create_team("Core")?.1;
     let dir = tempfile::tempdir()?;
     let host = Arc::new(FakeHost::default());
-    let team = Team::start(membership::file(dir.path()), host.clone());
-    let heard = team.subscribe();
+    let team = Team::start(membership::file(dir.path()), &host);
+    let (tell, heard) = std::sync::mpsc::channel();
+    team.subscribe(move |info| {
+        // The test may have stopped listening: a send that fails tells nothing.
+        if tell.send(info.clone()).is_err() {
+            log::debug!("nobody listens to the team's changes any more");
+        }
+    });
     team.join(&server.url, &invite, "Ana", false)?;
     let mate = Client::new(&server.url)?;
     mate.join(&invite, "Bo")?;
@@ -222,5 +234,6 @@ fn subscribers_hear_every_change_of_the_team() -> R {
             .any(|info| info.membership.is_none())
             .then_some(())
     })?;
+    team.stop();
     Ok(())
 }

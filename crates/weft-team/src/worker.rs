@@ -88,8 +88,10 @@ fn push_loop(team: &Arc<Team>) {
             (shared.membership.clone(), shared.generation)
         };
         let Some(stored) = stored else { continue };
-        let status = team.host.status();
-        let seq = match team.host.next_seq() {
+        // The host is gone: Weft is stopping.
+        let Ok(host) = team.host() else { return };
+        let status = host.status();
+        let seq = match host.next_seq() {
             Ok(seq) => seq,
             Err(e) => {
                 let delay = backoff.next();
@@ -120,7 +122,7 @@ fn push_loop(team: &Arc<Team>) {
                     // The server has a newer number (this Weft's log was replaced): catch up
                     // and send again.
                     log::info!("the server was at seq {}; sending again above it", ack.seq);
-                    match team.host.raise_seq(ack.seq) {
+                    match host.raise_seq(ack.seq) {
                         Ok(()) => team.push_again(generation, None),
                         Err(e) => {
                             let delay = backoff.next();
@@ -226,19 +228,31 @@ fn stream_loop(team: &Arc<Team>, generation: u64) {
         let Some(stored) = team.current(generation) else {
             return;
         };
-        let ended = match team.host.cursors() {
+        // The host is gone: Weft is stopping.
+        let Ok(host) = team.host() else { return };
+        let ended = match host.cursors() {
             Ok(cursors) => {
                 fill_from_team(team, &stored, generation);
                 let opened = Client::new(&stored.server)
                     .map(|c| c.with_token(&stored.token))
                     .and_then(|c| c.events(stored.team.id, cursors.ping_cursor));
                 match opened {
-                    Ok(events) => follow(team, &stored, generation, &cursors, events, &mut backoff),
+                    Ok(events) => follow(
+                        team,
+                        host.as_ref(),
+                        &stored,
+                        generation,
+                        &cursors,
+                        events,
+                        &mut backoff,
+                    ),
                     Err(e) => Ended::Failed(e),
                 }
             }
             Err(e) => Ended::Local(format!("the team's cursors could not be read: {e}")),
         };
+        // Not held through the wait below, so a stopping Weft is not kept alive by it.
+        drop(host);
         let message = match ended {
             Ended::Superseded => return,
             Ended::NewInstance => continue,
@@ -300,6 +314,7 @@ fn fill_from_team(team: &Team, stored: &Stored, generation: u64) {
 /// Applies one stream's events until it ends.
 fn follow(
     team: &Arc<Team>,
+    host: &dyn crate::Host,
     stored: &Stored,
     generation: u64,
     cursors: &weft_core::store::TeamCursors,
@@ -334,7 +349,7 @@ fn follow(
             SyncEvent::Snapshot(view) => {
                 if cursors.instance.as_deref() != Some(&view.instance) {
                     let resumed = cursors.ping_cursor > 0;
-                    if let Err(e) = team.host.set_instance(&view.instance) {
+                    if let Err(e) = host.set_instance(&view.instance) {
                         return Ended::Local(format!("cannot note the server's database id: {e}"));
                     }
                     if resumed {
@@ -346,7 +361,7 @@ fn follow(
                 }
                 instance = view.instance;
                 // The number of the moment: the pusher may have used some since the stream opened.
-                let local = match team.host.cursors() {
+                let local = match host.cursors() {
                     Ok(now) => now.seq,
                     Err(e) => {
                         return Ended::Local(format!("the team's cursors could not be read: {e}"))
@@ -355,8 +370,10 @@ fn follow(
                 let mine = view.members.iter().find(|m| m.id == view.me);
                 let server_seq = mine.map_or(0, |m| m.seq);
                 if server_seq > local {
-                    if let Err(e) = team.host.raise_seq(server_seq) {
-                        return Ended::Local(format!("cannot note the server's seq: {e}"));
+                    // Not noted: the next push is answered with the server's number, and the
+                    // pusher catches up then.
+                    if let Err(e) = host.raise_seq(server_seq) {
+                        log::error!("cannot note the server's seq {server_seq}: {e}");
                     }
                 }
                 // The server misses the last status sent (or has none): send it again now.
@@ -409,7 +426,7 @@ fn follow(
                     }
                 }
                 // Filed once by its key, so a cursor not saved only costs a second look.
-                if let Err(e) = team.host.set_ping_cursor(ping.id) {
+                if let Err(e) = host.set_ping_cursor(ping.id) {
                     log::error!("the ping cursor was not saved: {e}");
                 }
             }
@@ -541,8 +558,13 @@ mod tests {
             name: "Ana".into(),
             share_intent: false,
         };
-        let host = Arc::new(crate::fake::FakeHost::default());
-        let mut team = Team::new("/nonexistent/team.json".into(), host, Some(stored), None);
+        let host: Arc<dyn crate::Host> = Arc::new(crate::fake::FakeHost::default());
+        let mut team = Team::new(
+            "/nonexistent/team.json".into(),
+            Arc::downgrade(&host),
+            Some(stored),
+            None,
+        );
         if let Ok(shared) = team.shared.get_mut() {
             shared.push_due = false;
         }

@@ -6,7 +6,7 @@ use super::{classify, Store};
 use crate::time::{from_ms, to_ms};
 use crate::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// The `app_state` keys. Private: every read and write goes through [`Facts`].
 #[derive(Debug, Clone, Copy)]
@@ -72,18 +72,7 @@ impl Facts<'_> {
     }
 
     fn set(&mut self, key: Key, value: Option<&str>) -> Result<()> {
-        let result = match value {
-            Some(value) => self.store.conn.execute(
-                "INSERT INTO app_state (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                params![key.as_str(), value],
-            ),
-            None => self
-                .store
-                .conn
-                .execute("DELETE FROM app_state WHERE key = ?1", [key.as_str()]),
-        };
-        result.map(drop).map_err(|e| classify(&self.store.path, e))
+        set(&self.store.conn, key, value).map_err(|e| classify(&self.store.path, e))
     }
 
     /// A number kept as text; a value that is not one reads as absent (it was never written
@@ -140,13 +129,14 @@ impl Facts<'_> {
             .query_row(
                 "INSERT INTO app_state (key, value) VALUES (?1, '1')
                  ON CONFLICT (key) DO UPDATE
-                     SET value = CAST(coalesce(CAST(value AS INTEGER), 0) + 1 AS TEXT)
+                     SET value = CAST(max(coalesce(CAST(value AS INTEGER), 0), 0) + 1 AS TEXT)
                  RETURNING CAST(value AS INTEGER)",
                 [Key::TeamSeq.as_str()],
                 |r| r.get(0),
             )
             .map_err(|e| classify(&self.store.path, e))?;
-        Ok(u64::try_from(next).unwrap_or(0))
+        // At least 1 by the statement: a stored value below zero counts from zero.
+        Ok(u64::try_from(next).unwrap_or(1))
     }
 
     /// Raises the sequence number to at least `seq` (the server has a newer one: this log was
@@ -173,41 +163,47 @@ impl Facts<'_> {
     /// The server's database is `instance`: a new one restarts the ping cursor. One
     /// transaction, so a crash never leaves a new instance with an old cursor.
     pub fn set_team_instance(&mut self, instance: &str) -> Result<()> {
-        self.in_transaction(|facts| {
-            facts.set(Key::TeamInstance, Some(instance))?;
-            facts.set(Key::PingCursor, None)
-        })
+        self.in_transaction(&[(Key::TeamInstance, Some(instance)), (Key::PingCursor, None)])
     }
 
     /// A new membership starts its sequence and its pings afresh. One transaction.
     pub fn reset_team_cursors(&mut self) -> Result<()> {
-        self.in_transaction(|facts| {
-            facts.set(Key::TeamSeq, None)?;
-            facts.set(Key::PingCursor, None)?;
-            facts.set(Key::TeamInstance, None)
-        })
+        self.in_transaction(&[
+            (Key::TeamSeq, None),
+            (Key::PingCursor, None),
+            (Key::TeamInstance, None),
+        ])
     }
 
-    fn in_transaction(&mut self, change: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+    /// Writes (or forgets) several facts at once: all of them, or none. A transaction that
+    /// cannot commit is rolled back when it is dropped, so the connection is never left inside
+    /// one.
+    fn in_transaction(&mut self, writes: &[(Key, Option<&str>)]) -> Result<()> {
         let path = self.store.path.clone();
-        self.store
+        let fail = |e| classify(&path, e);
+        let tx = self
+            .store
             .conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| classify(&path, e))?;
-        match change(self) {
-            Ok(()) => self
-                .store
-                .conn
-                .execute_batch("COMMIT")
-                .map_err(|e| classify(&path, e)),
-            Err(e) => {
-                if let Err(rollback) = self.store.conn.execute_batch("ROLLBACK") {
-                    log::error!("a failed change could not be rolled back: {rollback}");
-                }
-                Err(e)
-            }
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        for (key, value) in writes {
+            set(&tx, *key, *value).map_err(fail)?;
         }
+        tx.commit().map_err(fail)
     }
+}
+
+/// Writes `value` under `key`, or forgets the key with `None`.
+fn set(conn: &Connection, key: Key, value: Option<&str>) -> rusqlite::Result<()> {
+    match value {
+        Some(value) => conn.execute(
+            "INSERT INTO app_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key.as_str(), value],
+        ),
+        None => conn.execute("DELETE FROM app_state WHERE key = ?1", [key.as_str()]),
+    }
+    .map(drop)
 }
 
 #[cfg(test)]
@@ -307,6 +303,9 @@ mod tests {
         let (_dir, mut store) = store()?;
         store.facts().set(Key::TeamSeq, Some("garbage"))?;
         assert_eq!(store.facts().team_cursors()?.seq, 0);
+        assert_eq!(store.facts().next_team_seq()?, 1);
+        // Below zero (never written by Weft): the next number is still one the server takes.
+        store.facts().set(Key::TeamSeq, Some("-5"))?;
         assert_eq!(store.facts().next_team_seq()?, 1);
         Ok(())
     }
