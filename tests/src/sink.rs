@@ -1,29 +1,4 @@
 //! Where a program's standard output (or standard error) goes when a test checks that it
 //! survives its reader: a pipe whose reader is gone, or a full disk.
 
-use std::process::Stdio;
-
-/// A broken destination for a child's output.
-#[derive(Clone, Copy, Debug)]
-pub enum Sink {
-    /// A pipe whose read end is closed before the program starts: every write is EPIPE.
-    ClosedPipe,
-    /// `/dev/full`: every write is ENOSPC.
-    DevFull,
-}
-
-impl Sink {
-    /// A fresh `Stdio` for one child.
-    pub fn stdio(self) -> anyhow::Result<Stdio> {
-        Ok(match self {
-            Sink::ClosedPipe => {
-                let (reader, writer) = std::io::pipe()?;
-                drop(reader);
-                Stdio::from(writer)
-            }
-            Sink::DevFull => {
-                Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full")?)
-            }
-        })
-    }
-}
+pub use weft_output::testing::Sink;

@@ -185,15 +185,7 @@ fn main() -> ExitCode {
             }
         },
         // --help and --version go to standard output, usage errors to standard error (exit 2).
-        Err(e) => {
-            let printed = e.print();
-            if !e.use_stderr() {
-                if let Err(error) = printed {
-                    out.note(error);
-                }
-            }
-            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
-        }
+        Err(e) => out.parser_printed(e.print(), e.use_stderr(), e.exit_code()),
     };
     out::end(&mut out, code)
 }

@@ -47,6 +47,24 @@ impl<W: Write> Out<W> {
         }
     }
 
+    /// The command line was not run because its parser printed something instead: `--help` or
+    /// `--version` to standard output (a write error there is this output's failure), or a
+    /// usage error to standard error (`to_stderr`). Returns the parser's exit code (clap's
+    /// `Error::print`, `use_stderr` and `exit_code`; 2 when it does not fit).
+    pub fn parser_printed(
+        &mut self,
+        printed: io::Result<()>,
+        to_stderr: bool,
+        exit_code: i32,
+    ) -> ExitCode {
+        if !to_stderr {
+            if let Err(error) = printed {
+                self.note(error);
+            }
+        }
+        ExitCode::from(u8::try_from(exit_code).unwrap_or(2))
+    }
+
     /// True once a write has failed: whatever error a command returns after that is this one.
     pub fn has_failed(&self) -> bool {
         self.failed.is_some()
@@ -120,6 +138,9 @@ pub fn warn(program: &str, message: impl std::fmt::Display) {
 pub fn say(line: impl std::fmt::Display) {
     let _ = writeln!(io::stderr().lock(), "{line}");
 }
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(test)]
 mod tests {

@@ -8,34 +8,11 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use weft_output::testing::Sink;
 
 type R = Result<(), Box<dyn std::error::Error>>;
 
 const FULL: &str = "weft-sync-load: cannot write the output: No space left on device";
-
-/// Where a run's standard output (or standard error) goes.
-#[derive(Clone, Copy, Debug)]
-enum Sink {
-    /// A pipe whose read end is closed before the program starts: every write is EPIPE.
-    ClosedPipe,
-    /// `/dev/full`: every write is ENOSPC.
-    DevFull,
-}
-
-impl Sink {
-    fn stdio(self) -> std::io::Result<Stdio> {
-        Ok(match self {
-            Sink::ClosedPipe => {
-                let (reader, writer) = std::io::pipe()?;
-                drop(reader);
-                Stdio::from(writer)
-            }
-            Sink::DevFull => {
-                Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full")?)
-            }
-        })
-    }
-}
 
 fn load(args: &[&str], stdout: Stdio, stderr: Stdio) -> std::io::Result<Output> {
     Command::new(env!("CARGO_BIN_EXE_weft-sync-load"))

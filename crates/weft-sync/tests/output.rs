@@ -7,35 +7,12 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use weft_output::testing::Sink;
 use weft_sync::testing::TestServer;
 use weft_sync::Config;
 use weft_sync_client::Client;
 
 type R = Result<(), Box<dyn std::error::Error>>;
-
-/// Where a run's standard output (or standard error) goes.
-#[derive(Clone, Copy, Debug)]
-enum Sink {
-    /// A pipe whose read end is closed before the command starts: every write is EPIPE.
-    ClosedPipe,
-    /// `/dev/full`: every write is ENOSPC.
-    DevFull,
-}
-
-impl Sink {
-    fn stdio(self) -> std::io::Result<Stdio> {
-        Ok(match self {
-            Sink::ClosedPipe => {
-                let (reader, writer) = std::io::pipe()?;
-                drop(reader);
-                Stdio::from(writer)
-            }
-            Sink::DevFull => {
-                Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full")?)
-            }
-        })
-    }
-}
 
 fn weft_sync(args: &[&str], stdout: Stdio, stderr: Stdio) -> std::io::Result<Output> {
     Command::new(env!("CARGO_BIN_EXE_weft-sync"))
