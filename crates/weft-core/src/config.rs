@@ -7,6 +7,10 @@
 //! each one that does not is reported with its line number. So `hotkey = "off"` stays off
 //! when another line is broken.
 
+mod desktop;
+
+pub use desktop::{Apps, Capture, Replay};
+
 use crate::hotkey::Combo;
 use std::path::Path;
 
@@ -34,6 +38,12 @@ pub struct Config {
     pub planned_end: PlannedEnd,
     /// The local time of the end-of-day notice; `None` when it is off.
     pub end_of_day: Option<chrono::NaiveTime>,
+    /// How much of other apps' notifications Weft keeps (`off`: it does not watch them).
+    pub desktop_capture: Capture,
+    /// What happens to other apps' notifications the desktop held back during focus.
+    pub desktop_replay: Replay,
+    /// Apps that always break through focus, and apps that are ignored.
+    pub apps: Apps,
 }
 
 /// What happens when a planned focus block (`weft focus --for 50m`) ends.
@@ -53,6 +63,9 @@ impl Default for Config {
             quiet_desktop: true,
             planned_end: PlannedEnd::Switch,
             end_of_day: chrono::NaiveTime::from_hms_opt(17, 30, 0),
+            desktop_capture: Capture::default(),
+            desktop_replay: Replay::default(),
+            apps: Apps::default(),
         }
     }
 }
@@ -319,6 +332,9 @@ fn apply(key: &str, value: &toml::Value, origin: &str, loaded: &mut Loaded) {
                 "{origin}: planned_end must be \"switch\" or \"remind\"; using \"switch\""
             )),
         },
+        "desktop_capture" => desktop::capture(value, origin, loaded),
+        "desktop_replay" => desktop::replay(value, origin, loaded),
+        "apps" => desktop::apps(value, origin, loaded),
         other => loaded
             .problems
             .push(format!("{origin}: unknown setting `{other}` is ignored")),
@@ -463,6 +479,7 @@ mod tests {
             quiet_desktop: false,
             planned_end: PlannedEnd::Remind,
             end_of_day: None,
+            ..Config::default()
         }
     }
 

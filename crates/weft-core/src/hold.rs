@@ -8,6 +8,10 @@
 //!   out as one digest; held `low` items are released to the Inbox without a popup and get one
 //!   line in the digest if there is one.
 
+mod observed;
+
+pub use observed::{clean_observed, strip_markup, CleanObserved, UNKNOWN_APP};
+
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use std::collections::BTreeMap;
@@ -21,6 +25,31 @@ pub fn decide(state: State, urgency: Urgency) -> Disposition {
         (State::Coordination, _) => Disposition::Delivered,
         (State::Focus, Urgency::Critical) => Disposition::BreakThrough,
         (State::Focus, Urgency::Low | Urgency::Normal) => Disposition::Held,
+    }
+}
+
+/// What the `[apps]` lists say about another app's notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppRule {
+    /// Not named: the hold policy decides.
+    Policy,
+    /// `[apps] always`: breaks through focus.
+    Always,
+    /// `[apps] ignore`: not filed, not counted.
+    Ignore,
+}
+
+/// What to do with another app's notification that arrives in `state`; `None` when it is not
+/// filed at all (an ignored app). Focus holds it unless it is critical or its app always breaks
+/// through; coordination records it as delivered (the desktop showed it, so Weft owes no popup).
+pub fn decide_observed(state: State, urgency: Urgency, rule: AppRule) -> Option<Disposition> {
+    match (rule, state, urgency) {
+        (AppRule::Ignore, _, _) => None,
+        (_, State::Coordination, _) => Some(Disposition::Delivered),
+        (AppRule::Always, State::Focus, _) | (_, State::Focus, Urgency::Critical) => {
+            Some(Disposition::BreakThrough)
+        }
+        (AppRule::Policy, State::Focus, _) => Some(Disposition::Held),
     }
 }
 
@@ -56,22 +85,26 @@ pub fn prepare(title: &str, body: Option<&str>, from: Option<&str>) -> Result<Pr
             )));
         }
     }
-    let body = body.unwrap_or("").trim_end();
-    let truncated = body.chars().count() > MAX_BODY_CHARS;
-    let body = if truncated {
-        let keep = MAX_BODY_CHARS - TRUNCATION_MARKER.chars().count();
-        let mut cut: String = body.chars().take(keep).collect();
-        cut.push_str(TRUNCATION_MARKER);
-        cut
-    } else {
-        body.to_owned()
-    };
+    let (body, truncated) = cut_body(body.unwrap_or(""));
     Ok(Prepared {
         title: title.to_owned(),
         body,
         from: from.map(str::to_owned),
         truncated,
     })
+}
+
+/// A body as it is kept: trailing space trimmed, and cut to [`MAX_BODY_CHARS`] ending with
+/// [`TRUNCATION_MARKER`] when longer (`true` then).
+fn cut_body(body: &str) -> (String, bool) {
+    let body = body.trim_end();
+    if body.chars().count() <= MAX_BODY_CHARS {
+        return (body.to_owned(), false);
+    }
+    let keep = MAX_BODY_CHARS - TRUNCATION_MARKER.chars().count();
+    let mut cut: String = body.chars().take(keep).collect();
+    cut.push_str(TRUNCATION_MARKER);
+    (cut, true)
 }
 
 /// The text of one digest notification.
@@ -84,7 +117,9 @@ pub struct DigestText {
 }
 
 /// The digest for the held items `(urgency, sender)`, or `None` when no `normal` item is held
-/// (low items alone never pop up).
+/// (low items alone never pop up). The sender is a teammate's or `--from` name, or another
+/// app's name: `14 held while you focused` / `6 from Slack, 4 from Thunderbird, 2 from Ana, 2
+/// others` (the top three by count, ties by name; names told apart case-insensitively).
 pub fn digest(held: &[(Urgency, Option<String>)]) -> Option<DigestText> {
     let normal: Vec<Option<&str>> = held
         .iter()
@@ -95,19 +130,15 @@ pub fn digest(held: &[(Urgency, Option<String>)]) -> Option<DigestText> {
     if normal.is_empty() {
         return None;
     }
-    let mut by_sender: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut anonymous = 0;
-    for from in &normal {
-        match from {
-            Some(name) => *by_sender.entry(name).or_default() += 1,
-            None => anonymous += 1,
-        }
+    // Keyed by the lowercase name; the first spelling seen is shown.
+    let mut by_sender: BTreeMap<String, (&str, usize)> = BTreeMap::new();
+    for name in normal.iter().flatten() {
+        by_sender.entry(name.to_lowercase()).or_insert((name, 0)).1 += 1;
     }
-    let mut senders: Vec<(&str, usize)> = by_sender.into_iter().collect();
+    let mut senders: Vec<(&str, usize)> = by_sender.into_values().collect();
     senders.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    // Name everyone when that takes three parts at most; otherwise the top two and "others".
-    let groups = senders.len() + usize::from(anonymous > 0);
-    let named = if groups <= 3 { senders.len() } else { 2 };
+    // The top three by name; everyone else, named or not, as "others".
+    let named = senders.len().min(3);
     let mut parts: Vec<String> = senders
         .iter()
         .take(named)
@@ -174,6 +205,32 @@ mod tests {
     }
 
     #[test]
+    fn other_apps_are_held_in_focus_unless_critical_or_always_and_ignored_ones_are_not_filed() {
+        use AppRule::*;
+        use Urgency::*;
+        let held = Some(Disposition::Held);
+        let through = Some(Disposition::BreakThrough);
+        let delivered = Some(Disposition::Delivered);
+        assert_eq!(decide_observed(State::Focus, Low, Policy), held);
+        assert_eq!(decide_observed(State::Focus, Normal, Policy), held);
+        assert_eq!(decide_observed(State::Focus, Critical, Policy), through);
+        assert_eq!(decide_observed(State::Focus, Low, Always), through);
+        assert_eq!(decide_observed(State::Focus, Normal, Always), through);
+        for urgency in [Low, Normal, Critical] {
+            assert_eq!(
+                decide_observed(State::Coordination, urgency, Policy),
+                delivered
+            );
+            assert_eq!(
+                decide_observed(State::Coordination, urgency, Always),
+                delivered
+            );
+            assert_eq!(decide_observed(State::Focus, urgency, Ignore), None);
+            assert_eq!(decide_observed(State::Coordination, urgency, Ignore), None);
+        }
+    }
+
+    #[test]
     fn the_digest_names_the_count_and_the_senders() {
         use Urgency::Normal;
         let items = held(&[
@@ -188,7 +245,9 @@ mod tests {
         let d = digest(&items).unwrap();
         assert_eq!(d.count, 7);
         assert_eq!(d.summary, "7 held while you focused");
-        assert_eq!(d.body, "3 from Ana, 2 from CI, 2 others");
+        // Before other apps were counted this read "3 from Ana, 2 from CI, 2 others": the top
+        // three are named now, as issue 11 words it.
+        assert_eq!(d.body, "3 from Ana, 2 from CI, 1 from Bo, 1 other");
 
         let few = digest(&held(&[(Normal, Some("CI")), (Normal, None)])).unwrap();
         assert_eq!(few.body, "1 from CI, 1 other");
@@ -198,6 +257,37 @@ mod tests {
             (Normal, Some("C")),
         ]));
         assert_eq!(named.unwrap().body, "1 from A, 1 from B, 1 from C");
+    }
+
+    #[test]
+    fn the_digest_names_the_top_three_apps_and_people_and_counts_the_rest() {
+        use Urgency::Normal;
+        let mut items = Vec::new();
+        for (name, n) in [
+            (Some("Slack"), 6),
+            (Some("Thunderbird"), 4),
+            (Some("Ana"), 2),
+            (Some("Calendar"), 1),
+            (None, 1),
+        ] {
+            items.extend(std::iter::repeat_n((Normal, name), n));
+        }
+        let d = digest(&held(&items)).unwrap();
+        assert_eq!(d.summary, "14 held while you focused");
+        assert_eq!(
+            d.body,
+            "6 from Slack, 4 from Thunderbird, 2 from Ana, 2 others"
+        );
+        // Ties by name; the same app in another case is one app.
+        let tied = digest(&held(&[
+            (Normal, Some("slack")),
+            (Normal, Some("Zulip")),
+            (Normal, Some("Mail")),
+            (Normal, Some("Slack")),
+            (Normal, Some("Bo")),
+        ]))
+        .unwrap();
+        assert_eq!(tied.body, "2 from slack, 1 from Bo, 1 from Mail, 1 other");
     }
 
     #[test]

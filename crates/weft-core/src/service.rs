@@ -18,6 +18,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use weft_proto::{Event, Source, State, Status, SwitchEntry, SwitchOutcome, Target, TeamInfo};
 
+pub use desktop::{DesktopPolicy, Observation, Observed};
 pub use notify::{Incoming, INBOX_RECENT};
 pub use shell::{Shell, ShellError};
 
@@ -72,6 +73,7 @@ impl Weft {
             held,
             degraded: Vec::new(),
             gaps: gap::Gaps::new(clock.as_ref()),
+            desktop: DesktopPolicy::default(),
         };
         // Held items in coordination: a crash came between a switch and its digest.
         if inner.machine.state() == State::Coordination {
@@ -319,6 +321,7 @@ impl Weft {
     }
 }
 
+mod desktop;
 mod gap;
 mod inner;
 mod notify;

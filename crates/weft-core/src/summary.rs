@@ -23,7 +23,7 @@ pub use render::{csv_row, duration_label, headline, markdown, text, CSV_HEADER};
 use crate::machine::{Switch, INITIAL_STATE};
 use crate::time::local_day_bounds;
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
-use weft_proto::{DaySummary, FocusBlock, Segment, State};
+use weft_proto::{AppCount, DaySummary, FocusBlock, Segment, State};
 
 /// Focus blocks shorter than this count as fragmented.
 pub const DEFAULT_FRAGMENT_MINUTES: i64 = 15;
@@ -104,6 +104,50 @@ pub struct History {
     pub pings_sent: Vec<DateTime<Utc>>,
     /// When teammates' pings arrived.
     pub pings_received: Vec<DateTime<Utc>>,
+    /// Other apps' notifications held or broken through (kept or transient).
+    pub by_app: Vec<AppNotification>,
+}
+
+/// One of another app's notifications during focus, as the summary counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppNotification {
+    pub at: DateTime<Utc>,
+    pub app: String,
+    /// It broke through focus (critical, or an app in `[apps] always`); else it was held.
+    pub broke_through: bool,
+}
+
+/// The day's other-app notifications per app, the most first, ties by name. Apps are told
+/// apart case-insensitively (the first spelling seen is shown).
+fn held_by_app(items: impl Iterator<Item = AppNotification>) -> Vec<AppCount> {
+    let mut counts: Vec<AppCount> = Vec::new();
+    for item in items {
+        let index = match counts
+            .iter()
+            .position(|c| c.app.to_lowercase() == item.app.to_lowercase())
+        {
+            Some(index) => index,
+            None => {
+                counts.push(AppCount {
+                    app: item.app.clone(),
+                    held: 0,
+                    break_throughs: 0,
+                });
+                counts.len() - 1
+            }
+        };
+        if item.broke_through {
+            counts[index].break_throughs += 1;
+        } else {
+            counts[index].held += 1;
+        }
+    }
+    counts.sort_by(|a, b| {
+        (b.held + b.break_throughs)
+            .cmp(&(a.held + a.break_throughs))
+            .then_with(|| a.app.cmp(&b.app))
+    });
+    counts
 }
 
 /// The UTC bounds of a local day: `[start, end)` (see [`crate::time::local_day_bounds`]).
@@ -210,6 +254,7 @@ fn summarize(
         pings_sent: history.pings_sent.iter().filter(|t| in_day(t)).count() as u32,
         pings_received: history.pings_received.iter().filter(|t| in_day(t)).count() as u32,
         timeline: timeline(&pieces, start, counted_end),
+        held_by_app: held_by_app(history.by_app.iter().filter(|n| in_day(&n.at)).cloned()),
     }
 }
 

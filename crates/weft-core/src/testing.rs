@@ -207,6 +207,7 @@ impl Log {
             shows_in_focus: false,
             opens: None,
             ping,
+            desktop: None,
         })?;
         Ok(self)
     }

@@ -257,6 +257,53 @@ pub struct InboxItem {
     pub urgency: Urgency,
     pub from: Option<String>,
     pub state: InboxState,
+    /// The app that sent it (a desktop notification's `app_name`); null for Weft's own and
+    /// for pings.
+    #[serde(default)]
+    pub app: Option<String>,
+    /// Who sent it: Weft (`weft notify`, Weft's notices), a teammate, or another app.
+    #[serde(default)]
+    pub source: NotificationSource,
+}
+
+/// Where a notification came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationSource {
+    /// Sent to Weft itself: `weft notify`, Weft's own notices.
+    #[default]
+    Weft,
+    /// A teammate's ping.
+    Ping,
+    /// Another app's notification to the desktop, seen by Weft (`Notify` on the session bus).
+    Desktop,
+}
+
+impl NotificationSource {
+    /// The stable lowercase name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationSource::Weft => "weft",
+            NotificationSource::Ping => "ping",
+            NotificationSource::Desktop => "desktop",
+        }
+    }
+}
+
+impl FromStr for NotificationSource {
+    type Err = UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "weft" => Ok(NotificationSource::Weft),
+            "ping" => Ok(NotificationSource::Ping),
+            "desktop" => Ok(NotificationSource::Desktop),
+            other => Err(UnknownName {
+                what: "notification source",
+                name: other.to_owned(),
+            }),
+        }
+    }
 }
 
 /// What Weft did with a `notify` request.
@@ -347,6 +394,19 @@ pub struct DaySummary {
     pub pings_received: u32,
     /// The day from its start to its end (or now), tracked stretches and the gaps between.
     pub timeline: Vec<Segment>,
+    /// Other apps' notifications during the day's focus, per app, the most first (ties by
+    /// name). Omitted when there were none, so a day without them reads as before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_by_app: Vec<AppCount>,
+}
+
+/// One app's notifications in a day's focus: held, and broken through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AppCount {
+    pub app: String,
+    pub held: u32,
+    pub break_throughs: u32,
 }
 
 /// Which state a switch request asks for.
@@ -869,6 +929,46 @@ mod tests {
         let said = bad.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(said.starts_with("unknown variant `urgent`"), "{said}");
         assert_eq!("critical".parse::<Urgency>(), Ok(Urgency::Critical));
+    }
+
+    #[test]
+    fn notification_sources_and_app_counts_have_stable_names() {
+        for source in [
+            NotificationSource::Weft,
+            NotificationSource::Ping,
+            NotificationSource::Desktop,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&source).unwrap_or_default(),
+                format!("\"{}\"", source.as_str())
+            );
+            assert_eq!(source.as_str().parse(), Ok(source));
+        }
+        assert_eq!(
+            "slack".parse::<NotificationSource>(),
+            Err(UnknownName {
+                what: "notification source",
+                name: "slack".into()
+            })
+        );
+        let count = AppCount {
+            app: "Slack".into(),
+            held: 6,
+            break_throughs: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&count).unwrap_or_default(),
+            r#"{"app":"Slack","held":6,"break_throughs":1}"#
+        );
+        // An Inbox item from an older Weft (no app, no source) reads as Weft's own.
+        let old: Option<InboxItem> = serde_json::from_str(
+            r#"{"id":1,"received":"2026-11-24T09:00:00Z","title":"t","body":"","urgency":"normal","from":null,"state":"held"}"#,
+        )
+        .ok();
+        assert_eq!(
+            old.map(|i| (i.app, i.source)),
+            Some((None, NotificationSource::Weft))
+        );
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub(super) struct Inner {
     pub(super) degraded: Vec<DesktopPart>,
     /// Wall-clock time that did not pass at the desk (see `gap.rs`).
     pub(super) gaps: gap::Gaps,
+    /// How other apps' notifications are filed (see `desktop.rs`).
+    pub(super) desktop: super::DesktopPolicy,
 }
 
 impl Inner {
@@ -49,6 +51,7 @@ impl Inner {
                 shows_in_focus: true,
                 opens: None,
                 ping: None,
+                desktop: None,
             })
             .map(drop)
     }

@@ -68,6 +68,7 @@ impl Weft {
             shows_in_focus: false,
             opens: incoming.opens,
             ping: incoming.ping,
+            desktop: None,
         };
         let id = inner
             .store

@@ -371,6 +371,7 @@ fn restarting_in_coordination_releases_what_a_crash_left_held() -> TestResult {
             shows_in_focus: false,
             opens: None,
             ping: None,
+            desktop: None,
         })?;
     }
     let weft = Weft::start(Store::open(&path)?, clock)?;

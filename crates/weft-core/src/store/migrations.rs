@@ -90,6 +90,25 @@ const MIGRATIONS: &[&str] = &[
     //    before it), so runs and their switches are told apart by log order even when a clock
     //    set back made two runs share wall-clock time.
     "ALTER TABLE app_events ADD COLUMN last_switch INTEGER;",
+    // 7: other apps' notifications, seen on the session bus. Each notification says who sent
+    //    it (`source`: Weft itself, a teammate's ping, or another app on the desktop) and which
+    //    app (`app`, NULL for Weft's own); a desktop one keeps the id the notification server
+    //    gave it (`server_id`), so a `replaces_id` updates it and a `CloseNotification` can
+    //    name it. A transient one (the `transient` hint) is counted, not kept: one row of app,
+    //    time and disposition, no text, in `transients`.
+    "ALTER TABLE notifications ADD COLUMN app TEXT;
+     ALTER TABLE notifications ADD COLUMN source TEXT NOT NULL DEFAULT 'weft'
+        CHECK (source IN ('weft', 'ping', 'desktop'));
+     ALTER TABLE notifications ADD COLUMN server_id INTEGER;
+     UPDATE notifications SET source = 'ping' WHERE ping_key IS NOT NULL;
+     CREATE INDEX notifications_server ON notifications (server_id) WHERE server_id IS NOT NULL;
+     CREATE TABLE transients (
+        id     INTEGER PRIMARY KEY,
+        at_ms  INTEGER NOT NULL,
+        app    TEXT    NOT NULL,
+        state  TEXT    NOT NULL CHECK (state IN ('held', 'delivered', 'break_through'))
+     );
+     CREATE INDEX transients_at ON transients (at_ms);",
 ];
 
 /// The schema version this build writes.
@@ -212,6 +231,43 @@ mod tests {
             }
         );
         assert_eq!(version(&conn)?, SCHEMA_VERSION + 5);
+        Ok(())
+    }
+
+    #[test]
+    fn a_version_6_database_keeps_its_notifications_and_names_its_pings() -> rusqlite::Result<()> {
+        let mut conn = Connection::open_in_memory()?;
+        migrations()
+            .to_version(&mut conn, 6)
+            .map_err(sqlite_error)?;
+        conn.execute_batch(
+            "INSERT INTO notifications (received_ms, title, body, urgency, sender, state, owed)
+                 VALUES (1, 'build failed', '', 'normal', 'CI', 'held', 0);
+             INSERT INTO notifications
+                 (received_ms, title, body, urgency, sender, state, owed, ping_key)
+                 VALUES (2, 'lunch?', '', 'normal', 'Ana', 'delivered', 1, 's/t/1');",
+        )?;
+        assert_eq!(migrate(&mut conn)?, Outcome::Migrated { from: 6 });
+        let rows: Vec<(String, String, Option<String>, Option<i64>)> = conn
+            .prepare("SELECT title, source, app, server_id FROM notifications ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        assert_eq!(
+            rows,
+            [
+                ("build failed".to_owned(), "weft".to_owned(), None, None),
+                ("lunch?".to_owned(), "ping".to_owned(), None, None)
+            ]
+        );
+        let refused = conn.execute(
+            "INSERT INTO notifications (received_ms, title, body, urgency, state, owed, source)
+             VALUES (3, 't', '', 'normal', 'held', 0, 'mail')",
+            [],
+        );
+        assert!(
+            matches!(&refused, Err(e) if e.to_string().contains("CHECK constraint failed")),
+            "{refused:?}"
+        );
         Ok(())
     }
 

@@ -13,7 +13,9 @@ mod period;
 pub use crate::summary::AppEvent;
 pub use facts::{Facts, TeamCursors};
 pub use migrations::SCHEMA_VERSION;
-pub use notifications::{NewNotification, Popup, PopupKey, ReleaseReason, Released};
+pub use notifications::{
+    DesktopOrigin, NewNotification, Popup, PopupKey, ReleaseReason, Released, Replaced,
+};
 
 use crate::machine::Switch;
 use crate::time::{from_ms, to_ms};
@@ -323,19 +325,52 @@ impl Store {
             event_after,
             held: times(
                 "SELECT received_ms FROM notifications WHERE received_ms >= ?1 AND received_ms < ?2
-                 AND state IN ('held', 'released')",
+                 AND state IN ('held', 'released')
+                 UNION ALL
+                 SELECT at_ms FROM transients WHERE at_ms >= ?1 AND at_ms < ?2 AND state = 'held'",
             )?,
             digests: times("SELECT at_ms FROM digests WHERE at_ms >= ?1 AND at_ms < ?2")?,
             break_throughs: times(
                 "SELECT received_ms FROM notifications WHERE received_ms >= ?1 AND received_ms < ?2
+                 AND state = 'break_through'
+                 UNION ALL
+                 SELECT at_ms FROM transients WHERE at_ms >= ?1 AND at_ms < ?2
                  AND state = 'break_through'",
             )?,
+            by_app: self.by_app(lo, hi)?,
             pings_sent: times("SELECT at_ms FROM pings_sent WHERE at_ms >= ?1 AND at_ms < ?2")?,
             pings_received: times(
                 "SELECT received_ms FROM notifications WHERE received_ms >= ?1 AND received_ms < ?2
                  AND ping_key IS NOT NULL",
             )?,
         })
+    }
+
+    /// Other apps' notifications held or broken through in `[lo, hi)` (ms), kept or transient:
+    /// when, which app, and whether it broke through.
+    fn by_app(&self, lo: i64, hi: i64) -> Result<Vec<crate::summary::AppNotification>> {
+        let fail = |e| classify(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT received_ms, app, state = 'break_through' FROM notifications
+                 WHERE received_ms >= ?1 AND received_ms < ?2 AND source = 'desktop'
+                 AND app IS NOT NULL AND state IN ('held', 'released', 'break_through')
+                 UNION ALL
+                 SELECT at_ms, app, state = 'break_through' FROM transients
+                 WHERE at_ms >= ?1 AND at_ms < ?2 AND state IN ('held', 'break_through')",
+            )
+            .map_err(fail)?;
+        let rows = stmt
+            .query_map([lo, hi], |r| {
+                Ok(crate::summary::AppNotification {
+                    at: from_ms(r.get(0)?),
+                    app: r.get(1)?,
+                    broke_through: r.get(2)?,
+                })
+            })
+            .map_err(fail)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(fail)
     }
 
     /// The most recent stash note, if any was ever written.

@@ -5,8 +5,8 @@ use super::{classify, Store};
 use crate::time::{from_ms, to_ms};
 use crate::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::params;
-use weft_proto::{Disposition, InboxItem, InboxState, Urgency};
+use rusqlite::{params, OptionalExtension};
+use weft_proto::{Disposition, InboxItem, InboxState, NotificationSource, Urgency};
 
 /// A notification to file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,38 @@ pub struct NewNotification<'a> {
     pub opens: Option<weft_proto::View>,
     /// A teammate's ping: its key (server, team and ping id), unique in the store.
     pub ping: Option<&'a str>,
+    /// Another app's notification, seen on the desktop: which app, and the id its server gave.
+    pub desktop: Option<DesktopOrigin<'a>>,
+}
+
+impl NewNotification<'_> {
+    /// Who sent it, as the store names it: another app, a teammate, or Weft itself.
+    pub fn source(&self) -> NotificationSource {
+        if self.desktop.is_some() {
+            NotificationSource::Desktop
+        } else if self.ping.is_some() {
+            NotificationSource::Ping
+        } else {
+            NotificationSource::Weft
+        }
+    }
+}
+
+/// Where a desktop notification came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DesktopOrigin<'a> {
+    /// The app's name (`app_name`, or the sending process's name).
+    pub app: &'a str,
+    /// The id the notification server assigned, when its reply was seen.
+    pub server_id: Option<u32>,
+}
+
+/// What replacing a stored desktop notification found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replaced {
+    pub id: i64,
+    /// It was held before, so the held count is unchanged by a held replacement.
+    pub was_held: bool,
 }
 
 /// What a digest is for, and why it was made.
@@ -85,6 +117,16 @@ pub struct Released {
     pub digest: Option<i64>,
 }
 
+/// Whether Weft owes the desktop a popup for a notification filed so: not for a held one, nor
+/// for another app's delivered one (the desktop showed it already).
+fn owed(disposition: Disposition, source: NotificationSource) -> bool {
+    match disposition {
+        Disposition::Held => false,
+        Disposition::Delivered => source != NotificationSource::Desktop,
+        Disposition::BreakThrough => true,
+    }
+}
+
 fn urgency(text: &str) -> Urgency {
     text.parse().unwrap_or(Urgency::Normal)
 }
@@ -92,13 +134,13 @@ fn urgency(text: &str) -> Urgency {
 impl Store {
     /// Files a notification; held ones wait for a digest, the others are owed a popup.
     pub fn record_notification(&mut self, n: &NewNotification<'_>) -> Result<i64> {
-        let owed = n.disposition != Disposition::Held;
+        let owed = owed(n.disposition, n.source());
         self.conn
             .execute(
                 "INSERT INTO notifications
                      (received_ms, title, body, urgency, sender, state, owed, shows_in_focus, opens,
-                      ping_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                      ping_key, source, app, server_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     to_ms(n.received),
                     n.title,
@@ -110,10 +152,78 @@ impl Store {
                     n.shows_in_focus,
                     n.opens.map(weft_proto::View::as_str),
                     n.ping,
+                    n.source().as_str(),
+                    n.desktop.map(|d| d.app),
+                    n.desktop.and_then(|d| d.server_id),
                 ],
             )
             .map_err(|e| classify(&self.path, e))?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Files a desktop notification that replaces the one the server numbered `replaces` for
+    /// the same app: that item takes the new text, time and disposition (and the server's new
+    /// id), in place. `None` when no such item is stored (then the caller files a new one).
+    pub fn replace_desktop(
+        &mut self,
+        replaces: u32,
+        n: &NewNotification<'_>,
+    ) -> Result<Option<Replaced>> {
+        let Some(origin) = n.desktop else {
+            return Ok(None);
+        };
+        let path = self.path.clone();
+        let fail = |e| classify(&path, e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        let found = tx
+            .query_row(
+                "SELECT id, state FROM notifications
+                 WHERE server_id = ?1 AND source = 'desktop' AND app = ?2
+                 ORDER BY id DESC LIMIT 1",
+                params![replaces, origin.app],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)? == "held")),
+            )
+            .optional()
+            .map_err(fail)?;
+        let Some((id, was_held)) = found else {
+            return Ok(None);
+        };
+        tx.execute(
+            "UPDATE notifications SET received_ms = ?1, title = ?2, body = ?3, urgency = ?4,
+                 state = ?5, owed = ?6, digest_id = NULL, released_ms = NULL, shown_ms = NULL,
+                 attempts = 0, last_error = NULL, server_id = coalesce(?7, server_id)
+             WHERE id = ?8",
+            params![
+                to_ms(n.received),
+                n.title,
+                n.body,
+                n.urgency.as_str(),
+                n.disposition.as_str(),
+                owed(n.disposition, n.source()),
+                origin.server_id,
+                id
+            ],
+        )
+        .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(Some(Replaced { id, was_held }))
+    }
+
+    /// Counts a transient desktop notification (the `transient` hint): its app, time and
+    /// disposition, never its text, and never an Inbox item.
+    pub fn record_transient(
+        &mut self,
+        at: DateTime<Utc>,
+        app: &str,
+        disposition: Disposition,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO transients (at_ms, app, state) VALUES (?1, ?2, ?3)",
+                params![to_ms(at), app, disposition.as_str()],
+            )
+            .map(drop)
+            .map_err(|e| classify(&self.path, e))
     }
 
     /// The notification a ping was filed as, if it was: its id and how it was filed.
@@ -165,13 +275,15 @@ impl Store {
             .map_err(|e| classify(&self.path, e))
     }
 
-    /// The held items' urgency and sender, oldest first (what a digest is made of).
+    /// The held items' urgency and who sent them (the sender's name, else the app's), oldest
+    /// first: what a digest is made of.
     pub fn held(&self) -> Result<Vec<(Urgency, Option<String>)>> {
         let fail = |e| classify(&self.path, e);
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT urgency, sender FROM notifications WHERE state = 'held' ORDER BY id",
+                "SELECT urgency, coalesce(sender, app) FROM notifications WHERE state = 'held'
+                 ORDER BY id",
             )
             .map_err(fail)?;
         let rows = stmt
@@ -312,7 +424,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, received_ms, title, body, urgency, sender, state FROM (
+                "SELECT id, received_ms, title, body, urgency, sender, state, app, source FROM (
                      SELECT *, 0 AS part FROM notifications WHERE state = 'held'
                      UNION ALL
                      SELECT * FROM (
@@ -337,6 +449,11 @@ impl Store {
                         "break_through" => InboxState::BreakThrough,
                         _ => InboxState::Delivered,
                     },
+                    app: r.get(7)?,
+                    source: r
+                        .get::<_, String>(8)?
+                        .parse()
+                        .unwrap_or(NotificationSource::Weft),
                 })
             })
             .map_err(fail)?;

@@ -76,6 +76,7 @@ fn a_period_loads_its_own_rows_and_the_last_switch_and_start_before_it() -> Test
             break_throughs: vec![],
             pings_sent: vec![on(24, 11, 0)],
             pings_received: vec![],
+            by_app: vec![],
         }
     );
     Ok(())

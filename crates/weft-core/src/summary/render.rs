@@ -101,6 +101,12 @@ where
             Form::Markdown => format!("- {label}: {value}\n"),
         });
     }
+    if let Some(line) = apps_line(day) {
+        out.push_str(&match form {
+            Form::Text => format!("  {line}\n"),
+            Form::Markdown => format!("- {line}\n"),
+        });
+    }
     if form == Form::Markdown && blocks > 0 {
         out.push_str("\n### Focus blocks\n\n");
     }
@@ -134,6 +140,21 @@ where
         out.push('\n');
     }
     out
+}
+
+/// `Held 14 notifications from 4 apps during 3 h 10 min of focus`: other apps' notifications
+/// held in the day's focus, or `None` when no other app's notification was held.
+fn apps_line(day: &DaySummary) -> Option<String> {
+    let held: u32 = day.held_by_app.iter().map(|a| a.held).sum();
+    let apps = day.held_by_app.iter().filter(|a| a.held > 0).count();
+    (held > 0).then(|| {
+        format!(
+            "Held {held} notification{} from {apps} app{} during {} of focus",
+            plural(held),
+            plural(apps as i64),
+            duration_label(day.focus_seconds)
+        )
+    })
 }
 
 /// The day in one line, for the end-of-day notice: "Focus 3 h 20 min in 4 blocks (longest

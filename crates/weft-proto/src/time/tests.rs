@@ -66,8 +66,10 @@ fn control_types_write_milliseconds_and_read_them_back() -> R {
             urgency: Urgency::Low,
             from: None,
             state: InboxState::Held,
+            app: Some("Slack".into()),
+            source: NotificationSource::Desktop,
         },
-        r#"{"id":1,"received":"2026-11-24T09:30:00.250Z","title":"CI","body":"","urgency":"low","from":null,"state":"held"}"#,
+        r#"{"id":1,"received":"2026-11-24T09:30:00.250Z","title":"CI","body":"","urgency":"low","from":null,"state":"held","app":"Slack","source":"desktop"}"#,
     )?;
     check(
         &Connection::Offline {
@@ -103,6 +105,7 @@ fn control_types_write_milliseconds_and_read_them_back() -> R {
                 start: nine,
                 end: half,
             }],
+            held_by_app: Vec::new(),
         },
         concat!(
             r#"{"date":"2026-11-24","focus_seconds":1800,"coordination_seconds":0,"untracked_seconds":0,"switches":1,"#,

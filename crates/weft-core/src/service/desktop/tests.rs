@@ -1,0 +1,2 @@
+//! Tests of other apps' notifications through the dispatcher: a real store file and a manual
+//! clock.
