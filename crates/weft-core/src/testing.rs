@@ -5,7 +5,7 @@
 
 use crate::hold::DigestText;
 use crate::machine::{Switch, INITIAL_STATE};
-use crate::store::{NewNotification, ReleaseReason, Store};
+use crate::store::{DesktopOrigin, NewNotification, ReleaseReason, Store};
 use crate::summary::{AppEvent, Period, DEFAULT_FRAGMENT_MINUTES};
 use crate::Result;
 use chrono::{DateTime, TimeZone, Utc};
@@ -154,6 +154,46 @@ impl Log {
         self.pings += 1;
         let key = format!("test/ping/{}", self.pings);
         self.notification(at, Disposition::Delivered, Some(&key))
+    }
+
+    /// Another app's notification, filed as `disposition` (held, delivered or a
+    /// break-through), kept as an Inbox item.
+    pub fn observed(
+        &mut self,
+        at: DateTime<Utc>,
+        app: &str,
+        disposition: Disposition,
+    ) -> Result<&mut Log> {
+        self.store.record_notification(&NewNotification {
+            received: at,
+            title: "new message",
+            body: "",
+            urgency: match disposition {
+                Disposition::BreakThrough => Urgency::Critical,
+                _ => Urgency::Normal,
+            },
+            from: None,
+            disposition,
+            shows_in_focus: false,
+            opens: None,
+            ping: None,
+            desktop: Some(DesktopOrigin {
+                app,
+                server_id: None,
+            }),
+        })?;
+        Ok(self)
+    }
+
+    /// Another app's transient notification, counted as `disposition`, not kept.
+    pub fn transient(
+        &mut self,
+        at: DateTime<Utc>,
+        app: &str,
+        disposition: Disposition,
+    ) -> Result<&mut Log> {
+        self.store.record_transient(at, app, disposition)?;
+        Ok(self)
     }
 
     /// This Weft sent a ping.

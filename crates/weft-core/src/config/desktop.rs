@@ -174,11 +174,12 @@ mod tests {
         assert_eq!(
             bad.problems,
             [
-                "config.toml: desktop_capture must be \"full\", \"count\" or \"off\"; using \"full\"",
-                "config.toml: desktop_replay must be \"digest\" or \"desktop\"; using \"digest\"",
+                // Keys in name order, as the TOML table holds them.
                 "config.toml: apps.always must be a list of app names such as [\"Slack\"]; none are used",
                 "config.toml: apps.ignore must be a list of app names such as [\"Slack\"]; none are used",
                 "config.toml: unknown setting `apps.mute` is ignored",
+                "config.toml: desktop_capture must be \"full\", \"count\" or \"off\"; using \"full\"",
+                "config.toml: desktop_replay must be \"digest\" or \"desktop\"; using \"digest\"",
             ]
         );
         let not_a_table = parse("apps = [\"Slack\"]", "config.toml");

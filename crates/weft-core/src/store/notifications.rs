@@ -342,7 +342,9 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT 'n', id,
-                        CASE WHEN sender IS NULL THEN title ELSE sender || ': ' || title END,
+                        CASE WHEN coalesce(sender, app) IS NULL THEN title
+                             WHEN title = '' THEN coalesce(sender, app)
+                             ELSE coalesce(sender, app) || ': ' || title END,
                         body, urgency, attempts, received_ms,
                         state = 'break_through' OR shows_in_focus = 1, opens
                  FROM notifications WHERE owed = 1

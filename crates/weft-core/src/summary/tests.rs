@@ -762,6 +762,134 @@ fn a_week_is_seven_days_oldest_first() -> TestResult {
 }
 
 #[test]
+fn other_apps_are_counted_per_app_the_most_first() -> TestResult {
+    use weft_proto::Disposition::{BreakThrough, Delivered, Held};
+    let mut log = Log::new(utc(25, 8, 0))?;
+    log.start(utc(24, 9, 0))?
+        .observed(utc(24, 9, 5), "Slack", Delivered)?
+        .focus(utc(24, 9, 10), "parser")?
+        .observed(utc(24, 9, 20), "Slack", Held)?
+        .observed(utc(24, 9, 21), "Thunderbird", Held)?
+        .observed(utc(24, 9, 22), "slack", Held)?
+        .transient(utc(24, 9, 23), "Slack", Held)?
+        .observed(utc(24, 9, 24), "PagerDuty", BreakThrough)?
+        .transient(utc(24, 9, 25), "Calendar", BreakThrough)?
+        .held(utc(24, 9, 30))?
+        .coordinate(utc(24, 12, 20))?
+        .digest(utc(24, 12, 20))?
+        .observed(utc(24, 12, 30), "Thunderbird", Delivered)?
+        .observed(utc(23, 9, 30), "Slack", Held)?
+        .stop(utc(24, 17, 0))?;
+    check(
+        &log,
+        "2026-11-24",
+        expect![[r#"
+        {
+          "date": "2026-11-24",
+          "focus_seconds": 11400,
+          "coordination_seconds": 17400,
+          "untracked_seconds": 57600,
+          "switches": 2,
+          "focus_blocks": [
+            {
+              "start": "2026-11-24T09:10:00.000Z",
+              "end": "2026-11-24T12:20:00.000Z",
+              "seconds": 11400,
+              "intent": "parser",
+              "stash": null,
+              "open": false
+            }
+          ],
+          "longest_focus_seconds": 11400,
+          "fragmented_blocks": 0,
+          "held": 5,
+          "digests": 1,
+          "break_throughs": 2,
+          "pings_sent": 0,
+          "pings_received": 0,
+          "timeline": [
+            {
+              "state": null,
+              "start": "2026-11-24T00:00:00.000Z",
+              "end": "2026-11-24T09:00:00.000Z"
+            },
+            {
+              "state": "coordination",
+              "start": "2026-11-24T09:00:00.000Z",
+              "end": "2026-11-24T09:10:00.000Z"
+            },
+            {
+              "state": "focus",
+              "start": "2026-11-24T09:10:00.000Z",
+              "end": "2026-11-24T12:20:00.000Z"
+            },
+            {
+              "state": "coordination",
+              "start": "2026-11-24T12:20:00.000Z",
+              "end": "2026-11-24T17:00:00.000Z"
+            },
+            {
+              "state": null,
+              "start": "2026-11-24T17:00:00.000Z",
+              "end": "2026-11-25T00:00:00.000Z"
+            }
+          ],
+          "held_by_app": [
+            {
+              "app": "Slack",
+              "held": 3,
+              "break_throughs": 0
+            },
+            {
+              "app": "Calendar",
+              "held": 0,
+              "break_throughs": 1
+            },
+            {
+              "app": "PagerDuty",
+              "held": 0,
+              "break_throughs": 1
+            },
+            {
+              "app": "Thunderbird",
+              "held": 1,
+              "break_throughs": 0
+            }
+          ]
+        }
+        --- text
+        2026-11-24
+          Focus          3 h 10 min in 1 block (longest 3 h 10 min, 0 fragmented)
+          Coordination   4 h 50 min
+          Untracked      16 h 00 min
+          Switches       2
+          Notifications  5 held, 1 digests, 2 break-throughs
+          Pings          0 sent, 0 received
+          Held 4 notifications from 2 apps during 3 h 10 min of focus
+          09:10–12:20   3 h 10 min  parser
+        --- markdown
+        ## 2026-11-24
+
+        - Focus: 3 h 10 min in 1 block (longest 3 h 10 min, 0 fragmented)
+        - Coordination: 4 h 50 min
+        - Untracked: 16 h 00 min
+        - Switches: 2
+        - Notifications: 5 held, 1 digest, 2 break-throughs
+        - Held 4 notifications from 2 apps during 3 h 10 min of focus
+
+        ### Focus blocks
+
+        - 09:10–12:20 (3 h 10 min): parser
+        --- csv
+        date,focus_seconds,coordination_seconds,untracked_seconds,switches,focus_blocks,longest_focus_seconds,fragmented_blocks,held,digests,break_throughs,pings_sent,pings_received
+        2026-11-24,11400,17400,57600,2,1,11400,0,5,1,2,0,0
+        --- headline
+        Focus 3 h 10 min in 1 block (longest 3 h 10 min) · coordination 4 h 50 min · 2 switches · 2 break-throughs
+    "#]],
+    )
+}
+
+#[test]
 fn an_old_log_without_start_events_is_tracked_from_its_first_switch() -> TestResult {
     let mut log = Log::new(utc(24, 12, 0))?;
     log.focus(utc(24, 9, 0), "x")?.coordinate(utc(24, 10, 0))?;
