@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use ts_rs::TS;
 use weft_proto::sync::{Member, PingOutcome, PingSent, TeamRef};
 use weft_proto::{
-    Connection, DaySummary, DesktopPart, Disposition, ErrorKind, ErrorReport, FocusBlock,
-    InboxItem, InboxState, Membership, NotifyOutcome, Request, Response, Segment, Source, State,
-    Status, SwitchEntry, SwitchOutcome, Target, TeamInfo, Urgency, View,
+    AppCount, Connection, DaySummary, DesktopPart, Disposition, ErrorKind, ErrorReport, FocusBlock,
+    InboxItem, InboxState, Membership, NotificationSource, NotifyOutcome, Request, Response,
+    Segment, Source, State, Status, SwitchEntry, SwitchOutcome, Target, TeamInfo, Urgency, View,
 };
 
 fn bindings_dir() -> PathBuf {
@@ -55,9 +55,11 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<Urgency>(&mut drifted);
     check::<Disposition>(&mut drifted);
     check::<InboxState>(&mut drifted);
+    check::<NotificationSource>(&mut drifted);
     check::<InboxItem>(&mut drifted);
     check::<NotifyOutcome>(&mut drifted);
     check::<FocusBlock>(&mut drifted);
+    check::<AppCount>(&mut drifted);
     check::<DaySummary>(&mut drifted);
     check::<Segment>(&mut drifted);
     check::<View>(&mut drifted);
