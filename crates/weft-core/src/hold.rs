@@ -6,7 +6,11 @@
 //! - focus: `low` and `normal` are held; `critical` breaks through and is logged as such;
 //! - when coordination begins (or at a configured release time), the held `normal` items go
 //!   out as one digest; held `low` items are released to the Inbox without a popup and get one
-//!   line in the digest if there is one.
+//!   line in the digest if there is one;
+//! - other apps' notifications ([`decide_observed`]): the same, except that one from an app in
+//!   `[apps] always` breaks through, one from an app in `[apps] ignore` is not filed, and in
+//!   coordination Weft owes no popup (the desktop showed it); [`clean_observed`] makes their
+//!   texts safe to keep and show.
 
 mod observed;
 

@@ -121,25 +121,24 @@ pub struct AppNotification {
 /// apart case-insensitively (the first spelling seen is shown).
 fn held_by_app(items: impl Iterator<Item = AppNotification>) -> Vec<AppCount> {
     let mut counts: Vec<AppCount> = Vec::new();
+    // Each app's place in `counts`, by its lowercase name.
+    let mut places: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for item in items {
-        let index = match counts
-            .iter()
-            .position(|c| c.app.to_lowercase() == item.app.to_lowercase())
-        {
-            Some(index) => index,
-            None => {
-                counts.push(AppCount {
-                    app: item.app.clone(),
-                    held: 0,
-                    break_throughs: 0,
-                });
-                counts.len() - 1
-            }
+        let place = *places.entry(item.app.to_lowercase()).or_insert_with(|| {
+            counts.push(AppCount {
+                app: item.app.clone(),
+                held: 0,
+                break_throughs: 0,
+            });
+            counts.len() - 1
+        });
+        let Some(count) = counts.get_mut(place) else {
+            continue;
         };
         if item.broke_through {
-            counts[index].break_throughs += 1;
+            count.break_throughs += 1;
         } else {
-            counts[index].held += 1;
+            count.held += 1;
         }
     }
     counts.sort_by(|a, b| {

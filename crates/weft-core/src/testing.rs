@@ -192,7 +192,11 @@ impl Log {
         app: &str,
         disposition: Disposition,
     ) -> Result<&mut Log> {
-        self.store.record_transient(at, app, disposition)?;
+        let origin = DesktopOrigin {
+            app,
+            server_id: None,
+        };
+        self.store.record_transient(at, origin, disposition)?;
         Ok(self)
     }
 

@@ -70,6 +70,13 @@ pub enum Observation {
 }
 
 impl Weft {
+    /// The server ids of other apps' notifications seen at or after `since` (the start of
+    /// the focus block that just ended): what to close on the server before the desktop's
+    /// setting is given back, so it does not replay them (`desktop_replay = "digest"`).
+    pub fn desktop_ids_since(&self, since: DateTime<Utc>) -> Result<Vec<u32>> {
+        self.read(|store| store.desktop_ids_since(since))
+    }
+
     /// Sets how other apps' notifications are filed (from the config; the default keeps
     /// everything and names no apps).
     pub fn set_desktop_policy(&self, policy: DesktopPolicy) {
@@ -105,11 +112,15 @@ impl Weft {
             return Ok(Observation::NotFiled);
         };
         let limit = deadline.map(Deadline::left);
+        let origin = DesktopOrigin {
+            app: &clean.app,
+            server_id: observed.server_id,
+        };
         if observed.transient {
             inner
                 .store
                 .within(limit, |store| {
-                    store.record_transient(observed.at, &clean.app, disposition)
+                    store.record_transient(observed.at, origin, disposition)
                 })
                 .map_err(|e| expired_instead(e, deadline))?;
             log::debug!("a transient notification from {}: counted", clean.app);
@@ -129,10 +140,7 @@ impl Weft {
             shows_in_focus: false,
             opens: None,
             ping: None,
-            desktop: Some(DesktopOrigin {
-                app: &clean.app,
-                server_id: observed.server_id,
-            }),
+            desktop: Some(origin),
         };
         let replaces = observed.replaces_id;
         let (id, was_held) = inner

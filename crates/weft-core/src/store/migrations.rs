@@ -95,7 +95,7 @@ const MIGRATIONS: &[&str] = &[
     //    app (`app`, NULL for Weft's own); a desktop one keeps the id the notification server
     //    gave it (`server_id`), so a `replaces_id` updates it and a `CloseNotification` can
     //    name it. A transient one (the `transient` hint) is counted, not kept: one row of app,
-    //    time and disposition, no text, in `transients`.
+    //    time, disposition and server id, no text, in `transients`.
     "ALTER TABLE notifications ADD COLUMN app TEXT;
      ALTER TABLE notifications ADD COLUMN source TEXT NOT NULL DEFAULT 'weft'
         CHECK (source IN ('weft', 'ping', 'desktop'));
@@ -106,7 +106,8 @@ const MIGRATIONS: &[&str] = &[
         id     INTEGER PRIMARY KEY,
         at_ms  INTEGER NOT NULL,
         app    TEXT    NOT NULL,
-        state  TEXT    NOT NULL CHECK (state IN ('held', 'delivered', 'break_through'))
+        state  TEXT    NOT NULL CHECK (state IN ('held', 'delivered', 'break_through')),
+        server_id INTEGER
      );
      CREATE INDEX transients_at ON transients (at_ms);",
 ];

@@ -209,21 +209,47 @@ impl Store {
         Ok(Some(Replaced { id, was_held }))
     }
 
-    /// Counts a transient desktop notification (the `transient` hint): its app, time and
-    /// disposition, never its text, and never an Inbox item.
+    /// Counts a transient desktop notification (the `transient` hint): its app, time,
+    /// disposition and server id, never its text, and never an Inbox item.
     pub fn record_transient(
         &mut self,
         at: DateTime<Utc>,
-        app: &str,
+        origin: DesktopOrigin<'_>,
         disposition: Disposition,
     ) -> Result<()> {
         self.conn
             .execute(
-                "INSERT INTO transients (at_ms, app, state) VALUES (?1, ?2, ?3)",
-                params![to_ms(at), app, disposition.as_str()],
+                "INSERT INTO transients (at_ms, app, state, server_id) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    to_ms(at),
+                    origin.app,
+                    disposition.as_str(),
+                    origin.server_id
+                ],
             )
             .map(drop)
             .map_err(|e| classify(&self.path, e))
+    }
+
+    /// The server ids of the desktop notifications seen at or after `since`, kept or
+    /// transient, oldest first (then by id): what Weft closes on the server (`CloseNotification`) so the
+    /// desktop does not replay what focus held back (`desktop_replay = "digest"`).
+    pub fn desktop_ids_since(&self, since: DateTime<Utc>) -> Result<Vec<u32>> {
+        let fail = |e| classify(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT server_id FROM (
+                     SELECT received_ms AS at_ms, server_id FROM notifications
+                     WHERE received_ms >= ?1 AND source = 'desktop' AND server_id IS NOT NULL
+                     UNION ALL
+                     SELECT at_ms, server_id FROM transients
+                     WHERE at_ms >= ?1 AND server_id IS NOT NULL
+                 ) ORDER BY at_ms, server_id",
+            )
+            .map_err(fail)?;
+        let rows = stmt.query_map([to_ms(since)], |r| r.get(0)).map_err(fail)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(fail)
     }
 
     /// The notification a ping was filed as, if it was: its id and how it was filed.

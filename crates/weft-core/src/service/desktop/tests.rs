@@ -227,6 +227,29 @@ fn a_replacement_from_the_same_app_updates_its_item() -> TestResult {
 }
 
 #[test]
+fn the_ids_seen_during_focus_are_there_to_close() -> TestResult {
+    let (weft, clock, _dir) = weft()?;
+    weft.observe(&Observed {
+        server_id: Some(1),
+        ..from("Slack", "before focus", &clock)
+    })?;
+    clock.advance(chrono::Duration::minutes(1));
+    focus(&weft)?;
+    let began = weft.status().since;
+    for (id, transient) in [(2, false), (3, true)] {
+        weft.observe(&Observed {
+            server_id: Some(id),
+            transient,
+            ..from("Slack", "in focus", &clock)
+        })?;
+    }
+    weft.observe(&from("Mail", "no reply seen", &clock))?;
+    weft.switch(Target::Coordination, Source::Cli, None)?;
+    assert_eq!(weft.desktop_ids_since(began)?, [2, 3]);
+    Ok(())
+}
+
+#[test]
 fn transient_ones_are_counted_not_kept() -> TestResult {
     let (weft, clock, _dir) = weft()?;
     focus(&weft)?;
