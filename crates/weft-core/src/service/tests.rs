@@ -492,6 +492,14 @@ fn a_ping_relayed_twice_is_filed_once_and_counted() -> TestResult {
     };
     weft.notify(&other)?;
     assert_eq!(weft.status().held, 2);
+    weft.notify(&note("build done", Urgency::Normal, Some("CI")))?;
+    let sources: Vec<(weft_proto::NotificationSource, Option<String>)> = weft
+        .inbox()?
+        .into_iter()
+        .map(|i| (i.source, i.app))
+        .collect();
+    use weft_proto::NotificationSource::{Ping, Weft as Own};
+    assert_eq!(sources, [(Ping, None), (Ping, None), (Own, None)]);
     weft.ping_sent(&weft_proto::sync::PingSent {
         id: 7,
         to: "Bo".into(),
