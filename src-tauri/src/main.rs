@@ -19,6 +19,8 @@ mod display;
 mod end_of_day;
 mod heartbeat;
 mod hotkey;
+#[cfg(target_os = "linux")]
+mod monitor;
 mod notices;
 mod out;
 mod planned;

@@ -1,0 +1,507 @@
+//! The monitor against a real private `dbus-daemon`, with a small notification server in the
+//! test that answers `Notify` with ids, and senders both in this process (zbus) and outside it
+//! (`gdbus call`, from libglib2.0-bin).
+
+use super::{Bus, Config, Error, Event, Monitor, Observed, Origin, OWN_HINT};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::time::Duration;
+use weft_core::testing::wait_for;
+use weft_proto::Urgency;
+use zbus::message::Type;
+use zbus::{Connection, Message, MessageStream, Variant};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
+const PATH: &str = "/org/freedesktop/Notifications";
+const WAIT: Duration = Duration::from_secs(10);
+/// A summary the fake server answers with an error.
+const REFUSE_ME: &str = "refuse me";
+
+/// A bus without service activation: only what the test starts answers on it. `@EXTRA@` takes
+/// more policy.
+const BUS_CONFIG: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=@DIR@</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+    @EXTRA@
+  </policy>
+</busconfig>
+"#;
+
+/// A child process killed when the test ends, however it ends.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A private `dbus-daemon`, killed on drop.
+struct TestBus {
+    daemon: Proc,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestBus {
+    fn start() -> Result<TestBus, Box<dyn std::error::Error>> {
+        TestBus::with_policy("")
+    }
+
+    fn with_policy(extra: &str) -> Result<TestBus, Box<dyn std::error::Error>> {
+        let dir = tempfile::Builder::new().prefix("weft-monitor-").tempdir()?;
+        let config = dir.path().join("bus.conf");
+        let text = BUS_CONFIG
+            .replace("@DIR@", &dir.path().display().to_string())
+            .replace("@EXTRA@", extra);
+        std::fs::write(&config, text)?;
+        let mut daemon = Proc(
+            Command::new("dbus-daemon")
+                .arg(format!("--config-file={}", config.display()))
+                .args(["--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()?,
+        );
+        let stdout = daemon.0.stdout.take().ok_or("dbus-daemon has no stdout")?;
+        // The address is printed once the bus listens.
+        let mut address = String::new();
+        BufReader::new(stdout).read_line(&mut address)?;
+        let address = address.trim().to_owned();
+        if address.is_empty() {
+            return Err("dbus-daemon printed no address".into());
+        }
+        Ok(TestBus {
+            daemon,
+            address,
+            _dir: dir,
+        })
+    }
+
+    fn connect(&self) -> zbus::Result<Connection> {
+        zbus::block_on(zbus::connection::Builder::address(self.address.as_str()).build())
+    }
+
+    fn config(&self, own_pid: u32) -> Config {
+        Config {
+            bus: Bus::Address(self.address.clone()),
+            own_pid,
+            ..Config::default()
+        }
+    }
+
+    fn monitor(&self, own_pid: u32) -> Result<(Monitor, Receiver<Event>), Error> {
+        let (tx, rx) = mpsc::sync_channel(64);
+        Ok((Monitor::start(self.config(own_pid), tx)?, rx))
+    }
+}
+
+/// A notification server that answers `Notify` with 1, 2, 3…, and [`REFUSE_ME`] with an error.
+/// With a gate, each answer waits for a `()` on it (so a sender stays connected until the test
+/// has seen its call).
+struct FakeServer {
+    conn: Connection,
+}
+
+impl FakeServer {
+    fn start(
+        bus: &TestBus,
+        gate: Option<Receiver<()>>,
+    ) -> Result<FakeServer, Box<dyn std::error::Error>> {
+        let conn = bus.connect()?;
+        let stream = MessageStream::from(&conn);
+        zbus::block_on(conn.request_name(NOTIFICATIONS))?;
+        let served = conn.clone();
+        std::thread::Builder::new()
+            .name("fake-notifications".into())
+            .spawn(move || zbus::block_on(serve(served, stream, gate)))?;
+        Ok(FakeServer { conn })
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        let _ = zbus::block_on(self.conn.clone().close());
+    }
+}
+
+async fn serve(conn: Connection, mut stream: MessageStream, gate: Option<Receiver<()>>) {
+    use futures_core::Stream;
+    use std::pin::Pin;
+    let mut next_id = 0u32;
+    while let Some(Ok(message)) =
+        std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await
+    {
+        let header = message.header();
+        if header.message_type() != Type::MethodCall
+            || header.member().map(|m| m.as_str()) != Some("Notify")
+        {
+            continue;
+        }
+        if let Some(gate) = &gate {
+            if gate.recv_timeout(WAIT).is_err() {
+                return;
+            }
+        }
+        let summary = message
+            .body()
+            .deserialize::<(&str, u32, &str, &str)>()
+            .map(|(_, _, _, summary)| summary == REFUSE_ME);
+        let reply = if matches!(summary, Ok(true)) {
+            Message::error(&header, "org.freedesktop.Notifications.Error.Refused").build(&("no",))
+        } else {
+            next_id += 1;
+            Message::method_return(&header).build(&(next_id,))
+        };
+        match reply {
+            Ok(reply) => {
+                if conn.send(&reply).await.is_err() {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// What a test sends.
+struct Note<'a> {
+    app_name: &'a str,
+    replaces_id: u32,
+    summary: &'a str,
+    body: &'a str,
+    hints: Vec<(&'a str, Variant<'a>)>,
+}
+
+impl<'a> Note<'a> {
+    fn new(app_name: &'a str, summary: &'a str) -> Note<'a> {
+        Note {
+            app_name,
+            replaces_id: 0,
+            summary,
+            body: "",
+            hints: Vec::new(),
+        }
+    }
+}
+
+/// Sends `note` from this process; the server's answer (its id).
+fn notify(conn: &Connection, note: Note<'_>) -> zbus::Result<u32> {
+    let hints: HashMap<&str, Variant<'_>> = note.hints.into_iter().collect();
+    let reply = zbus::block_on(conn.call_method(
+        Some(NOTIFICATIONS),
+        PATH,
+        Some(NOTIFICATIONS),
+        "Notify",
+        &(
+            note.app_name,
+            note.replaces_id,
+            "",
+            note.summary,
+            note.body,
+            Vec::<&str>::new(),
+            hints,
+            5000i32,
+        ),
+    ))?;
+    reply.body().deserialize::<u32>()
+}
+
+/// Starts `gdbus call … Notify` from another process; `hints` in GVariant text.
+fn gdbus_notify(
+    bus: &TestBus,
+    app_name: &str,
+    summary: &str,
+    hints: &str,
+) -> std::io::Result<Proc> {
+    Command::new("gdbus")
+        .args(["call", "--address", &bus.address, "--dest", NOTIFICATIONS])
+        .args(["--object-path", PATH, "--method"])
+        .arg("org.freedesktop.Notifications.Notify")
+        .args([app_name, "0", "", summary, "body", "[]", hints, "5000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Proc)
+}
+
+/// The next event, waited for.
+fn next(rx: &Receiver<Event>) -> Result<Event, Box<dyn std::error::Error>> {
+    Ok(wait_for("an event from the monitor", WAIT, || {
+        rx.try_recv().ok()
+    })?)
+}
+
+/// The next event, which must be an observed call.
+fn next_observed(
+    rx: &Receiver<Event>,
+) -> Result<(super::CallId, Observed), Box<dyn std::error::Error>> {
+    match next(rx)? {
+        Event::Observed { call, notification } => Ok((call, notification)),
+        other => Err(format!("expected an observed call, got {other:?}").into()),
+    }
+}
+
+#[test]
+fn a_call_is_seen_with_every_field_and_paired_with_its_id() -> TestResult {
+    let bus = TestBus::start()?;
+    let _server = FakeServer::start(&bus, None)?;
+    // Pid 0 is no process: the calls from this test count as another app's.
+    let (_monitor, events) = bus.monitor(0)?;
+    let client = bus.connect()?;
+    let before = chrono::Utc::now();
+    let first = notify(&client, Note::new("Mail", "first"))?;
+    let second = notify(
+        &client,
+        Note {
+            app_name: "Slack",
+            replaces_id: first,
+            summary: "Ana\nwrote",
+            body: "<b>lunch</b> &amp; <a href=\"https://x\">tea</a>?",
+            hints: vec![
+                ("urgency", Variant::U8(2)),
+                ("transient", Variant::Bool(true)),
+            ],
+        },
+    )?;
+    assert_ne!(first, second);
+
+    let (call1, seen1) = next_observed(&events)?;
+    assert_eq!(
+        next(&events)?,
+        Event::Assigned {
+            call: call1,
+            id: first
+        }
+    );
+    assert_eq!(
+        (
+            seen1.app_name.as_str(),
+            seen1.urgency,
+            seen1.transient,
+            seen1.replaces_id
+        ),
+        ("Mail", Urgency::Normal, false, 0)
+    );
+    let (call2, seen2) = next_observed(&events)?;
+    assert_ne!(call1, call2);
+    assert_eq!(
+        next(&events)?,
+        Event::Assigned {
+            call: call2,
+            id: second
+        }
+    );
+    let unique = client
+        .unique_name()
+        .map(|n| n.to_string())
+        .ok_or("no unique name")?;
+    assert_eq!(
+        seen2,
+        Observed {
+            sender: unique,
+            pid: Some(std::process::id()),
+            origin: Origin::App,
+            app_name: "Slack".into(),
+            summary: "Ana wrote".into(),
+            body: "lunch & tea?".into(),
+            truncated: false,
+            urgency: Urgency::Critical,
+            transient: true,
+            replaces_id: first,
+            at: seen2.at,
+        }
+    );
+    assert!(before <= seen2.at && seen2.at <= chrono::Utc::now());
+    Ok(())
+}
+
+#[test]
+fn an_error_from_the_server_is_rejected_and_a_huge_body_is_cut() -> TestResult {
+    let bus = TestBus::start()?;
+    let _server = FakeServer::start(&bus, None)?;
+    let (_monitor, events) = bus.monitor(0)?;
+    let client = bus.connect()?;
+    let refused = notify(&client, Note::new("Mail", REFUSE_ME));
+    assert!(
+        matches!(refused, Err(zbus::Error::MethodError(ref name, _, _)) if name.as_str() == "org.freedesktop.Notifications.Error.Refused")
+    );
+    let (call, _) = next_observed(&events)?;
+    assert_eq!(
+        next(&events)?,
+        Event::Rejected {
+            call,
+            error: "org.freedesktop.Notifications.Error.Refused".into()
+        }
+    );
+    let huge = format!("<i>{}</i>", "x".repeat(1 << 20));
+    let id = notify(
+        &client,
+        Note {
+            body: &huge,
+            ..Note::new("Evil\u{202E}App\u{7}", "big")
+        },
+    )?;
+    let (call, seen) = next_observed(&events)?;
+    assert_eq!(next(&events)?, Event::Assigned { call, id });
+    assert!(seen.truncated);
+    assert_eq!(seen.body.chars().count(), weft_proto::MAX_BODY_CHARS);
+    assert_eq!(seen.app_name, "EvilApp");
+    Ok(())
+}
+
+#[test]
+fn weft_own_calls_are_known_by_pid_and_by_the_hint() -> TestResult {
+    let bus = TestBus::start()?;
+    let _server = FakeServer::start(&bus, None)?;
+    let own = std::process::id();
+    let (_monitor, events) = bus.monitor(own)?;
+    // From this process (as notify-rust in the tray sends).
+    let client = bus.connect()?;
+    notify(&client, Note::new("Weft", "a notice"))?;
+    let (_, seen) = next_observed(&events)?;
+    assert_eq!((seen.origin, seen.pid), (Origin::Weft, Some(own)));
+    assert!(matches!(next(&events)?, Event::Assigned { .. }));
+
+    // From another process: another app, unless it carries the hint with this process's id.
+    let hinted = format!("{{'{OWN_HINT}': <'{own}'>}}");
+    for (hints, origin) in [
+        ("{'urgency': <byte 0>}", Origin::App),
+        (hinted.as_str(), Origin::Weft),
+    ] {
+        let sender = gdbus_notify(&bus, "Other", "hello", hints)?;
+        let (_, seen) = next_observed(&events)?;
+        assert_eq!(seen.origin, origin, "hints {hints}");
+        assert_ne!(seen.pid, Some(own));
+        let output = sender.wait()?;
+        assert!(output.status.success(), "gdbus: {output:?}");
+        assert!(matches!(next(&events)?, Event::Assigned { .. }));
+    }
+    Ok(())
+}
+
+impl Proc {
+    /// Waits for the process (killed on drop if this fails) and returns its output.
+    fn wait(mut self) -> std::io::Result<std::process::Output> {
+        wait_for("the sender to exit", WAIT, || {
+            self.0.try_wait().ok().flatten()
+        })
+        .map_err(std::io::Error::other)?;
+        let mut stdout = String::new();
+        if let Some(mut out) = self.0.stdout.take() {
+            std::io::Read::read_to_string(&mut out, &mut stdout)?;
+        }
+        let status = self.0.wait()?;
+        Ok(std::process::Output {
+            status,
+            stdout: stdout.into_bytes(),
+            stderr: Vec::new(),
+        })
+    }
+}
+
+#[test]
+fn an_empty_app_name_is_the_senders_process_name() -> TestResult {
+    let bus = TestBus::start()?;
+    let (gate, gated) = mpsc::sync_channel::<()>(4);
+    let _server = FakeServer::start(&bus, Some(gated))?;
+    let (_monitor, events) = bus.monitor(0)?;
+    // gdbus exits once answered: the server answers only after the monitor told the call.
+    let sender = gdbus_notify(&bus, "", "who am I", "{'urgency': <byte 2>}")?;
+    let (call, seen) = next_observed(&events)?;
+    open(&gate)?;
+    assert_eq!(
+        (seen.app_name.as_str(), seen.urgency),
+        ("gdbus", Urgency::Critical)
+    );
+    let output = sender.wait()?;
+    let printed = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert_eq!(next(&events)?, Event::Assigned { call, id: 1 });
+    assert_eq!(printed, "(uint32 1,)");
+
+    // This process too (the cached look-up gives the same name for the next call).
+    let comm = super::text::app_name(&std::fs::read_to_string("/proc/self/comm")?);
+    let client = bus.connect()?;
+    for _ in 0..2 {
+        open(&gate)?;
+        notify(&client, Note::new("", "me"))?;
+        let (_, seen) = next_observed(&events)?;
+        assert_eq!(seen.app_name, comm);
+        assert!(matches!(next(&events)?, Event::Assigned { .. }));
+    }
+    Ok(())
+}
+
+fn open(gate: &SyncSender<()>) -> Result<(), mpsc::SendError<()>> {
+    gate.send(())
+}
+
+#[test]
+fn a_bus_that_refuses_monitoring_is_a_typed_error() -> TestResult {
+    let bus = TestBus::with_policy(
+        r#"<deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>"#,
+    )?;
+    let refused = bus.monitor(0).map(|_| ());
+    assert!(
+        matches!(&refused, Err(Error::Refused(m)) if m.contains("AccessDenied") || m.contains("Rejected send message")),
+        "{refused:?}"
+    );
+    let (tx, _rx) = mpsc::sync_channel(1);
+    let missing = Monitor::start(
+        Config {
+            bus: Bus::Address("unix:path=/nonexistent/weft-bus".into()),
+            ..Config::default()
+        },
+        tx,
+    )
+    .map(|_| ());
+    assert!(matches!(missing, Err(Error::Unavailable(_))), "{missing:?}");
+    Ok(())
+}
+
+#[test]
+fn a_bus_that_goes_away_ends_the_loop_with_disconnected() -> TestResult {
+    let mut bus = TestBus::start()?;
+    let (monitor, _events) = bus.monitor(0)?;
+    bus.daemon.0.kill()?;
+    bus.daemon.0.wait()?;
+    let ended = monitor.join();
+    assert!(matches!(ended, Error::Disconnected(_)), "{ended:?}");
+    Ok(())
+}
+
+#[test]
+fn a_dropped_receiver_or_stop_ends_the_loop_as_stopped() -> TestResult {
+    let bus = TestBus::start()?;
+    let _server = FakeServer::start(&bus, None)?;
+    let (monitor, events) = bus.monitor(0)?;
+    drop(events);
+    notify(&bus.connect()?, Note::new("Mail", "nobody listens"))?;
+    assert!(matches!(monitor.join(), Error::Stopped));
+
+    // Stopped while nothing comes, and while the channel is full.
+    let (monitor, _events) = bus.monitor(0)?;
+    monitor.stop();
+    let (tx, full) = mpsc::sync_channel(1);
+    let monitor = Monitor::start(bus.config(0), tx)?;
+    let client = bus.connect()?;
+    notify(&client, Note::new("Mail", "one"))?;
+    notify(&client, Note::new("Mail", "two"))?;
+    wait_for("the channel to fill", WAIT, || {
+        matches!(full.try_recv(), Ok(Event::Observed { .. })).then_some(())
+    })?;
+    monitor.stop();
+    Ok(())
+}
