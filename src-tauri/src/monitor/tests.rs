@@ -145,10 +145,23 @@ async fn serve(conn: Connection, mut stream: MessageStream, gate: Option<Receive
         std::future::poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await
     {
         let header = message.header();
-        if header.message_type() != Type::MethodCall
-            || header.member().map(|m| m.as_str()) != Some("Notify")
-        {
+        if header.message_type() != Type::MethodCall {
             continue;
+        }
+        match header.member().map(|m| m.as_str()) {
+            Some("Notify") => {}
+            // `gdbus call` asks for the method's signature first.
+            Some("Introspect") => {
+                let answered = match Message::method_return(&header).build(&(INTROSPECTION,)) {
+                    Ok(reply) => conn.send(&reply).await.is_ok(),
+                    Err(_) => false,
+                };
+                if !answered {
+                    return;
+                }
+                continue;
+            }
+            _ => continue,
         }
         if let Some(gate) = &gate {
             if gate.recv_timeout(WAIT).is_err() {
@@ -157,8 +170,17 @@ async fn serve(conn: Connection, mut stream: MessageStream, gate: Option<Receive
         }
         let summary = message
             .body()
-            .deserialize::<(&str, u32, &str, &str)>()
-            .map(|(_, _, _, summary)| summary == REFUSE_ME);
+            .deserialize::<(
+                &str,
+                u32,
+                &str,
+                &str,
+                &str,
+                Vec<&str>,
+                HashMap<&str, Variant<'_>>,
+                i32,
+            )>()
+            .map(|(_, _, _, summary, ..)| summary == REFUSE_ME);
         let reply = if matches!(summary, Ok(true)) {
             Message::error(&header, "org.freedesktop.Notifications.Error.Refused").build(&("no",))
         } else {
@@ -175,6 +197,17 @@ async fn serve(conn: Connection, mut stream: MessageStream, gate: Option<Receive
         }
     }
 }
+
+const INTROSPECTION: &str = r#"<node>
+  <interface name="org.freedesktop.Notifications">
+    <method name="Notify">
+      <arg type="s" direction="in"/><arg type="u" direction="in"/><arg type="s" direction="in"/>
+      <arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="as" direction="in"/>
+      <arg type="a{sv}" direction="in"/><arg type="i" direction="in"/>
+      <arg type="u" direction="out"/>
+    </method>
+  </interface>
+</node>"#;
 
 /// What a test sends.
 struct Note<'a> {
@@ -336,7 +369,8 @@ fn an_error_from_the_server_is_rejected_and_a_huge_body_is_cut() -> TestResult {
     let client = bus.connect()?;
     let refused = notify(&client, Note::new("Mail", REFUSE_ME));
     assert!(
-        matches!(refused, Err(zbus::Error::MethodError(ref name, _, _)) if name.as_str() == "org.freedesktop.Notifications.Error.Refused")
+        matches!(refused, Err(zbus::Error::MethodError(ref name, _, _)) if name.as_str() == "org.freedesktop.Notifications.Error.Refused"),
+        "{refused:?}"
     );
     let (call, _) = next_observed(&events)?;
     assert_eq!(
