@@ -25,9 +25,6 @@
 //! [`Error::Disconnected`] when the bus connection dropped (back off and start again),
 //! [`Error::Stopped`] when the receiver was dropped or [`Monitor::stop`] was called.
 
-// Wired into the tray process in issue 11's next step (the store and `desktop_capture`).
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod bus;
 mod parse;
 mod pending;
@@ -41,8 +38,12 @@ use std::time::Duration;
 use weft_core::clock::{Clock, SystemClock};
 use weft_proto::Urgency;
 
-pub use parse::OWN_HINT;
 pub use pending::CallId;
+
+/// The hint Weft puts on its own `Notify` calls (the string of its process id), so the monitor
+/// knows them even when the connection that sent them is gone before the monitor could ask for
+/// its process. Servers ignore hints they do not know (`x-` is the spec's vendor prefix).
+pub const OWN_HINT: &str = "x-weft-pid";
 
 /// How many calls wait for their reply at most.
 pub const MAX_PENDING: usize = 4096;

@@ -3,15 +3,10 @@
 //! [`text`](super::text). Hints are read leniently: the spec's `urgency` is a byte, but an
 //! integer of another width is taken too, and a value out of range is `normal`.
 
-use super::text;
+use super::{text, OWN_HINT};
 use std::collections::HashMap;
 use weft_proto::Urgency;
 use zbus::Variant;
-
-/// The hint Weft puts on its own `Notify` calls (the string of its process id), so the monitor
-/// knows them even when the connection that sent them is gone before the monitor could ask for
-/// its process. Servers ignore hints they do not know (`x-` is the spec's vendor prefix).
-pub const OWN_HINT: &str = "x-weft-pid";
 
 /// The fields of one `Notify` call, cleaned.
 #[derive(Debug, Clone, PartialEq, Eq)]
