@@ -539,3 +539,38 @@ fn a_dropped_receiver_or_stop_ends_the_loop_as_stopped() -> TestResult {
     monitor.stop();
     Ok(())
 }
+
+#[test]
+fn a_flood_is_told_in_full_while_the_receiver_lags() -> TestResult {
+    const CALLS: u32 = 500;
+    let bus = TestBus::start()?;
+    let _server = FakeServer::start(&bus, None)?;
+    // The channel holds 64 events: the monitor waits on it, and the bus queues for it.
+    let (_monitor, events) = bus.monitor(0)?;
+    let client = bus.connect()?;
+    let mut ids = Vec::new();
+    for n in 0..CALLS {
+        ids.push(notify(&client, Note::new("Flood", &format!("n{n}")))?);
+    }
+    let mut observed = HashMap::new();
+    let mut assigned = Vec::new();
+    while assigned.len() < ids.len() {
+        match next(&events)? {
+            Event::Observed { call, notification } => {
+                observed.insert(call, notification.summary);
+            }
+            Event::Assigned { call, id } => {
+                let summary = observed.get(&call).ok_or("an id before its call")?;
+                assigned.push((summary.clone(), id));
+            }
+            other => return Err(format!("unexpected {other:?}").into()),
+        }
+    }
+    let expected: Vec<(String, u32)> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| (format!("n{n}"), *id))
+        .collect();
+    assert_eq!(assigned, expected);
+    Ok(())
+}
