@@ -45,6 +45,11 @@ pub use pending::CallId;
 /// its process. Servers ignore hints they do not know (`x-` is the spec's vendor prefix).
 pub const OWN_HINT: &str = "x-weft-pid";
 
+/// The [`OWN_HINT`] for a notify-rust notification of this process (`.hint(own_hint())`).
+pub fn own_hint() -> notify_rust::Hint {
+    notify_rust::Hint::Custom(OWN_HINT.to_owned(), std::process::id().to_string())
+}
+
 /// How many calls wait for their reply at most.
 pub const MAX_PENDING: usize = 4096;
 /// How long a call waits for its reply before it is forgotten.

@@ -118,7 +118,7 @@ mod tests {
     }
 
     #[test]
-    fn transient_and_the_own_hint_are_read() {
+    fn transient_and_the_own_hint_are_read() -> Result<(), String> {
         let call = |h: Vec<(&'static str, Variant<'static>)>| fields("a", 0, "t", "", &hints(h));
         assert!(call(vec![("transient", Variant::Bool(true))]).transient);
         assert!(!call(vec![("transient", Variant::Bool(false))]).transient);
@@ -130,6 +130,16 @@ mod tests {
         );
         assert_eq!(call(vec![(OWN_HINT, Variant::U32(7))]).own_hint, Some(7));
         assert_eq!(call(vec![(OWN_HINT, Variant::from("weft"))]).own_hint, None);
+        // What notify-rust sends for `own_hint()` (a string) is read back as this process.
+        let notify_rust::Hint::Custom(name, value) = super::super::own_hint() else {
+            return Err("own_hint is not a string hint".into());
+        };
+        let sent = call(vec![(OWN_HINT, Variant::from(value))]);
+        assert_eq!(
+            (name.as_str(), sent.own_hint),
+            (OWN_HINT, Some(std::process::id()))
+        );
+        Ok(())
     }
 
     #[test]
