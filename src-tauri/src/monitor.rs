@@ -7,7 +7,10 @@
 //! Each call becomes an [`Event::Observed`] at once; the server's reply, paired with the call by
 //! (reply's `destination` == call's sender, `reply_serial` == call's serial), becomes
 //! [`Event::Assigned`] with the id the server gave it (or [`Event::Rejected`]). Calls whose reply
-//! never comes are forgotten after [`PENDING_TTL`] or past [`MAX_PENDING`].
+//! never comes are forgotten after [`PENDING_TTL`] or past [`MAX_PENDING`]. Only replies from
+//! the current owner of `org.freedesktop.Notifications` are asked for (the bus matches the name
+//! against its owner at each message, so a server that restarts is followed): an error the bus
+//! itself sends (no server at all) is not seen, and that call is forgotten.
 //!
 //! An empty `app_name` is filled with the sending process's name: `GetConnectionUnixProcessID`
 //! on a third, ordinary connection, then `/proc/<pid>/comm`, cached per unique name. A sender
@@ -21,7 +24,7 @@
 //! monitor (say it once and do not retry), [`Error::Unavailable`] when there is no bus. A thread
 //! owns the blocking loop (`zbus::block_on`, as the other bus watchers do) and delivers events
 //! over the caller's bounded channel, waiting when it is full (the bus queues meanwhile, so a
-//! flood is slowed, not dropped). [`Monitor::join`] gives the reason the loop ended:
+//! flood is slowed, not dropped; the wait looks every 20 ms whether the monitor was stopped). [`Monitor::join`] gives the reason the loop ended:
 //! [`Error::Disconnected`] when the bus connection dropped (back off and start again),
 //! [`Error::Stopped`] when the receiver was dropped or [`Monitor::stop`] was called.
 

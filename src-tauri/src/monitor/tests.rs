@@ -574,3 +574,33 @@ fn a_flood_is_told_in_full_while_the_receiver_lags() -> TestResult {
     assert_eq!(assigned, expected);
     Ok(())
 }
+
+#[test]
+fn a_server_that_restarts_is_followed() -> TestResult {
+    let bus = TestBus::start()?;
+    let (_monitor, events) = bus.monitor(0)?;
+    let client = bus.connect()?;
+    for round in 0..2 {
+        let server = FakeServer::start(&bus, None)?;
+        let id = notify(&client, Note::new("Mail", "again"))?;
+        let (call, _) = next_observed(&events)?;
+        assert_eq!(
+            next(&events)?,
+            Event::Assigned { call, id },
+            "server {round}"
+        );
+        drop(server);
+        wait_for("the server's name to be free", WAIT, || {
+            let owner = zbus::block_on(client.call_method(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                Some("org.freedesktop.DBus"),
+                "NameHasOwner",
+                &(NOTIFICATIONS,),
+            ))
+            .and_then(|reply| reply.body().deserialize::<bool>());
+            matches!(owner, Ok(false)).then_some(())
+        })?;
+    }
+    Ok(())
+}
