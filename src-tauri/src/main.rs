@@ -19,6 +19,10 @@ mod display;
 mod end_of_day;
 mod heartbeat;
 mod hotkey;
+// Wired into the tray process in issue 11's next step (the store and `desktop_capture`).
+#[cfg(target_os = "linux")]
+#[cfg_attr(not(test), allow(dead_code))]
+mod monitor;
 mod notices;
 mod out;
 mod planned;
