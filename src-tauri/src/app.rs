@@ -67,6 +67,14 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
         ));
     }
     let weft = Arc::new(Weft::start(opened.store, Arc::new(SystemClock))?);
+    weft.set_desktop_policy(weft_core::service::DesktopPolicy::from_config(
+        &loaded.config,
+    ));
+    // Other apps' notifications: watched from the start, so none sent meanwhile is missed.
+    #[cfg(target_os = "linux")]
+    if loaded.config.desktop_capture != weft_core::config::Capture::Off {
+        crate::capture::start(&weft);
+    }
     // Sharing starts at once: the pusher and the stream run on threads of their own.
     let dispatcher = Arc::new(
         Dispatcher::start(weft.clone(), membership::file(&paths.config_dir))

@@ -246,6 +246,7 @@ fn show_bounded(popup: &Popup, open_view: &OpenView) -> Result<(), Failure> {
             let mut notification = notify_rust::Notification::new();
             notification
                 .appname("Weft")
+                .hint(crate::monitor::own_hint())
                 .summary(&summary)
                 .body(&escape_markup(&body))
                 .urgency(urgency);

@@ -11,6 +11,8 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod app;
+#[cfg(target_os = "linux")]
+mod capture;
 mod commands;
 mod degraded;
 mod delivery;
@@ -19,9 +21,7 @@ mod display;
 mod end_of_day;
 mod heartbeat;
 mod hotkey;
-// Wired into the tray process in issue 11's next step (the store and `desktop_capture`).
 #[cfg(target_os = "linux")]
-#[cfg_attr(not(test), allow(dead_code))]
 mod monitor;
 mod notices;
 mod out;

@@ -95,6 +95,7 @@ fn popup(body: String) -> Option<mpsc::Receiver<()>> {
         .spawn(move || {
             let shown = notify_rust::Notification::new()
                 .appname("Weft")
+                .hint(crate::monitor::own_hint())
                 .summary("Weft")
                 .body(&body)
                 .show();

@@ -67,6 +67,7 @@ impl Pending {
     }
 
     /// How many calls wait.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.calls.len()
     }
@@ -139,6 +140,7 @@ impl Peers {
         self.order.push_back(unique_name.to_owned());
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.known.len()
     }
