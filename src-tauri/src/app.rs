@@ -162,15 +162,17 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
             }
             let quiet = Quiet::start(
                 Arc::downgrade(&weft),
-                weft.status().state,
+                &weft.status(),
                 loaded.config.quiet_desktop,
+                loaded.config.desktop_capture != weft_core::config::Capture::Off
+                    && loaded.config.desktop_replay == weft_core::config::Replay::Digest,
                 deliveries.clone(),
                 unknown,
             );
             let _ = quiet_slot.set(quiet.clone());
             app.manage(quiet);
             // A switch made before the quiet worker was managed reached none: catch up.
-            app.state::<Quiet>().follow(weft.status().state);
+            app.state::<Quiet>().follow(&weft.status());
             if let Some(problem) = hotkey::register(
                 &handle,
                 &loaded.config.hotkey,

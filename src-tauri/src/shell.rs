@@ -37,7 +37,7 @@ impl AppShell {
 impl Shell for AppShell {
     fn state_changed(&self, status: &Status) {
         if let Some(quiet) = self.app.try_state::<Quiet>() {
-            quiet.follow(status.state);
+            quiet.follow(status);
         }
         let status = status.clone();
         let app = self.app.clone();

@@ -235,6 +235,32 @@ impl Session for SessionBus {
         })
     }
 
+    fn close(&self, ids: &[u32]) -> Result<(), Error> {
+        let ids = ids.to_vec();
+        bounded(move || {
+            zbus::block_on(async {
+                let conn = zbus::Connection::session().await?;
+                for id in ids {
+                    // One that is gone already (expired, dismissed) is no failure.
+                    let closed = conn
+                        .call_method(
+                            Some(owner::NAME),
+                            "/org/freedesktop/Notifications",
+                            Some(owner::NAME),
+                            "CloseNotification",
+                            &(id,),
+                        )
+                        .await;
+                    if let Err(e) = closed {
+                        log::debug!("notification {id} was not closed: {e}");
+                    }
+                }
+                Ok::<_, zbus::Error>(())
+            })
+            .map_err(Error::from)
+        })
+    }
+
     fn adapter(&self, kind: Kind) -> Option<Box<dyn Desktop>> {
         Some(match kind {
             Kind::Dunst => Box::new(dunst::Dunst),
@@ -261,6 +287,10 @@ impl Session for SessionBus {
     fn adapter(&self, _kind: Kind) -> Option<Box<dyn Desktop>> {
         None
     }
+
+    fn close(&self, _ids: &[u32]) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// The setting to give back, kept in Weft's store (`Facts::quiet_desktop`).
@@ -278,6 +308,12 @@ impl Memory for Store {
         weft.facts(|facts| facts.set_quiet_desktop(value))
             .map_err(|e| Error::Store(e.into()))
     }
+
+    fn seen_since(&self, since: chrono::DateTime<chrono::Utc>) -> Result<Vec<u32>, Error> {
+        let weft = self.0.upgrade().ok_or(Error::Closed)?;
+        weft.desktop_ids_since(since)
+            .map_err(|e| Error::Store(e.into()))
+    }
 }
 
 /// The handle the app and the delivery worker keep.
@@ -292,14 +328,18 @@ impl Quiet {
     /// the server is not one Weft can quiet; `deliveries` wakes the delivery worker.
     pub fn start(
         weft: Weak<Weft>,
-        state: State,
+        status: &weft_proto::Status,
         enabled: bool,
+        close_seen: bool,
         deliveries: Sender<()>,
         unknown: Box<dyn Fn(String) + Send>,
     ) -> Quiet {
         let (tx, rx) = mpsc::channel();
-        // The receiver is in hand: this cannot fail.
-        let _ = tx.send(Message::State(state));
+        // The receiver is in hand: these cannot fail.
+        if status.state == State::Focus {
+            let _ = tx.send(Message::Began(status.since));
+        }
+        let _ = tx.send(Message::State(status.state));
         #[cfg(target_os = "linux")]
         if enabled {
             owner::watch(tx.clone());
@@ -310,7 +350,8 @@ impl Quiet {
             enabled,
             deliveries,
             unknown,
-        );
+        )
+        .closing_what_was_seen(close_seen);
         let spawned = std::thread::Builder::new()
             .name("weft-quiet".into())
             .spawn(move || worker.run(&rx));
@@ -321,8 +362,11 @@ impl Quiet {
     }
 
     /// The state now (sent after every status change; repeats are ignored). Returns at once.
-    pub fn follow(&self, state: State) {
-        let _ = self.tx.send(Message::State(state));
+    pub fn follow(&self, status: &weft_proto::Status) {
+        if status.state == State::Focus {
+            let _ = self.tx.send(Message::Began(status.since));
+        }
+        let _ = self.tx.send(Message::State(status.state));
     }
 
     /// Popups are owed; the delivery worker is woken after any pending restore.

@@ -13,6 +13,9 @@ use weft_proto::State;
 pub(super) trait Session: Send {
     fn server(&self) -> Result<Server, Error>;
     fn adapter(&self, kind: Kind) -> Option<Box<dyn Desktop>>;
+    /// Closes these notifications on the server (`CloseNotification`), so it does not replay
+    /// them when its setting is given back.
+    fn close(&self, ids: &[u32]) -> Result<(), Error>;
 }
 
 /// Where the setting to give back is kept, so a crashed run's silence is undone at the next
@@ -22,10 +25,14 @@ pub(super) trait Memory: Send {
     fn recall(&self) -> Result<Option<String>, Error>;
     /// Remembers `value`, or forgets with `None`.
     fn remember(&self, value: Option<&str>) -> Result<(), Error>;
+    /// The server ids of other apps' notifications seen since `since` (the store knows them).
+    fn seen_since(&self, since: chrono::DateTime<chrono::Utc>) -> Result<Vec<u32>, Error>;
 }
 
 pub(super) enum Message {
     State(State),
+    /// The focus block that begins with the next `State(Focus)` began then.
+    Began(chrono::DateTime<chrono::Utc>),
     /// A new owner of the notification server's bus name (`None`: nobody owns it now).
     Owner(Option<String>),
     /// Popups are owed: wake the delivery worker once the desktop can show them.
@@ -77,6 +84,13 @@ pub(super) struct Worker {
     lifted: bool,
     /// When to silence again after a lift.
     relift_at: Option<Instant>,
+    /// `desktop_replay = "digest"`: other apps' notifications seen during focus are closed on
+    /// the server before its setting is given back, so it does not replay them.
+    close_seen: bool,
+    /// When the focus block being followed began.
+    began: Option<chrono::DateTime<chrono::Utc>>,
+    /// What the next `State(Focus)` says began it.
+    next_began: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Worker {
@@ -100,7 +114,17 @@ impl Worker {
             applied_to: None,
             lifted: false,
             relift_at: None,
+            close_seen: false,
+            began: None,
+            next_began: None,
         }
+    }
+
+    /// Closes other apps' notifications seen during focus before giving back the setting
+    /// (`desktop_replay = "digest"`).
+    pub(super) fn closing_what_was_seen(mut self, close: bool) -> Worker {
+        self.close_seen = close;
+        self
     }
 
     pub(super) fn run(mut self, rx: &Receiver<Message>) {
@@ -131,8 +155,12 @@ impl Worker {
     pub(super) fn handle(&mut self, message: Message) -> Flow {
         match message {
             Message::State(state) if self.state == Some(state) => {}
+            Message::Began(at) => self.next_began = Some(at),
             Message::State(state) => {
                 self.state = Some(state);
+                if state == State::Focus {
+                    self.began = Some(self.next_began.take().unwrap_or_else(chrono::Utc::now));
+                }
                 match state {
                     State::Focus if self.enabled => self.silence(),
                     State::Focus => log::debug!("quiet: off; focus leaves the desktop alone"),
@@ -408,9 +436,15 @@ impl Worker {
         self.relift_at = None;
         self.applied_to = None;
         let active = std::mem::take(&mut self.active);
+        let began = self.began.take();
         if active.iter().all(|a| a.saved.is_none()) {
             log::debug!("quiet: nothing to restore");
             return;
+        }
+        if self.close_seen {
+            if let Some(began) = began {
+                self.close_seen_since(began);
+            }
         }
         let server_gone = self.owner == Some(None);
         let mut kept = Vec::new();
@@ -436,6 +470,20 @@ impl Worker {
             self.remember(None);
         } else {
             self.remember(Some(&kept.join("\n")));
+        }
+    }
+
+    /// Closes the notifications other apps sent since `began` on the server, before the
+    /// desktop's setting comes back: what it held would otherwise be replayed one by one,
+    /// and Weft's digest already names them. A failure only means the desktop replays them.
+    fn close_seen_since(&self, began: chrono::DateTime<chrono::Utc>) {
+        match self.memory.seen_since(began) {
+            Ok(ids) if ids.is_empty() => {}
+            Ok(ids) => match self.session.close(&ids) {
+                Ok(()) => log::info!("closed {} notification(s) the digest names", ids.len()),
+                Err(e) => log::warn!("the desktop will replay what it held: {e}"),
+            },
+            Err(e) => log::warn!("the desktop will replay what it held: {e}"),
         }
     }
 }

@@ -15,6 +15,8 @@ enum Call {
     Silence(&'static str),
     Restore(&'static str, String),
     Remember(Option<String>),
+    /// `CloseNotification` for these ids.
+    Close(Vec<u32>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,8 @@ struct World {
     memory_fails: bool,
     /// What the worker told the app about a server it cannot quiet.
     told: Vec<String>,
+    /// Other apps' notifications the store has seen: (when, server id).
+    seen: Vec<(chrono::DateTime<chrono::Utc>, u32)>,
 }
 
 #[derive(Clone, Default)]
@@ -141,6 +145,11 @@ impl Desktop for FakeDesktop {
 }
 
 impl Session for Fake {
+    fn close(&self, ids: &[u32]) -> Result<(), Error> {
+        self.world().calls.push(Call::Close(ids.to_vec()));
+        Ok(())
+    }
+
     fn server(&self) -> Result<Server, Error> {
         self.world()
             .server
@@ -157,6 +166,16 @@ impl Session for Fake {
 }
 
 impl Memory for Fake {
+    fn seen_since(&self, since: chrono::DateTime<chrono::Utc>) -> Result<Vec<u32>, Error> {
+        Ok(self
+            .world()
+            .seen
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, id)| *id)
+            .collect())
+    }
+
     fn recall(&self) -> Result<Option<String>, Error> {
         Ok(self.memory())
     }
@@ -503,4 +522,57 @@ fn quitting_gives_the_setting_back_and_ends_the_worker() {
     assert_eq!(worker.handle(Message::Quit(ack)), Flow::Stop);
     assert_eq!(done.try_recv(), Ok(()));
     assert_eq!(fake.calls(), [restore("dunst", "on"), Call::Remember(None)]);
+}
+
+#[test]
+fn with_digest_replay_what_focus_held_is_closed_before_the_setting_comes_back() {
+    let fake = Fake::default();
+    fake.serve("dunst", ":1.5");
+    fake.set(Kind::Dunst, Some("false"));
+    let (worker, _woken) = fake.worker(true);
+    let mut worker = worker.closing_what_was_seen(true);
+    let began = chrono::Utc::now();
+    // Seen before focus (shown then, never held) and during it.
+    fake.world().seen = vec![
+        (began - chrono::Duration::minutes(5), 3),
+        (began + chrono::Duration::seconds(1), 7),
+        (began + chrono::Duration::seconds(2), 8),
+    ];
+    worker.handle(Message::Began(began));
+    worker.handle(Message::State(State::Focus));
+    fake.calls();
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(
+        fake.calls(),
+        [
+            Call::Close(vec![7, 8]),
+            restore("dunst", "false"),
+            Call::Remember(None)
+        ],
+        "closed first, so the desktop has nothing to replay"
+    );
+}
+
+#[test]
+fn with_desktop_replay_or_nothing_silenced_nothing_is_closed() {
+    let fake = Fake::default();
+    fake.serve("dunst", ":1.5");
+    fake.set(Kind::Dunst, Some("false"));
+    fake.world().seen = vec![(chrono::Utc::now() + chrono::Duration::seconds(1), 7)];
+    // desktop_replay = "desktop": the server replays as before.
+    let (mut worker, _woken) = fake.worker(true);
+    worker.handle(Message::State(State::Focus));
+    fake.calls();
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(
+        fake.calls(),
+        [restore("dunst", "false"), Call::Remember(None)]
+    );
+
+    // quiet_desktop off: the desktop showed them live, and nothing is replayed or closed.
+    let (worker, _woken) = fake.worker(false);
+    let mut worker = worker.closing_what_was_seen(true);
+    worker.handle(Message::State(State::Focus));
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(fake.calls(), []);
 }
