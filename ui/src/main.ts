@@ -86,6 +86,14 @@ const stateLabel: Record<InboxItem["state"], string> = {
   break_through: "broke through",
 };
 
+/** The title after who sent it, as `weft inbox` prints it: another app's item by its app
+ * ("Slack: New message", only "Slack" when `desktop_capture = "count"` kept no title), Weft's
+ * own by its sender ("CI: build failed"); "Ping from Ana" already names its sender. */
+function titleWithSender(item: InboxItem): string {
+  if (item.app) return item.title ? `${item.app}: ${item.title}` : item.app;
+  return item.from && item.title !== `Ping from ${item.from}` ? `${item.from}: ${item.title}` : item.title;
+}
+
 function renderInbox(items: InboxItem[]): void {
   const held = items.filter((item) => item.state === "held").length;
   const badge = $("held-count");
@@ -100,8 +108,7 @@ function renderInbox(items: InboxItem[]): void {
       time.textContent = clock(item.received);
       const text = document.createElement("span");
       text.className = "text";
-      // "Ping from Ana" already names its sender; others get "CI: build failed".
-      const named = item.from && item.title !== `Ping from ${item.from}` ? `${item.from}: ${item.title}` : item.title;
+      const named = titleWithSender(item);
       const firstLine = item.body.split("\n")[0];
       text.textContent = firstLine ? `${named} · ${firstLine}` : named;
       text.title = item.body;

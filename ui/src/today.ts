@@ -5,6 +5,7 @@ import { $, clock as localClock, duration } from "./format.js";
 
 /** Times on the timeline and the blocks read as a 24-hour clock. */
 const clock = (at: string): string => localClock(at, { hour12: false });
+import type { AppCount } from "./bindings/AppCount";
 import type { DaySummary } from "./bindings/DaySummary";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -77,6 +78,43 @@ function renderWeek(days: DaySummary[], current: string): void {
   svg.replaceChildren(...parts);
 }
 
+/** How many apps the Today view names; the rest are one line. */
+const TOP_APPS = 5;
+
+/** Other apps' notifications in the day's focus, the most first ("Slack · 6 held"); the
+ * section shows only on a day that had some. */
+function renderApps(apps: AppCount[]): void {
+  $("apps-section").hidden = apps.length === 0;
+  const row = (name: string, counts: string): HTMLLIElement => {
+    const item = document.createElement("li");
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = name;
+    const count = document.createElement("span");
+    count.className = "source";
+    count.textContent = counts;
+    item.append(text, count);
+    return item;
+  };
+  const counted = (held: number, breakThroughs: number): string =>
+    [held > 0 ? `${held} held` : "", breakThroughs > 0 ? `${breakThroughs} broke through` : ""]
+      .filter(Boolean)
+      .join(" · ");
+  const rest = apps.slice(TOP_APPS);
+  const sum = (pick: (a: AppCount) => number) => rest.reduce((n, a) => n + pick(a), 0);
+  $("apps").replaceChildren(
+    ...apps.slice(0, TOP_APPS).map((a) => row(a.app, counted(a.held, a.break_throughs))),
+    ...(rest.length > 0
+      ? [
+          row(
+            `${rest.length} other app${rest.length === 1 ? "" : "s"}`,
+            counted(sum((a) => a.held), sum((a) => a.break_throughs)),
+          ),
+        ]
+      : []),
+  );
+}
+
 function renderDay(day: DaySummary): void {
   const today = isoDate(new Date());
   $("day-title").textContent =
@@ -101,6 +139,7 @@ function renderDay(day: DaySummary): void {
       ? ` · pings: ${day.pings_sent} sent, ${day.pings_received} received`
       : "");
   renderTimeline(day);
+  renderApps(day.held_by_app ?? []);
   $("blocks").replaceChildren(
     ...day.focus_blocks.map((block) => {
       const item = document.createElement("li");

@@ -13,6 +13,7 @@
 
 mod args;
 mod dates;
+mod inbox;
 mod out;
 mod summary;
 mod team;
@@ -29,8 +30,7 @@ use weft_core::paths::Paths;
 use weft_core::store::Store;
 use weft_core::time::{elapsed_label, local_hm};
 use weft_proto::{
-    Disposition, ErrorKind, InboxState, Request, Response, Source, Status, Target, Urgency,
-    MAX_BODY_CHARS,
+    Disposition, ErrorKind, Request, Response, Source, Status, Target, Urgency, MAX_BODY_CHARS,
 };
 
 #[derive(Parser)]
@@ -246,7 +246,7 @@ fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let from = from.as_deref().map(args::from).transpose()?;
             notify(&paths, out, title, body, urgency.into(), from)
         }
-        Command::Inbox { json } => inbox(&paths, out, json),
+        Command::Inbox { json } => inbox::print(&paths, out, json),
         Command::Summary { date, week, format } => summary::print(&paths, out, date, week, format),
         Command::Open => match call(&paths, &Request::OpenWindow)? {
             Response::Done => Ok(ExitCode::SUCCESS),
@@ -347,50 +347,6 @@ fn notify(
         warn(format_args!(
             "the body was cut to {MAX_BODY_CHARS} characters"
         ));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn inbox(paths: &Paths, out: &mut dyn Write, json: bool) -> anyhow::Result<ExitCode> {
-    let items = match call(paths, &Request::Inbox)? {
-        Response::Inbox(items) => items,
-        other => return unexpected(other),
-    };
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    if items.is_empty() {
-        writeln!(out, "The Inbox is empty.")?;
-    }
-    for item in &items {
-        let at = item.received.with_timezone(&Local).format("%Y-%m-%d %H:%M");
-        let state = match item.state {
-            InboxState::Held => "held",
-            InboxState::Released => "released",
-            InboxState::Delivered => "delivered",
-            InboxState::BreakThrough => "broke through",
-        };
-        // "Ping from Ana" already names its sender; others get "CI: build failed".
-        let from = item
-            .from
-            .as_deref()
-            .filter(|f| item.title != format!("Ping from {f}"))
-            .map(|f| format!("{}: ", printable(f)))
-            .unwrap_or_default();
-        let body = item
-            .body
-            .lines()
-            .next()
-            .filter(|l| !l.is_empty())
-            .map(|l| format!(" · {}", printable(l)))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "{at}  {state:<13} {:<8} {from}{}{body}",
-            item.urgency.as_str(),
-            printable(&item.title)
-        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
