@@ -180,6 +180,7 @@ impl Log {
             desktop: Some(DesktopOrigin {
                 app,
                 server_id: None,
+                copy: true,
             }),
         })?;
         Ok(self)
@@ -195,6 +196,7 @@ impl Log {
         let origin = DesktopOrigin {
             app,
             server_id: None,
+            copy: true,
         };
         self.store.record_transient(at, origin, disposition)?;
         Ok(self)

@@ -38,10 +38,22 @@ pub struct Observed {
 }
 
 /// How Weft files other apps' notifications: the part of the config the dispatcher needs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesktopPolicy {
     pub capture: Capture,
     pub apps: Apps,
+    /// Weft silences the desktop during focus (`quiet_desktop`), so a break-through (critical,
+    /// or an `[apps] always` app) is shown again by Weft itself; otherwise the desktop showed
+    /// it and a copy would show it twice.
+    pub copies: bool,
+}
+
+/// The config's defaults: everything kept, no apps named, and copies of break-throughs, as
+/// Weft silences the desktop by default.
+impl Default for DesktopPolicy {
+    fn default() -> DesktopPolicy {
+        DesktopPolicy::from_config(&Config::default())
+    }
 }
 
 impl DesktopPolicy {
@@ -50,6 +62,7 @@ impl DesktopPolicy {
         DesktopPolicy {
             capture: config.desktop_capture,
             apps: config.apps.clone(),
+            copies: config.quiet_desktop,
         }
     }
 }
@@ -115,6 +128,7 @@ impl Weft {
         let origin = DesktopOrigin {
             app: &clean.app,
             server_id: observed.server_id,
+            copy: inner.desktop.copies,
         };
         if observed.transient {
             inner
@@ -162,7 +176,7 @@ impl Weft {
             inner.held = (inner.held + held_now).saturating_sub(held_before);
             self.announce(&mut inner, false);
         }
-        if disposition == Disposition::BreakThrough {
+        if disposition == Disposition::BreakThrough && origin.copy {
             if let Some(shell) = self.shell.get() {
                 shell.popups_owed();
             }

@@ -47,6 +47,8 @@ pub struct DesktopOrigin<'a> {
     pub app: &'a str,
     /// The id the notification server assigned, when its reply was seen.
     pub server_id: Option<u32>,
+    /// A break-through is owed as Weft's own popup (the desktop is silenced during focus).
+    pub copy: bool,
 }
 
 /// What replacing a stored desktop notification found.
@@ -118,12 +120,13 @@ pub struct Released {
 }
 
 /// Whether Weft owes the desktop a popup for a notification filed so: not for a held one, nor
-/// for another app's delivered one (the desktop showed it already).
-fn owed(disposition: Disposition, source: NotificationSource) -> bool {
-    match disposition {
-        Disposition::Held => false,
-        Disposition::Delivered => source != NotificationSource::Desktop,
-        Disposition::BreakThrough => true,
+/// for another app's delivered one (the desktop showed it already), nor for another app's
+/// break-through unless the desktop is silenced ([`DesktopOrigin::copy`]).
+fn owed(n: &NewNotification<'_>) -> bool {
+    match (n.disposition, &n.desktop) {
+        (Disposition::Held, _) => false,
+        (Disposition::Delivered, desktop) => desktop.is_none(),
+        (Disposition::BreakThrough, desktop) => desktop.as_ref().is_none_or(|d| d.copy),
     }
 }
 
@@ -134,7 +137,7 @@ fn urgency(text: &str) -> Urgency {
 impl Store {
     /// Files a notification; held ones wait for a digest, the others are owed a popup.
     pub fn record_notification(&mut self, n: &NewNotification<'_>) -> Result<i64> {
-        let owed = owed(n.disposition, n.source());
+        let owed = owed(n);
         self.conn
             .execute(
                 "INSERT INTO notifications
@@ -199,7 +202,7 @@ impl Store {
                 n.body,
                 n.urgency.as_str(),
                 n.disposition.as_str(),
-                owed(n.disposition, n.source()),
+                owed(n),
                 origin.server_id,
                 id
             ],

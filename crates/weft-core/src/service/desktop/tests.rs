@@ -112,6 +112,7 @@ fn always_breaks_through_and_ignore_is_not_filed_matched_case_insensitively() ->
             always: vec!["PagerDuty".into()],
             ignore: vec!["spotify".into()],
         },
+        copies: true,
     });
     focus(&weft)?;
     let low = Observed {
@@ -281,6 +282,7 @@ fn count_mode_keeps_only_the_app_and_the_time_and_off_files_nothing() -> TestRes
     weft.set_desktop_policy(DesktopPolicy {
         capture: Capture::Count,
         apps: Apps::default(),
+        copies: true,
     });
     focus(&weft)?;
     let secret = Observed {
@@ -304,6 +306,7 @@ fn count_mode_keeps_only_the_app_and_the_time_and_off_files_nothing() -> TestRes
     weft.set_desktop_policy(DesktopPolicy {
         capture: Capture::Off,
         apps: Apps::default(),
+        copies: true,
     });
     assert_eq!(weft.observe(&secret)?, Observation::NotFiled);
     assert_eq!(weft.inbox()?.len(), 1);
@@ -370,5 +373,31 @@ fn texts_are_cleaned_and_cut_like_weft_notify() -> TestResult {
     assert!(item.body.starts_with("hi & xxx"), "{}", &item.body[..20]);
     assert_eq!(item.body.chars().count(), weft_proto::MAX_BODY_CHARS);
     assert_eq!(weft.status().state, State::Focus);
+    Ok(())
+}
+
+#[test]
+fn a_break_through_is_shown_again_only_when_the_desktop_is_silenced() -> TestResult {
+    let (weft, clock, _dir) = weft()?;
+    focus(&weft)?;
+    let mut page = from("PagerDuty", "db down", &clock);
+    page.urgency = Urgency::Critical;
+    // Weft does not silence the desktop: it showed the page itself, and a copy would show it
+    // twice.
+    weft.set_desktop_policy(DesktopPolicy {
+        copies: false,
+        ..DesktopPolicy::default()
+    });
+    let seen = weft.observe(&page)?;
+    assert_eq!(disposition(seen), Some(Disposition::BreakThrough));
+    assert!(owed(&weft)?.is_empty(), "{:?}", owed(&weft)?);
+    // Weft silences it: the page breaks through as Weft's own popup.
+    weft.set_desktop_policy(DesktopPolicy {
+        copies: true,
+        ..DesktopPolicy::default()
+    });
+    page.title = "db still down".into();
+    weft.observe(&page)?;
+    assert_eq!(owed(&weft)?, ["PagerDuty: db still down"]);
     Ok(())
 }
