@@ -209,10 +209,21 @@ impl Weft {
 
     /// Publishes the new status (and owed popups) to watchers and the shell, and returns it.
     /// Lock held, so every watcher sees statuses in commit order.
+    ///
+    /// A status that differs from the last only in its held count (a flood of other apps'
+    /// notifications during focus) may be skipped by a watcher that is behind, rather than
+    /// costing it its connection: the next status carries the count.
     fn announce(&self, inner: &mut Inner, popups: bool) -> Status {
         let status = inner.status();
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = status.clone();
-        inner.broadcast(&Event::Status(status.clone()));
+        let previous = std::mem::replace(
+            &mut *self.current.write().unwrap_or_else(|p| p.into_inner()),
+            status.clone(),
+        );
+        let count_only = Status {
+            held: previous.held,
+            ..status.clone()
+        } == previous;
+        inner.broadcast_skippable(&Event::Status(status.clone()), count_only);
         if let Some(shell) = self.shell.get() {
             shell.state_changed(&status);
             if popups {

@@ -94,7 +94,12 @@ impl Inner {
     /// whole team reconnecting) must not close a window, and the next one carries the whole
     /// team again.
     pub(super) fn broadcast(&mut self, event: &Event) -> usize {
-        let skippable = matches!(event, Event::Team(_));
+        self.broadcast_skippable(event, matches!(event, Event::Team(_)))
+    }
+
+    /// [`Inner::broadcast`], with `skippable` saying whether a watcher that is behind may miss
+    /// this event (the next one of its kind carries everything it says).
+    pub(super) fn broadcast_skippable(&mut self, event: &Event, skippable: bool) -> usize {
         self.watchers.retain(|w| match w.try_send(event.clone()) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) if skippable => true,

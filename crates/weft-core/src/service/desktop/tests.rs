@@ -401,3 +401,25 @@ fn a_break_through_is_shown_again_only_when_the_desktop_is_silenced() -> TestRes
     assert_eq!(owed(&weft)?, ["PagerDuty: db still down"]);
     Ok(())
 }
+
+#[test]
+fn a_flood_keeps_a_slow_watcher_and_every_item() -> TestResult {
+    let (weft, clock, _dir) = weft()?;
+    focus(&weft)?;
+    // A window that reads nothing while 500 notifications arrive.
+    let window = weft.watch();
+    for n in 0..500 {
+        weft.observe(&from("Slack", &format!("message {n}"), &clock))?;
+    }
+    assert_eq!(weft.status().held, 500, "every item is committed");
+    // It catches up with what it could queue, and is still connected: it gets the switch
+    // that ends focus.
+    assert!(window.try_iter().count() > 0);
+    weft.switch(Target::Toggle, Source::Cli, None)?;
+    let next = window.try_iter().last();
+    assert!(
+        matches!(&next, Some(weft_proto::Event::Status(s)) if s.state == State::Coordination),
+        "{next:?}"
+    );
+    Ok(())
+}
