@@ -11,7 +11,10 @@
 //! - a notification: to its committed answer when held, and to the notification server when
 //!   delivered at once;
 //! - in a team (a `weft-sync` from the same folder on loopback): the tray's PSS once
-//!   connected, and a switch to a teammate's live stream seeing it.
+//!   connected, and a switch to a teammate's live stream seeing it;
+//! - other apps' notifications: another client's `Notify` during focus to its committed Inbox
+//!   item; how long that `Notify` call itself takes with Weft watching and without Weft; the
+//!   tray's PSS before and after a flood of 10,000 in one focus block.
 
 use anyhow::Context;
 use std::io::Write;
@@ -35,6 +38,8 @@ fn main() -> anyhow::Result<()> {
         "weft-bench: binaries from {}",
         weft_e2e::bin_dir().display()
     );
+    let other_app = zbus::blocking::connection::Builder::address(desktop.bus_address())?.build()?;
+    let without_weft = notify_calls(&other_app, "without Weft")?;
 
     tray_ready(&desktop, &watcher)?;
     let app = App::start(&desktop, &[])?;
@@ -45,6 +50,7 @@ fn main() -> anyhow::Result<()> {
     switch_round_trip(&app)?;
     hotkey_latency(&desktop, &app)?;
     notify_latency(&app, &notifications)?;
+    other_apps(&app, &other_app, &without_weft)?;
     team(&app)?;
     Ok(())
 }
@@ -182,6 +188,106 @@ fn notify_latency(app: &App, capture: &NotificationCapture) -> anyhow::Result<()
         percentile(&delivered, 50.0),
         percentile(&delivered, 95.0)
     );
+    Ok(())
+}
+
+/// How many notifications the flood sends in one focus block.
+const FLOOD: u32 = 10_000;
+
+/// Another app's `Notify` call on the session bus; returns how long the call took (what the
+/// sending app waits), in milliseconds.
+fn other_notify(conn: &zbus::blocking::Connection, title: &str) -> anyhow::Result<f64> {
+    let hints: std::collections::HashMap<&str, zbus::zvariant::Value<'_>> =
+        std::collections::HashMap::new();
+    let asked = Instant::now();
+    conn.call_method(
+        Some("org.freedesktop.Notifications"),
+        "/org/freedesktop/Notifications",
+        Some("org.freedesktop.Notifications"),
+        "Notify",
+        &(
+            "Slack",
+            0u32,
+            "",
+            title,
+            "bench",
+            Vec::<&str>::new(),
+            hints,
+            5000i32,
+        ),
+    )?;
+    Ok(asked.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// The `Notify` call's own time, over [`PRESSES`] calls; printed, and returned for the
+/// comparison with Weft watching.
+fn notify_calls(conn: &zbus::blocking::Connection, label: &str) -> anyhow::Result<Vec<f64>> {
+    let mut took = Vec::new();
+    for n in 0..PRESSES {
+        took.push(other_notify(conn, &format!("call {n}"))?);
+    }
+    println!(
+        "another app's Notify call, {label}: median {:.2} ms, p95 {:.2} ms over {PRESSES}",
+        percentile(&took, 50.0),
+        percentile(&took, 95.0)
+    );
+    Ok(took)
+}
+
+fn held(app: &App) -> Option<u32> {
+    match app.call(&Request::Status).ok()? {
+        Response::Status(status) => Some(status.held),
+        _ => None,
+    }
+}
+
+/// Other apps' notifications: an observed `Notify` to its committed Inbox item, the call's
+/// own time with Weft watching, and the tray's PSS around a flood in one focus block.
+fn other_apps(
+    app: &App,
+    conn: &zbus::blocking::Connection,
+    without_weft: &[f64],
+) -> anyhow::Result<()> {
+    switch_to(app, weft_proto::Target::Coordination)?;
+    switch_to(app, weft_proto::Target::Focus)?;
+    let mut filed = Vec::new();
+    for n in 0..PRESSES {
+        let before = held(app).context("no status")?;
+        let asked = Instant::now();
+        other_notify(conn, &format!("observed {n}"))?;
+        wait_for("the observed notification held", LIMIT, || {
+            (held(app)? > before).then_some(())
+        })?;
+        filed.push(asked.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "another app's Notify to its held Inbox item committed: median {:.1} ms, p95 {:.1} ms over {PRESSES}",
+        percentile(&filed, 50.0),
+        percentile(&filed, 95.0)
+    );
+    let with_weft = notify_calls(conn, "with Weft watching")?;
+    println!(
+        "  (median without Weft {:.2} ms, with {:.2} ms)",
+        percentile(without_weft, 50.0),
+        percentile(&with_weft, 50.0)
+    );
+    switch_to(app, weft_proto::Target::Coordination)?;
+    switch_to(app, weft_proto::Target::Focus)?;
+    let (before, _) = settled_pss(app);
+    let started = Instant::now();
+    for n in 0..FLOOD {
+        other_notify(conn, &format!("flood {n}"))?;
+    }
+    wait_for("the flood committed", Duration::from_secs(600), || {
+        (held(app)? >= FLOOD).then_some(())
+    })?;
+    let committed = started.elapsed();
+    let (after, parts) = settled_pss(app);
+    println!(
+        "flood of {FLOOD} in one focus block: all committed after {:.1} s; PSS tray {before:.1} MB before, {after:.1} MB after ({parts})",
+        committed.as_secs_f64()
+    );
+    switch_to(app, weft_proto::Target::Coordination)?;
     Ok(())
 }
 
