@@ -84,6 +84,19 @@ fn weft_popups(capture: &NotificationCapture) -> Vec<String> {
         .collect()
 }
 
+/// The database's files (with its write-ahead log), as text.
+fn database_text(desktop: &Desktop) -> String {
+    let mut stored = Vec::new();
+    for suffix in ["", "-wal", "-journal"] {
+        let mut path = desktop.database().into_os_string();
+        path.push(suffix);
+        if let Ok(bytes) = std::fs::read(&path) {
+            stored.extend(bytes);
+        }
+    }
+    String::from_utf8_lossy(&stored).into_owned()
+}
+
 /// The number of monitors on the bus, once a count was not disturbed by a connection coming
 /// or going.
 fn monitors(desktop: &Desktop) -> anyhow::Result<u32> {
@@ -300,15 +313,7 @@ fn count_capture_keeps_no_title_or_body() -> anyhow::Result<()> {
         items[0]
     );
     // Nowhere in the database's files either.
-    let mut stored = Vec::new();
-    for suffix in ["", "-wal", "-journal"] {
-        let mut path = s.desktop.database().into_os_string();
-        path.push(suffix);
-        if let Ok(bytes) = std::fs::read(&path) {
-            stored.extend(bytes);
-        }
-    }
-    let stored = String::from_utf8_lossy(&stored);
+    let stored = database_text(&s.desktop);
     assert!(!stored.is_empty());
     assert!(!stored.contains("secret plans") && !stored.contains("launch date"));
 
@@ -319,6 +324,35 @@ fn count_capture_keeps_no_title_or_body() -> anyhow::Result<()> {
     assert_eq!(
         (digest.summary.as_str(), digest.body.as_str()),
         ("1 held while you focused", "1 from Slack")
+    );
+    Ok(())
+}
+
+#[test]
+fn a_transient_notification_is_counted_not_kept() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let s = Panel::start()?;
+    let app = App::start(&s.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    s.desktop.weft_ok(&["focus"])?;
+    AppNotification::new("Slack", "Ana is typing")
+        .transient()
+        .send(&s.desktop)?;
+    // Filed in the order they were sent: once this one is in, the transient was decided.
+    AppNotification::new("Slack", "Ana: hi").send(&s.desktop)?;
+    let items = inbox_once(&s.desktop, "the kept one", |i| i["title"] == "Ana: hi")?;
+    assert!(
+        items.iter().all(|i| i["title"] != "Ana is typing"),
+        "not in the Inbox: {items:?}"
+    );
+    assert!(!database_text(&s.desktop).contains("is typing"));
+    s.desktop.weft_ok(&["coordinate"])?;
+    let json: serde_json::Value =
+        serde_json::from_str(&s.desktop.weft_ok(&["summary", "--format", "json"])?)?;
+    assert_eq!(
+        json["held_by_app"],
+        serde_json::json!([{"app": "Slack", "held": 2, "break_throughs": 0}]),
+        "counted: {json}"
     );
     Ok(())
 }
