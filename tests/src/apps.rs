@@ -1,12 +1,18 @@
 //! Other apps on the test desktop: a `Notify` call sent the way Slack or a mail client sends
 //! one (from a process that is not Weft, with `gdbus`), and what the bus says about monitors,
-//! so a test can tell whether Weft is watching.
+//! so a test can tell whether Weft is watching; and reading what Weft filed (its Inbox, what it
+//! showed, its database).
 
-use crate::Desktop;
+use crate::notifications::NotificationCapture;
+use crate::{wait_for, Desktop};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::process::Stdio;
+use std::time::Duration;
 use zbus::zvariant::OwnedValue;
+
+/// How long a notification may take to be filed, or the bus to settle (it bounds a hang).
+const FILED: Duration = Duration::from_secs(30);
 
 /// A notification as an app sends it (freedesktop Desktop Notifications `Notify`).
 #[derive(Debug, Clone)]
@@ -117,7 +123,7 @@ impl AppNotification {
 /// (`org.freedesktop.DBus.Debug.Stats`) less those with a unique name, since a connection
 /// gives up its names when it becomes a monitor. `None` when a connection came or went while
 /// counting (the unique names read before and after differ): ask again.
-pub fn monitors(desktop: &Desktop) -> anyhow::Result<Option<u32>> {
+pub fn count_monitors(desktop: &Desktop) -> anyhow::Result<Option<u32>> {
     let bus = desktop.bus()?;
     let driver = zbus::blocking::fdo::DBusProxy::new(&bus)?;
     let unique = || -> anyhow::Result<Vec<String>> {
@@ -149,4 +155,80 @@ pub fn monitors(desktop: &Desktop) -> anyhow::Result<Option<u32>> {
         .and_then(|v| u32::try_from(v).ok())
         .context("the bus's stats have no ActiveConnections")?;
     Ok(Some(active.saturating_sub(u32::try_from(before.len())?)))
+}
+
+/// `weft inbox --json`, every item.
+pub fn inbox(desktop: &Desktop) -> anyhow::Result<Vec<serde_json::Value>> {
+    let json: serde_json::Value = serde_json::from_str(&desktop.weft_ok(&["inbox", "--json"])?)?;
+    json.as_array()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("the inbox is not a list: {json}"))
+}
+
+/// The Inbox items other apps sent.
+pub fn from_apps(desktop: &Desktop) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(inbox(desktop)?
+        .into_iter()
+        .filter(|i| i["source"] == "desktop")
+        .collect())
+}
+
+/// Waits until an Inbox item passes `test`, and returns the whole Inbox then.
+pub fn inbox_once(
+    desktop: &Desktop,
+    what: &str,
+    test: impl Fn(&serde_json::Value) -> bool,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    wait_for(what, FILED, || {
+        let items = inbox(desktop).ok()?;
+        items.iter().any(&test).then_some(items)
+    })
+}
+
+/// Waits until `n` items from other apps are in the Inbox, and returns them.
+pub fn apps_filed(desktop: &Desktop, n: usize) -> anyhow::Result<Vec<serde_json::Value>> {
+    wait_for(&format!("{n} apps' notifications filed"), FILED, || {
+        from_apps(desktop).ok().filter(|items| items.len() >= n)
+    })
+}
+
+pub fn item<'a>(
+    items: &'a [serde_json::Value],
+    title: &str,
+) -> anyhow::Result<&'a serde_json::Value> {
+    items
+        .iter()
+        .find(|i| i["title"] == title)
+        .ok_or_else(|| anyhow::anyhow!("no item {title:?} in {items:?}"))
+}
+
+/// What Weft itself showed (the apps' own calls reach the capture server too).
+pub fn weft_popups(capture: &NotificationCapture) -> Vec<String> {
+    capture
+        .received()
+        .into_iter()
+        .filter(|n| n.app_name == "Weft")
+        .map(|n| n.summary)
+        .collect()
+}
+
+/// The database's files (with its write-ahead log), as text.
+pub fn database_text(desktop: &Desktop) -> String {
+    let mut stored = Vec::new();
+    for suffix in ["", "-wal", "-journal"] {
+        let mut path = desktop.database().into_os_string();
+        path.push(suffix);
+        if let Ok(bytes) = std::fs::read(&path) {
+            stored.extend(bytes);
+        }
+    }
+    String::from_utf8_lossy(&stored).into_owned()
+}
+
+/// The number of monitors on the bus, once a count was not disturbed by a connection coming
+/// or going.
+pub fn monitors(desktop: &Desktop) -> anyhow::Result<u32> {
+    wait_for("a steady count of the bus's monitors", FILED, || {
+        count_monitors(desktop).ok().flatten()
+    })
 }

@@ -1,12 +1,16 @@
-//! End-to-end tests of other apps' notifications (issue 11): another process sends `Notify`
-//! to the desktop's server while Weft runs, and Weft files it through its hold policy. Held in
-//! focus with its app and named in the one digest; `replaces_id` updates one item; `[apps]
+//! End-to-end tests of other apps' notifications (issue 11): another process (`gdbus`) sends
+//! `Notify` to the desktop's server while Weft runs, and Weft files it through its hold policy.
+//! Held in focus with its app and named in the one digest; `replaces_id` updates one item; a
+//! transient one is counted, not kept; an empty app name is the sender's process; `[apps]
 //! always`, `[apps] ignore` and critical; `desktop_capture = "count"` and `"off"`; the summary
-//! per app; delivered in coordination without a copy; and the same with a real dunst, whose
-//! replay after focus `desktop_replay` decides. One test at a time, on a private desktop.
-
+//! per app; delivered in coordination without a copy; and with a real dunst: filed with their
+//! app, and replayed after focus as `desktop_replay` says. One test at a time, each on its own
+//! private desktop. Tests of what the product does not do yet are `#[ignore]`d with the reason.
 use std::time::Duration;
-use weft_e2e::apps::{self, AppNotification};
+use weft_e2e::apps::{
+    apps_filed, count_monitors, database_text, from_apps, inbox_once, item, monitors, weft_popups,
+    AppNotification,
+};
 use weft_e2e::notifications::{Captured, NotificationCapture};
 use weft_e2e::panel::Panel;
 use weft_e2e::watcher::Watcher;
@@ -22,48 +26,6 @@ fn held(desktop: &Desktop) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("no held count in {json}"))
 }
 
-/// `weft inbox --json`, every item.
-fn inbox(desktop: &Desktop) -> anyhow::Result<Vec<serde_json::Value>> {
-    let json: serde_json::Value = serde_json::from_str(&desktop.weft_ok(&["inbox", "--json"])?)?;
-    json.as_array()
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("the inbox is not a list: {json}"))
-}
-
-/// The Inbox items other apps sent.
-fn from_apps(desktop: &Desktop) -> anyhow::Result<Vec<serde_json::Value>> {
-    Ok(inbox(desktop)?
-        .into_iter()
-        .filter(|i| i["source"] == "desktop")
-        .collect())
-}
-
-/// Waits until an Inbox item passes `test`, and returns the whole Inbox then.
-fn inbox_once(
-    desktop: &Desktop,
-    what: &str,
-    test: impl Fn(&serde_json::Value) -> bool,
-) -> anyhow::Result<Vec<serde_json::Value>> {
-    wait_for(what, SOON, || {
-        let items = inbox(desktop).ok()?;
-        items.iter().any(&test).then_some(items)
-    })
-}
-
-/// Waits until `n` items from other apps are in the Inbox, and returns them.
-fn apps_filed(desktop: &Desktop, n: usize) -> anyhow::Result<Vec<serde_json::Value>> {
-    wait_for(&format!("{n} apps' notifications filed"), SOON, || {
-        from_apps(desktop).ok().filter(|items| items.len() >= n)
-    })
-}
-
-fn item<'a>(items: &'a [serde_json::Value], title: &str) -> anyhow::Result<&'a serde_json::Value> {
-    items
-        .iter()
-        .find(|i| i["title"] == title)
-        .ok_or_else(|| anyhow::anyhow!("no item {title:?} in {items:?}"))
-}
-
 fn popup(
     capture: &NotificationCapture,
     what: &str,
@@ -71,37 +33,6 @@ fn popup(
 ) -> anyhow::Result<Captured> {
     wait_for(what, SOON, || {
         capture.received().into_iter().find(|n| test(n))
-    })
-}
-
-/// What Weft itself showed (the apps' own calls reach the capture server too).
-fn weft_popups(capture: &NotificationCapture) -> Vec<String> {
-    capture
-        .received()
-        .into_iter()
-        .filter(|n| n.app_name == "Weft")
-        .map(|n| n.summary)
-        .collect()
-}
-
-/// The database's files (with its write-ahead log), as text.
-fn database_text(desktop: &Desktop) -> String {
-    let mut stored = Vec::new();
-    for suffix in ["", "-wal", "-journal"] {
-        let mut path = desktop.database().into_os_string();
-        path.push(suffix);
-        if let Ok(bytes) = std::fs::read(&path) {
-            stored.extend(bytes);
-        }
-    }
-    String::from_utf8_lossy(&stored).into_owned()
-}
-
-/// The number of monitors on the bus, once a count was not disturbed by a connection coming
-/// or going.
-fn monitors(desktop: &Desktop) -> anyhow::Result<u32> {
-    wait_for("a steady count of the bus's monitors", SOON, || {
-        apps::monitors(desktop).ok().flatten()
     })
 }
 
@@ -113,7 +44,7 @@ fn apps_notifications_in_focus_are_held_with_their_app_and_named_in_one_digest(
     let app = App::start(&s.desktop, &[])?;
     app.wait_until_serving(START)?;
     wait_for("Weft to watch the bus", SOON, || {
-        (apps::monitors(&s.desktop).ok().flatten() == Some(1)).then_some(())
+        (count_monitors(&s.desktop).ok().flatten() == Some(1)).then_some(())
     })?;
     s.desktop.weft_ok(&["focus"])?;
     for (from, title) in [
@@ -612,5 +543,23 @@ fn with_dunst_a_break_through_lets_no_held_notification_out() -> anyhow::Result<
         "{displayed} on screen: more than PagerDuty's and Weft's copy"
     );
     assert_eq!(held(&f.desktop)?, 3);
+    Ok(())
+}
+
+#[test]
+fn a_notification_without_an_app_name_is_filed_under_its_process() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let s = Panel::start()?;
+    let app = App::start(&s.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    s.desktop.weft_ok(&["focus"])?;
+    AppNotification::new("", "nameless").send(&s.desktop)?;
+    let items = apps_filed(&s.desktop, 1)?;
+    assert_eq!(items[0]["title"], "nameless");
+    assert_eq!(
+        items[0]["app"], "gdbus",
+        "the sender's process: {}",
+        items[0]
+    );
     Ok(())
 }
