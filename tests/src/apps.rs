@@ -119,6 +119,35 @@ impl AppNotification {
     }
 }
 
+impl AppNotification {
+    /// Sends it over `bus`, a connection the caller keeps open (so the bus can still say
+    /// which process sent it), and returns the id the server gave it.
+    pub fn send_over(&self, bus: &zbus::blocking::Connection) -> anyhow::Result<u32> {
+        let mut hints: HashMap<&str, zbus::zvariant::Value<'_>> = HashMap::new();
+        hints.insert("urgency", self.urgency.into());
+        if self.transient {
+            hints.insert("transient", true.into());
+        }
+        let reply = bus.call_method(
+            Some("org.freedesktop.Notifications"),
+            "/org/freedesktop/Notifications",
+            Some("org.freedesktop.Notifications"),
+            "Notify",
+            &(
+                self.app_name.as_str(),
+                self.replaces_id,
+                "",
+                self.summary.as_str(),
+                self.body.as_str(),
+                Vec::<&str>::new(),
+                hints,
+                self.expire_timeout,
+            ),
+        )?;
+        Ok(reply.body().deserialize()?)
+    }
+}
+
 /// How many connections on `desktop`'s bus are monitors: the bus's active connections
 /// (`org.freedesktop.DBus.Debug.Stats`) less those with a unique name, since a connection
 /// gives up its names when it becomes a monitor. `None` when a connection came or went while
