@@ -8,6 +8,7 @@
 //! The same harness drives `weft-bench`, which prints the start-up, memory and latency figures.
 
 pub mod app;
+pub mod apps;
 pub mod desktop;
 pub mod hide;
 pub mod keys;
