@@ -471,7 +471,6 @@ fn with_dunst_apps_notifications_in_focus_are_filed_with_their_app() -> anyhow::
 }
 
 #[test]
-#[ignore = "issue 11: desktop_replay = \"digest\" is built on i11 (passes at bde2164), after this branch's base: drop this ignore once merged"]
 fn with_dunst_and_replay_digest_only_the_digest_is_shown_after_focus() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let f = DunstFocus::start("desktop_replay = \"digest\"\n")?;
@@ -500,7 +499,6 @@ fn with_dunst_and_replay_desktop_dunst_replays_them() -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "issue 11: fixed on i11 by 9a84f65 (copies only with quiet_desktop), after this branch's base: drop this ignore once merged"]
 fn with_quiet_desktop_off_an_apps_break_through_is_shown_once() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     break_through_shown_once("quiet_desktop = false\n", "quiet_desktop is off")
