@@ -505,7 +505,6 @@ fn with_quiet_desktop_off_an_apps_break_through_is_shown_once() -> anyhow::Resul
 }
 
 #[test]
-#[ignore = "issue 11: Weft copies an app's break-through whenever quiet_desktop is on, also on a server it cannot quiet (which showed it already)"]
 fn on_a_server_weft_cannot_quiet_an_apps_break_through_is_shown_once() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     break_through_shown_once("", "is not one Weft can quiet")
@@ -549,7 +548,6 @@ fn break_through_shown_once(config: &str, settled: &str) -> anyhow::Result<()> {
 }
 
 #[test]
-#[ignore = "issue 11: lifting dunst's pause for a break-through lets the held apps' notifications dunst queued out"]
 fn with_dunst_a_break_through_lets_no_held_notification_out() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let f = DunstFocus::start("[apps]\nalways = [\"PagerDuty\"]\n")?;

@@ -314,6 +314,12 @@ impl Memory for Store {
         weft.desktop_ids_since(since)
             .map_err(|e| Error::Store(e.into()))
     }
+
+    fn silenced(&self, silent: bool) {
+        if let Some(weft) = self.0.upgrade() {
+            weft.set_desktop_silenced(silent);
+        }
+    }
 }
 
 /// The handle the app and the delivery worker keep.

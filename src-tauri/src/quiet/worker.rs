@@ -27,6 +27,9 @@ pub(super) trait Memory: Send {
     fn remember(&self, value: Option<&str>) -> Result<(), Error>;
     /// The server ids of other apps' notifications seen since `since` (the store knows them).
     fn seen_since(&self, since: chrono::DateTime<chrono::Utc>) -> Result<Vec<u32>, Error>;
+    /// The desktop's popups are silent now (`true`) or show again: another app's break-through
+    /// is shown again by Weft only while they are silent.
+    fn silenced(&self, silent: bool);
 }
 
 pub(super) enum Message {
@@ -91,6 +94,8 @@ pub(super) struct Worker {
     began: Option<chrono::DateTime<chrono::Utc>>,
     /// What the next `State(Focus)` says began it.
     next_began: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the popups were silent when last told ([`Memory::silenced`]).
+    told_silent: Option<bool>,
 }
 
 impl Worker {
@@ -117,6 +122,7 @@ impl Worker {
             close_seen: false,
             began: None,
             next_began: None,
+            told_silent: None,
         }
     }
 
@@ -151,8 +157,20 @@ impl Worker {
         }
     }
 
-    /// Acts on one message.
+    /// Acts on one message, then tells the store whether popups are silent now.
     pub(super) fn handle(&mut self, message: Message) -> Flow {
+        let flow = self.act(message);
+        // Silent while this focus block silenced a server (or found it silent already), and
+        // not lifted for one of Weft's own popups.
+        let silent = !self.active.is_empty() && !self.lifted;
+        if self.told_silent != Some(silent) {
+            self.told_silent = Some(silent);
+            self.memory.silenced(silent);
+        }
+        flow
+    }
+
+    fn act(&mut self, message: Message) -> Flow {
         match message {
             Message::State(state) if self.state == Some(state) => {}
             Message::Began(at) => self.next_began = Some(at),
@@ -191,8 +209,15 @@ impl Worker {
         Flow::Continue
     }
 
-    /// Gives back the user's setting for one popup that must show during focus.
+    /// Gives back the user's setting for one popup that must show during focus. With
+    /// `desktop_replay = "digest"`, what the desktop queued from other apps is closed first, or
+    /// the lift would let it all out with the one popup.
     fn lift(&mut self) {
+        if !self.lifted && self.close_seen {
+            if let Some(began) = self.began {
+                self.close_seen_since(began);
+            }
+        }
         if !self.lifted {
             for active in &mut self.active {
                 let Some(saved) = active.saved.clone() else {

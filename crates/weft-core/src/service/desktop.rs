@@ -42,14 +42,15 @@ pub struct Observed {
 pub struct DesktopPolicy {
     pub capture: Capture,
     pub apps: Apps,
-    /// Weft silences the desktop during focus (`quiet_desktop`), so a break-through (critical,
-    /// or an `[apps] always` app) is shown again by Weft itself; otherwise the desktop showed
-    /// it and a copy would show it twice.
+    /// The desktop's popups are silent (Weft silenced them during focus), so a break-through
+    /// (critical, or an `[apps] always` app) is shown again by Weft itself; otherwise the
+    /// desktop showed it and a copy would show it twice. Starts false; the app's quiet worker
+    /// sets it when it has silenced the desktop ([`Weft::set_desktop_silenced`]).
     pub copies: bool,
 }
 
-/// The config's defaults: everything kept, no apps named, and copies of break-throughs, as
-/// Weft silences the desktop by default.
+/// The config's defaults: everything kept, no apps named, and no copies until the desktop is
+/// silenced.
 impl Default for DesktopPolicy {
     fn default() -> DesktopPolicy {
         DesktopPolicy::from_config(&Config::default())
@@ -62,7 +63,8 @@ impl DesktopPolicy {
         DesktopPolicy {
             capture: config.desktop_capture,
             apps: config.apps.clone(),
-            copies: config.quiet_desktop,
+            // Silent only once the quiet worker says it silenced the desktop.
+            copies: false,
         }
     }
 }
@@ -88,6 +90,12 @@ impl Weft {
     /// setting is given back, so it does not replay them (`desktop_replay = "digest"`).
     pub fn desktop_ids_since(&self, since: DateTime<Utc>) -> Result<Vec<u32>> {
         self.read(|store| store.desktop_ids_since(since))
+    }
+
+    /// The desktop's popups are silent now (Weft silenced them, or found them silent), or show
+    /// again: another app's break-through is shown again by Weft only while they are silent.
+    pub fn set_desktop_silenced(&self, silent: bool) {
+        self.lock().desktop.copies = silent;
     }
 
     /// Sets how other apps' notifications are filed (from the config; the default keeps
