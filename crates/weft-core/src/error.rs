@@ -85,10 +85,8 @@ impl Error {
     pub fn storage_hint(&self) -> Option<&'static str> {
         use rusqlite::ErrorCode;
         match self {
+            _ if self.is_busy() => Some("the database is locked by another program"),
             Error::Sqlite { cause, .. } => Some(match cause.sqlite_error_code() {
-                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                    "the database is locked by another program"
-                }
                 Some(ErrorCode::DiskFull) => "the disk is full",
                 Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
                     "the database cannot be written"
