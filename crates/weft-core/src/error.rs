@@ -67,16 +67,26 @@ impl Error {
         }
     }
 
+    /// Another connection held the database's lock for as long as this one would wait.
+    pub(crate) fn is_busy(&self) -> bool {
+        use rusqlite::ErrorCode;
+        matches!(
+            self,
+            Error::Sqlite { cause, .. } if matches!(
+                cause.sqlite_error_code(),
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+            )
+        )
+    }
+
     /// Why the store cannot commit now, in a few words for a tray line ("the database is
     /// locked by another program", "the disk is full"), or `None` for an error that waiting
     /// will not cure (a bad request, a database that is not one, Weft quitting).
     pub fn storage_hint(&self) -> Option<&'static str> {
         use rusqlite::ErrorCode;
         match self {
+            _ if self.is_busy() => Some("the database is locked by another program"),
             Error::Sqlite { cause, .. } => Some(match cause.sqlite_error_code() {
-                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                    "the database is locked by another program"
-                }
                 Some(ErrorCode::DiskFull) => "the disk is full",
                 Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
                     "the database cannot be written"

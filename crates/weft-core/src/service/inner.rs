@@ -141,11 +141,24 @@ pub(super) fn not_expired(deadline: Option<Deadline>) -> Result<()> {
     }
 }
 
+/// SQLite's busy handler sleeps in steps of up to this long, and gives up when the next step
+/// would pass its timeout: a wait bounded by a deadline may end this much before it.
+const BUSY_STEP: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// A write that failed because its deadline ran out while it waited for a lock is reported as
-/// expired (its sender has gone), not as a storage fault.
+/// expired (its sender has gone), not as a storage fault. A lock still held when SQLite gave up
+/// waiting, with less than one of its sleeps left before the deadline, is that case too.
 pub(super) fn expired_instead(e: Error, deadline: Option<Deadline>) -> Error {
-    match deadline.and_then(Deadline::passed_by_ms) {
-        Some(late_ms) if e.storage_hint().is_some() => Error::Expired { late_ms },
-        _ => e,
+    let Some(deadline) = deadline else {
+        return e;
+    };
+    let late_ms = deadline.passed_by_ms();
+    let ran_out = late_ms.is_some() || (e.is_busy() && deadline.left() <= BUSY_STEP);
+    if ran_out && e.storage_hint().is_some() {
+        Error::Expired {
+            late_ms: late_ms.unwrap_or(0),
+        }
+    } else {
+        e
     }
 }
