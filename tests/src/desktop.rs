@@ -1,7 +1,9 @@
-//! A private desktop session: Xvfb on a free display, a D-Bus session bus without service
-//! activation, and XDG directories in a temporary folder.
+//! A private desktop session: a display (Xvfb on a free display, or a headless sway with no X
+//! server), a D-Bus session bus without service activation, and XDG directories in a
+//! temporary folder.
 
 use crate::proc::Proc;
+use crate::sway::Sway;
 use anyhow::Context;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -23,12 +25,19 @@ const BUS_CONFIG: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bu
 </busconfig>
 "#;
 
+/// What draws the desktop.
+enum Screen {
+    /// Xvfb, and its display (`:N`).
+    X11 { xvfb: Proc, display: String },
+    /// A headless sway, and no X server.
+    Wayland(Sway),
+}
+
 pub struct Desktop {
     // Field order is drop order: the bus and the display go before the folder is removed.
     // They are only held, to be killed on drop.
     _dbus: Proc,
-    _xvfb: Proc,
-    display: String,
+    screen: Screen,
     bus_address: String,
     dir: tempfile::TempDir,
 }
@@ -36,6 +45,16 @@ pub struct Desktop {
 impl Desktop {
     /// Starts Xvfb and a private session bus. Both are ready when this returns.
     pub fn start() -> anyhow::Result<Desktop> {
+        Desktop::start_on(Kind::X11)
+    }
+
+    /// Starts a headless sway (no X server, no `DISPLAY`) and a private session bus. Both are
+    /// ready when this returns.
+    pub fn start_wayland() -> anyhow::Result<Desktop> {
+        Desktop::start_on(Kind::Wayland)
+    }
+
+    fn start_on(kind: Kind) -> anyhow::Result<Desktop> {
         // WEFT_E2E_KEEP=1 keeps each test's folder (logs, database) for a post-mortem.
         let keep = std::env::var_os("WEFT_E2E_KEEP").is_some();
         let dir = tempfile::Builder::new()
@@ -55,24 +74,10 @@ impl Desktop {
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         )?;
 
-        // -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
-        let mut xvfb = Proc::spawn(
-            "Xvfb",
-            Command::new("Xvfb")
-                .args([
-                    "-displayfd",
-                    "1",
-                    "-screen",
-                    "0",
-                    "1280x800x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        )?;
-        let display = read_first_line(&mut xvfb, "Xvfb's display number")?;
-        let display = format!(":{}", display.trim());
+        let screen = match kind {
+            Kind::X11 => start_xvfb()?,
+            Kind::Wayland => Screen::Wayland(Sway::start(dir.path(), &runtime)?),
+        };
 
         let bus_dir = dir.path().join("bus");
         std::fs::create_dir_all(&bus_dir)?;
@@ -94,8 +99,7 @@ impl Desktop {
             .to_owned();
         Ok(Desktop {
             _dbus: dbus,
-            _xvfb: xvfb,
-            display,
+            screen,
             bus_address,
             dir,
         })
@@ -105,8 +109,31 @@ impl Desktop {
         self.dir.path()
     }
 
+    /// The X display (`:N`) of an X11 desktop; a Wayland desktop has none, and gives its
+    /// `WAYLAND_DISPLAY` (`wayland-N`) instead.
     pub fn display(&self) -> &str {
-        &self.display
+        match &self.screen {
+            Screen::X11 { display, .. } => display,
+            Screen::Wayland(sway) => sway.socket_name(),
+        }
+    }
+
+    /// The process (group) ids of the display server and the bus, for checks that nothing
+    /// outlives the desktop.
+    pub fn pids(&self) -> Vec<u32> {
+        let screen = match &self.screen {
+            Screen::X11 { xvfb, .. } => xvfb.pid(),
+            Screen::Wayland(sway) => sway.pid(),
+        };
+        vec![screen, self._dbus.pid()]
+    }
+
+    /// The compositor of a Wayland desktop.
+    pub fn sway(&self) -> Option<&Sway> {
+        match &self.screen {
+            Screen::X11 { .. } => None,
+            Screen::Wayland(sway) => Some(sway),
+        }
     }
 
     pub fn bus_address(&self) -> &str {
@@ -116,8 +143,12 @@ impl Desktop {
     /// The environment every process on this desktop gets.
     pub fn env(&self) -> Vec<(String, String)> {
         let path = |sub: &str| self.dir.path().join(sub).display().to_string();
+        let display = match &self.screen {
+            Screen::X11 { display, .. } => ("DISPLAY".into(), display.clone()),
+            Screen::Wayland(sway) => ("WAYLAND_DISPLAY".into(), sway.socket_name().to_owned()),
+        };
         vec![
-            ("DISPLAY".into(), self.display.clone()),
+            display,
             ("DBUS_SESSION_BUS_ADDRESS".into(), self.bus_address.clone()),
             ("HOME".into(), path("home")),
             ("XDG_DATA_HOME".into(), path("data")),
@@ -138,7 +169,15 @@ impl Desktop {
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);
         command.envs(self.env());
-        command.env_remove("WAYLAND_DISPLAY");
+        match self.screen {
+            Screen::X11 { .. } => {
+                command.env_remove("WAYLAND_DISPLAY");
+            }
+            // Nothing forces X11: no DISPLAY, no GDK_BACKEND.
+            Screen::Wayland(_) => {
+                command.env_remove("DISPLAY").env_remove("GDK_BACKEND");
+            }
+        }
         command
     }
 
@@ -269,6 +308,36 @@ impl Desktop {
         anyhow::ensure!(output.status.success(), "gsettings get failed");
         Ok(String::from_utf8_lossy(&output.stdout).trim() == "true")
     }
+}
+
+/// Which display server a desktop runs.
+#[derive(Clone, Copy)]
+enum Kind {
+    X11,
+    Wayland,
+}
+
+/// Starts Xvfb on a free display; it accepts clients when this returns.
+fn start_xvfb() -> anyhow::Result<Screen> {
+    // -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
+    let mut xvfb = Proc::spawn(
+        "Xvfb",
+        Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )?;
+    let display = read_first_line(&mut xvfb, "Xvfb's display number")?;
+    let display = format!(":{}", display.trim());
+    Ok(Screen::X11 { xvfb, display })
 }
 
 /// Reads the first line a process prints, with a deadline, leaving the process running.

@@ -1,7 +1,8 @@
 //! Weft's end-to-end harness. It runs the real `weft-app` and `weft` binaries on a private
 //! desktop: its own Xvfb display, its own D-Bus session bus (with no service activation, so
 //! nothing outside the test answers), a StatusNotifierWatcher, a notification capture server,
-//! and all XDG directories in a temporary folder. [`sync::SyncServer`] runs the team sync
+//! and all XDG directories in a temporary folder. Its Wayland variant
+//! ([`Desktop::start_wayland`]) runs a headless sway and no X server. [`sync::SyncServer`] runs the team sync
 //! server on loopback. Every process it starts is killed when its
 //! guard drops, also when a test fails. Waits are on conditions with deadlines, never sleeps.
 //!
@@ -17,6 +18,7 @@ pub mod panel;
 pub mod proc;
 pub mod seed;
 pub mod sink;
+pub mod sway;
 pub mod sync;
 pub mod tray;
 pub mod wait;

@@ -20,8 +20,13 @@ pub struct Panel {
 }
 
 impl Panel {
+    /// An X11 desktop (Xvfb) with a panel.
     pub fn start() -> anyhow::Result<Panel> {
-        let desktop = Desktop::start()?;
+        Panel::on(Desktop::start()?)
+    }
+
+    /// `desktop` with a panel.
+    pub fn on(desktop: Desktop) -> anyhow::Result<Panel> {
         Ok(Panel {
             notifications: NotificationCapture::start(desktop.bus_address())?,
             watcher: Watcher::start(desktop.bus_address())?,
