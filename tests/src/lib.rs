@@ -1,8 +1,9 @@
 //! Weft's end-to-end harness. It runs the real `weft-app` and `weft` binaries on a private
 //! desktop: its own Xvfb display, its own D-Bus session bus (with no service activation, so
 //! nothing outside the test answers), a StatusNotifierWatcher, a notification capture server,
-//! and all XDG directories in a temporary folder. Its Wayland variant
-//! ([`Desktop::start_wayland`]) runs a headless sway and no X server. [`sync::SyncServer`] runs the team sync
+//! and all XDG directories in a temporary folder. Its Wayland variant ([`wayland`]) runs a
+//! headless sway and no X server, with the real xdg-desktop-portal and the harness's own
+//! GlobalShortcuts backend behind it. [`sync::SyncServer`] runs the team sync
 //! server on loopback. Every process it starts is killed when its
 //! guard drops, also when a test fails. Waits are on conditions with deadlines, never sleeps.
 //!
@@ -15,14 +16,17 @@ pub mod hide;
 pub mod keys;
 pub mod notifications;
 pub mod panel;
+pub mod portal;
 pub mod proc;
 pub mod seed;
+pub mod shortcuts;
 pub mod sink;
 pub mod sway;
 pub mod sync;
 pub mod tray;
 pub mod wait;
 pub mod watcher;
+pub mod wayland;
 pub mod webdriver;
 pub mod xembed;
 
