@@ -1,6 +1,7 @@
 //! Key combinations for the global hotkey, as written in config.toml: modifiers and one key
 //! joined by `+`, e.g. `Ctrl+Alt+F`. Parsing is pure and platform-free; turning a [`Combo`]
-//! into a grab is the app's (platform-specific) business.
+//! into a grab is the app's (platform-specific) business. [`Combo::portal_trigger`] spells a
+//! combination as the XDG GlobalShortcuts portal takes it (`preferred_trigger`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -141,6 +142,56 @@ fn parse_key(part: &str) -> Result<Key, String> {
         })
 }
 
+impl Combo {
+    /// The combination in the spelling of the XDG shortcuts specification, which the
+    /// GlobalShortcuts portal takes as `preferred_trigger`: the modifiers `CTRL`, `ALT`,
+    /// `SHIFT` and `LOGO`, then the key's xkbcommon keysym name, joined by `+`
+    /// (`Ctrl+Alt+F` is `CTRL+ALT+f`). Every combination Weft accepts has one.
+    pub fn portal_trigger(&self) -> String {
+        let mut trigger = String::new();
+        for (on, name) in [
+            (self.ctrl, "CTRL+"),
+            (self.alt, "ALT+"),
+            (self.shift, "SHIFT+"),
+            (self.super_key, "LOGO+"),
+        ] {
+            if on {
+                trigger.push_str(name);
+            }
+        }
+        match self.key {
+            Key::Letter(c) => trigger.push(c.to_ascii_lowercase()),
+            Key::Digit(d) => trigger.push_str(&d.to_string()),
+            Key::Function(n) => trigger.push_str(&format!("F{n}")),
+            Key::Named(named) => trigger.push_str(keysym(named)),
+        }
+        trigger
+    }
+}
+
+/// The xkbcommon keysym name of a named key (`xkbcommon-keysyms.h` without `XKB_KEY_`).
+fn keysym(named: Named) -> &'static str {
+    match named {
+        Named::Space => "space",
+        Named::Enter => "Return",
+        Named::Tab => "Tab",
+        Named::Escape => "Escape",
+        Named::Backspace => "BackSpace",
+        Named::Delete => "Delete",
+        Named::Insert => "Insert",
+        Named::Home => "Home",
+        Named::End => "End",
+        Named::PageUp => "Page_Up",
+        Named::PageDown => "Page_Down",
+        Named::Up => "Up",
+        Named::Down => "Down",
+        Named::Left => "Left",
+        Named::Right => "Right",
+        Named::Pause => "Pause",
+        Named::PrintScreen => "Print",
+    }
+}
+
 impl fmt::Display for Combo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (on, name) in [
@@ -192,6 +243,32 @@ mod tests {
         let combo: Combo = "Ctrl+Alt+F".parse().unwrap();
         assert_eq!(combo.key, Key::Letter('f'));
         assert!(combo.ctrl && combo.alt && !combo.shift && !combo.super_key);
+    }
+
+    #[test]
+    fn combinations_are_spelled_as_the_portal_takes_them() {
+        let trigger = |text: &str| text.parse::<Combo>().map(|c| c.portal_trigger());
+        assert_eq!(trigger("Ctrl+Alt+F"), Ok("CTRL+ALT+f".into()));
+        assert_eq!(trigger("shift+super+a"), Ok("SHIFT+LOGO+a".into()));
+        assert_eq!(
+            trigger("Alt+Ctrl+Shift+Super+7"),
+            Ok("CTRL+ALT+SHIFT+LOGO+7".into())
+        );
+        assert_eq!(trigger("F13"), Ok("F13".into()));
+        assert_eq!(trigger("Ctrl+Return"), Ok("CTRL+Return".into()));
+        assert_eq!(trigger("Super+PageUp"), Ok("LOGO+Page_Up".into()));
+        assert_eq!(trigger("Ctrl+Backspace"), Ok("CTRL+BackSpace".into()));
+        assert_eq!(trigger("Ctrl+Space"), Ok("CTRL+space".into()));
+        assert_eq!(trigger("Ctrl+PrintScreen"), Ok("CTRL+Print".into()));
+        // Every named key has a keysym: an identifier of letters, digits and underscores.
+        for (name, _) in NAMES {
+            let spelled = trigger(&format!("Ctrl+{name}")).unwrap_or_default();
+            let key = spelled.trim_start_matches("CTRL+");
+            assert!(
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{name} is spelled {spelled:?}"
+            );
+        }
     }
 
     #[test]
