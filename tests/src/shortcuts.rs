@@ -352,21 +352,32 @@ impl ShortcutsBackend {
             .map(|(handle, _)| handle)
             .collect();
         anyhow::ensure!(!sessions.is_empty(), "no open session has bound {id:?}");
+        for session in &sessions {
+            self.activate_in(session, id)?;
+        }
+        Ok(sessions.len())
+    }
+
+    /// Emits `Activated` for shortcut `id` in `session` only; fails unless that session is
+    /// open and has bound `id`.
+    pub fn activate_in(&self, session: &str, id: &str) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.bound().iter().any(|(s, b)| s == session && b.id == id),
+            "session {session} has not bound {id:?}"
+        );
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .unwrap_or_default();
         let options: HashMap<String, Value<'_>> = HashMap::new();
-        for session in &sessions {
-            let path = zbus::zvariant::ObjectPath::try_from(session.as_str())?;
-            self.conn.emit_signal(
-                None::<&str>,
-                PATH,
-                INTERFACE,
-                "Activated",
-                &(path, id, timestamp, &options),
-            )?;
-        }
-        Ok(sessions.len())
+        let path = zbus::zvariant::ObjectPath::try_from(session)?;
+        self.conn.emit_signal(
+            None::<&str>,
+            PATH,
+            INTERFACE,
+            "Activated",
+            &(path, id, timestamp, &options),
+        )?;
+        Ok(())
     }
 }

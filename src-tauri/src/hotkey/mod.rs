@@ -4,10 +4,13 @@
 //!
 //! The listener is platform code with one signature: on Linux it is Weft's own X11 grab
 //! ([`x11`]), which waits on the X connection so a press reaches the dispatcher at once; other
-//! platforms use tauri-plugin-global-shortcut ([`portable`]).
+//! platforms use tauri-plugin-global-shortcut ([`portable`]). In a Wayland session on Linux
+//! the desktop binds the key instead, through the GlobalShortcuts portal ([`portal`]).
 
 #[cfg(not(target_os = "linux"))]
 mod portable;
+#[cfg(target_os = "linux")]
+pub mod portal;
 #[cfg(target_os = "linux")]
 mod x11;
 
@@ -44,8 +47,12 @@ pub fn register(
         }
         Hotkey::Keys(combo) => *combo,
     };
-    let on_problem = later_problems(app, notices, health, Arc::downgrade(weft));
     let on_press = Box::new(move || switcher.ask(Target::Toggle, Source::Hotkey));
+    #[cfg(target_os = "linux")]
+    if portal::wanted_here() {
+        return through_portal(&combo, on_press);
+    }
+    let on_problem = later_problems(app, notices, health, Arc::downgrade(weft));
     match platform::listen(app, &combo, on_press, on_problem) {
         Ok(()) => {
             log::info!("global hotkey \"{combo}\" registered");
@@ -53,6 +60,33 @@ pub fn register(
         }
         Err(reason) => Some(format!(
             "The hotkey {combo} could not be registered ({reason}). Switch from the tray or with `weft toggle`, or set another hotkey in config.toml."
+        )),
+    }
+}
+
+/// Asks the desktop to bind `combo` through the portal, once, without waiting for its answer;
+/// the answer, the trigger in effect or why there is none, goes to the log.
+#[cfg(target_os = "linux")]
+fn through_portal(
+    combo: &weft_core::hotkey::Combo,
+    on_press: Box<dyn Fn() + Send>,
+) -> Option<String> {
+    let on_bound = Box::new(|outcome: Result<String, portal::Error>| match outcome {
+        Ok(trigger) => log::info!("global hotkey bound by the desktop portal: {trigger:?}"),
+        Err(e) => {
+            log::warn!("the global hotkey could not be bound through the desktop portal: {e}")
+        }
+    });
+    match portal::listen(combo, portal::TIMEOUTS, on_press, on_bound) {
+        Ok(()) => {
+            log::info!(
+                "asked the desktop portal to bind the global hotkey (preferred: {})",
+                combo.portal_trigger()
+            );
+            None
+        }
+        Err(e) => Some(format!(
+            "The hotkey {combo} could not be set up ({e}). Switch from the tray or with `weft toggle`."
         )),
     }
 }

@@ -1,0 +1,288 @@
+//! The global hotkey in a Wayland session, through the XDG GlobalShortcuts portal: there an X11
+//! key grab sees keys only while an X11 window has focus, and the desktop, not the app, owns
+//! the keyboard. Weft asks once per start, on a thread of its own: one session
+//! (`CreateSession`), one `BindShortcuts` with the shortcut `toggle` and the `hotkey` setting
+//! as its `preferred_trigger`; the desktop decides the key and reports it
+//! (`trigger_description`), and each `Activated` of `toggle` in Weft's own session is a press.
+//! Each step is bounded by a timeout, so a desktop that never answers is reported, not waited
+//! on; start-up never waits at all.
+//!
+//! ashpd's calls are futures: the thread drives them with `block_on` (zbus's own executor,
+//! async-io), so the app still has no async runtime.
+
+use ashpd::desktop::global_shortcuts::{
+    Activated, BindShortcutsOptions, GlobalShortcuts, NewShortcut,
+};
+use ashpd::desktop::{CreateSessionOptions, ResponseError, Session};
+use ashpd::zbus;
+use futures_util::future::Either;
+use futures_util::StreamExt;
+use std::ffi::OsStr;
+use std::future::Future;
+use std::time::Duration;
+use weft_core::hotkey::Combo;
+
+/// The id of Weft's one shortcut: stable, so the desktop keeps the user's choice across runs.
+pub const SHORTCUT_ID: &str = "toggle";
+/// What the desktop shows next to the key in its shortcut settings.
+pub const DESCRIPTION: &str = "Switch Weft between focus and coordination";
+
+/// How long each portal call may take before Weft gives up on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub create_session: Duration,
+    /// Longer: the desktop may ask the user in a dialog first.
+    pub bind_shortcuts: Duration,
+}
+
+/// The timeouts of the app.
+pub const TIMEOUTS: Timeouts = Timeouts {
+    create_session: Duration::from_secs(10),
+    bind_shortcuts: Duration::from_secs(60),
+};
+
+/// Why the hotkey could not be bound through the portal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// No session bus, or no portal on it.
+    #[error("no desktop portal answers on the session bus ({0})")]
+    NoPortal(String),
+    /// The portal is there, without GlobalShortcuts (sway, GNOME before 48).
+    #[error("the desktop portal has no global shortcuts")]
+    NoGlobalShortcuts,
+    /// A call was not answered in time.
+    #[error("the desktop portal did not answer {step} within {} s", .limit.as_secs())]
+    Timeout { step: &'static str, limit: Duration },
+    /// The user (or the desktop) turned the request down.
+    #[error("the request to bind the shortcut was cancelled")]
+    Cancelled,
+    /// The portal answered, without the shortcut.
+    #[error("the desktop bound no shortcut")]
+    NotBound,
+    /// Anything else the portal or the bus said.
+    #[error("the desktop portal failed: {0}")]
+    Failed(String),
+}
+
+/// Whether the hotkey goes through the portal: a Wayland session (`WAYLAND_DISPLAY` set) where
+/// GTK is not forced onto X11 (`GDK_BACKEND`'s first choice is not `x11`). Pure, from the two
+/// variables' values.
+pub fn wanted(wayland_display: Option<&OsStr>, gdk_backend: Option<&OsStr>) -> bool {
+    let wayland = wayland_display.is_some_and(|d| !d.is_empty());
+    let forced_x11 = gdk_backend.is_some_and(|b| {
+        b.to_string_lossy()
+            .split(',')
+            .next()
+            .is_some_and(|first| first.trim() == "x11")
+    });
+    wayland && !forced_x11
+}
+
+/// [`wanted`] for this process's environment.
+pub fn wanted_here() -> bool {
+    wanted(
+        std::env::var_os("WAYLAND_DISPLAY").as_deref(),
+        std::env::var_os("GDK_BACKEND").as_deref(),
+    )
+}
+
+/// Whether `session_handle` is one of the sessions of the connection named `unique_name`: the
+/// portal broadcasts `Activated` to every peer, and a session's path carries its owner's
+/// unique name (`/org/freedesktop/portal/desktop/session/1_42/TOKEN` for `:1.42`).
+pub fn owns_session(unique_name: &str, session_handle: &str) -> bool {
+    let owner = unique_name.trim_start_matches(':').replace('.', "_");
+    session_handle
+        .strip_prefix("/org/freedesktop/portal/desktop/session/")
+        .and_then(|rest| rest.strip_prefix(owner.as_str()))
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Binds `combo` through the portal on a thread of its own and returns at once. `on_bound`
+/// gets the outcome once: the trigger in effect as the desktop describes it, or why there is
+/// none. After a bind, `on_press` is called on each `Activated` of the shortcut, until the
+/// portal's connection ends.
+pub fn listen(
+    combo: &Combo,
+    timeouts: Timeouts,
+    on_press: Box<dyn Fn() + Send>,
+    on_bound: Box<dyn FnOnce(Result<String, Error>) + Send>,
+) -> std::io::Result<()> {
+    let preferred = combo.portal_trigger();
+    std::thread::Builder::new()
+        .name("weft-portal-hotkey".into())
+        .spawn(move || zbus::block_on(run(preferred, timeouts, on_press, on_bound)))
+        .map(|_| ())
+}
+
+async fn run(
+    preferred: String,
+    timeouts: Timeouts,
+    on_press: Box<dyn Fn() + Send>,
+    on_bound: Box<dyn FnOnce(Result<String, Error>) + Send>,
+) {
+    let mut bound = match bind(&preferred, timeouts).await {
+        Ok(bound) => {
+            on_bound(Ok(bound.trigger.clone()));
+            bound
+        }
+        Err(e) => {
+            on_bound(Err(e));
+            return;
+        }
+    };
+    let unique = bound
+        .conn
+        .unique_name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    while let Some(activated) = bound.activations.next().await {
+        if activated.shortcut_id() == SHORTCUT_ID
+            && owns_session(&unique, activated.session_handle().as_str())
+        {
+            on_press();
+        }
+    }
+    log::warn!("the desktop portal's connection ended: the hotkey no longer works");
+}
+
+/// A bound shortcut. The session lives as long as the connection that made it.
+struct Bound<S> {
+    conn: zbus::Connection,
+    _portal: GlobalShortcuts,
+    _session: Session<GlobalShortcuts>,
+    /// The trigger in effect, as the desktop describes it.
+    trigger: String,
+    /// `Activated`, subscribed to before the bind so that none is missed.
+    activations: S,
+}
+
+/// The session bus, the session and the bind.
+async fn bind(
+    preferred: &str,
+    timeouts: Timeouts,
+) -> Result<Bound<impl futures_util::Stream<Item = Activated> + Unpin>, Error> {
+    let conn = zbus::Connection::session()
+        .await
+        .map_err(|e| Error::NoPortal(e.to_string()))?;
+    let (portal, session) = within("CreateSession", timeouts.create_session, async {
+        let portal = GlobalShortcuts::with_connection(conn.clone()).await?;
+        let session = portal
+            .create_session(CreateSessionOptions::default())
+            .await?;
+        Ok((portal, session))
+    })
+    .await?;
+    let activations = Box::pin(portal.receive_activated().await.map_err(classify)?);
+    let shortcut = NewShortcut::new(SHORTCUT_ID, DESCRIPTION).preferred_trigger(preferred);
+    let bound = within("BindShortcuts", timeouts.bind_shortcuts, async {
+        portal
+            .bind_shortcuts(
+                &session,
+                std::slice::from_ref(&shortcut),
+                None,
+                BindShortcutsOptions::default(),
+            )
+            .await?
+            .response()
+    })
+    .await?;
+    let trigger = bound
+        .shortcuts()
+        .iter()
+        .find(|s| s.id() == SHORTCUT_ID)
+        .map(|s| s.trigger_description().to_owned())
+        .ok_or(Error::NotBound)?;
+    Ok(Bound {
+        conn,
+        _portal: portal,
+        _session: session,
+        trigger,
+        activations,
+    })
+}
+
+/// `call`, or [`Error::Timeout`] once `limit` has passed.
+async fn within<T>(
+    step: &'static str,
+    limit: Duration,
+    call: impl Future<Output = Result<T, ashpd::Error>>,
+) -> Result<T, Error> {
+    let call = std::pin::pin!(call);
+    let timer = std::pin::pin!(async_io::Timer::after(limit));
+    match futures_util::future::select(call, timer).await {
+        Either::Left((result, _)) => result.map_err(classify),
+        Either::Right(_) => Err(Error::Timeout { step, limit }),
+    }
+}
+
+/// ashpd's error as the [`Error`] a caller branches on.
+fn classify(error: ashpd::Error) -> Error {
+    match &error {
+        ashpd::Error::PortalNotFound(_) => Error::NoGlobalShortcuts,
+        ashpd::Error::Response(ResponseError::Cancelled) => Error::Cancelled,
+        ashpd::Error::Zbus(e) | ashpd::Error::Portal(ashpd::PortalError::ZBus(e))
+            if no_service(e) =>
+        {
+            Error::NoPortal(e.to_string())
+        }
+        _ => Error::Failed(error.to_string()),
+    }
+}
+
+/// Whether the bus said that nobody serves the portal's name.
+fn no_service(error: &zbus::Error) -> bool {
+    match error {
+        zbus::Error::MethodError(name, _, _) => {
+            name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown"
+        }
+        zbus::Error::FDO(e) => matches!(**e, zbus::fdo::Error::ServiceUnknown(_)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_portal_is_wanted_in_a_wayland_session_not_forced_onto_x11() {
+        let os = |s: &'static str| Some(OsStr::new(s));
+        assert!(wanted(os("wayland-0"), None));
+        assert!(wanted(os("wayland-0"), os("wayland,x11")));
+        assert!(wanted(os("wayland-0"), os("*")));
+        assert!(!wanted(os("wayland-0"), os("x11")));
+        assert!(!wanted(os("wayland-0"), os("x11,wayland")));
+        assert!(!wanted(os(""), None));
+        assert!(!wanted(None, None));
+        assert!(!wanted(None, os("wayland")));
+    }
+
+    #[test]
+    fn activated_counts_only_in_the_apps_own_sessions() {
+        let ours = "/org/freedesktop/portal/desktop/session/1_42/weft_token";
+        assert!(owns_session(":1.42", ours));
+        assert!(!owns_session(":1.4", ours), "a prefix of another name");
+        assert!(!owns_session(":1.421", ours));
+        assert!(!owns_session(
+            ":1.42",
+            "/org/freedesktop/portal/desktop/session/1_7/other"
+        ));
+        assert!(!owns_session(":1.42", "/elsewhere/1_42/x"));
+    }
+
+    #[test]
+    fn errors_say_what_happened() {
+        let timeout = Error::Timeout {
+            step: "BindShortcuts",
+            limit: Duration::from_secs(60),
+        };
+        assert_eq!(
+            timeout.to_string(),
+            "the desktop portal did not answer BindShortcuts within 60 s"
+        );
+        assert!(matches!(
+            classify(ashpd::Error::Response(ResponseError::Cancelled)),
+            Error::Cancelled
+        ));
+    }
+}

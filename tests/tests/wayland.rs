@@ -1,0 +1,232 @@
+//! End-to-end tests of Weft on the harness's Wayland desktop: the real `weft-app` under a
+//! headless sway with no X server, the real xdg-desktop-portal and the harness's
+//! GlobalShortcuts backend behind it. They run one at a time (one lock), and each starts and
+//! kills its own processes.
+
+use ashpd::desktop::global_shortcuts::{BindShortcutsOptions, GlobalShortcuts, NewShortcut};
+use ashpd::desktop::CreateSessionOptions;
+use std::time::Duration;
+use weft_core::store::Store;
+use weft_e2e::portal::Offer;
+use weft_e2e::shortcuts::{Answer, Requested, Triggers};
+use weft_e2e::wayland::{self, WaylandPanel};
+use weft_e2e::{wait_for, App, Desktop};
+use weft_proto::{Request, Response, Source, State, Status};
+
+/// Generous, because the machine is shared: these bound a hang, they do not time anything.
+const START: Duration = Duration::from_secs(60);
+const SOON: Duration = Duration::from_secs(20);
+
+fn status(app: &App) -> anyhow::Result<Status> {
+    match app.call(&Request::Status)? {
+        Response::Status(status) => Ok(status),
+        other => anyhow::bail!("unexpected answer {other:?}"),
+    }
+}
+
+fn wait_for_state(app: &App, state: State) -> anyhow::Result<Status> {
+    wait_for(&format!("the state to become {state}"), SOON, || {
+        status(app).ok().filter(|s| s.state == state)
+    })
+}
+
+fn logged(desktop: &Desktop) -> anyhow::Result<Vec<weft_core::machine::Switch>> {
+    Ok(Store::open_read_only(&desktop.database())?.switches(None)?)
+}
+
+/// Weft's one session on the backend, once it has bound its shortcut.
+fn weft_session(panel: &WaylandPanel, app: &App) -> anyhow::Result<String> {
+    let backend = panel.portal.shortcuts()?;
+    wait_for("Weft to bind its shortcut", START, || {
+        backend
+            .bound()
+            .into_iter()
+            .next()
+            .map(|(session, _)| session)
+    })
+    .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))
+}
+
+#[test]
+fn the_app_starts_under_wayland_and_its_tray_registers() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    let tray = panel.panel.tray(&app)?;
+    tray.click("Switch to Focus")?;
+    wait_for_state(&app, State::Focus)?;
+    let groups = panel.process_groups();
+    drop(tray);
+    drop(app);
+    drop(panel);
+    wayland::wait_until_gone(&groups)
+}
+
+#[test]
+fn the_portal_binds_toggle_once_and_its_activation_switches() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let backend = panel.portal.shortcuts()?;
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    let session = weft_session(&panel, &app)?;
+    app.wait_for_log(
+        "global hotkey bound by the desktop portal: \"CTRL+ALT+f\"",
+        START,
+    )?;
+    let calls = backend.bind_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        calls[0].shortcuts,
+        [Requested {
+            id: "toggle".into(),
+            description: "Switch Weft between focus and coordination".into(),
+            preferred_trigger: Some("CTRL+ALT+f".into()),
+        }]
+    );
+
+    backend.activate_in(&session, "toggle")?;
+    wait_for_state(&app, State::Focus)?;
+    backend.activate_in(&session, "toggle")?;
+    wait_for_state(&app, State::Coordination)?;
+    let log = logged(panel.desktop())?;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log.iter().all(|s| s.source == Source::Hotkey), "{log:?}");
+    // Switching did not bind again.
+    assert_eq!(backend.bind_calls().len(), 1);
+    assert_eq!(backend.create_session_calls(), 1);
+    Ok(())
+}
+
+#[test]
+fn another_apps_activation_does_not_switch() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let backend = panel.portal.shortcuts()?;
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    let weft = weft_session(&panel, &app)?;
+
+    // Another app binds a shortcut with the same id in its own session.
+    let other =
+        zbus::block_on(zbus::connection::Builder::address(panel.desktop().bus_address())?.build())?;
+    let (_portal, _session) = zbus::block_on(async {
+        let portal = GlobalShortcuts::with_connection(other.clone()).await?;
+        let session = portal
+            .create_session(CreateSessionOptions::default())
+            .await?;
+        portal
+            .bind_shortcuts(
+                &session,
+                &[NewShortcut::new("toggle", "Another app's toggle")],
+                None,
+                BindShortcutsOptions::default(),
+            )
+            .await?
+            .response()?;
+        anyhow::Ok((portal, session))
+    })?;
+    let theirs = backend
+        .bound()
+        .into_iter()
+        .map(|(session, _)| session)
+        .find(|s| *s != weft)
+        .ok_or_else(|| anyhow::anyhow!("the other app's session is not bound"))?;
+
+    // The frontend sends both signals to Weft in this order: when the second has switched,
+    // the first has been read, and did nothing.
+    backend.activate_in(&theirs, "toggle")?;
+    backend.activate_in(&weft, "toggle")?;
+    wait_for_state(&app, State::Focus)?;
+    let log = logged(panel.desktop())?;
+    assert_eq!(log.len(), 1, "{log:?}");
+    Ok(())
+}
+
+#[test]
+fn the_trigger_the_desktop_chose_is_the_one_reported() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let backend = panel.portal.shortcuts()?;
+    backend.report(Triggers::Report("Super+W".into()));
+    panel
+        .desktop()
+        .write_config("hotkey = \"Shift+Super+D\"\n")?;
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log(
+        "global hotkey bound by the desktop portal: \"Super+W\"",
+        START,
+    )?;
+    let asked: Vec<Option<String>> = backend
+        .bind_calls()
+        .iter()
+        .flat_map(|call| call.shortcuts.iter().map(|s| s.preferred_trigger.clone()))
+        .collect();
+    assert_eq!(asked, [Some("SHIFT+LOGO+d".to_owned())]);
+    Ok(())
+}
+
+#[test]
+fn a_portal_that_binds_nothing_or_never_answers_is_reported_and_the_cli_still_switches(
+) -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    {
+        let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+        panel.portal.shortcuts()?.report(Triggers::NoShortcuts);
+        let app = App::start(panel.desktop(), &[])?;
+        app.wait_until_serving(START)?;
+        app.wait_for_log("the desktop bound no shortcut", START)?;
+        assert!(panel.desktop().weft(&["toggle"])?.status.success());
+        wait_for_state(&app, State::Focus)?;
+    }
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let backend = panel.portal.shortcuts()?;
+    backend.answer_create_session(Answer::Never);
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    // Start-up did not wait on the portal: the app serves while CreateSession hangs.
+    assert!(panel.desktop().weft(&["toggle"])?.status.success());
+    wait_for_state(&app, State::Focus)?;
+    app.wait_for_log(
+        "the desktop portal did not answer CreateSession within 10 s",
+        START,
+    )?;
+    assert_eq!(backend.create_session_calls(), 1);
+    assert!(backend.bind_calls().is_empty());
+    Ok(())
+}
+
+#[test]
+fn a_portal_without_global_shortcuts_is_reported_once() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::Nothing)?;
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log("the desktop portal has no global shortcuts", START)?;
+    assert!(panel.desktop().weft(&["toggle"])?.status.success());
+    wait_for_state(&app, State::Focus)?;
+    // Weft asked once, and said so once.
+    assert_eq!(
+        app.log()
+            .matches("the desktop portal has no global shortcuts")
+            .count(),
+        1
+    );
+    Ok(())
+}
+
+#[test]
+fn hotkey_off_binds_nothing_through_the_portal() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    panel.desktop().write_config("hotkey = \"off\"\n")?;
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    // `hotkey::register` says this and returns before it would ask the portal.
+    app.wait_for_log("global hotkey is off", START)?;
+    assert_eq!(panel.portal.shortcuts()?.create_session_calls(), 0);
+    assert!(!app.log().contains("desktop portal"), "{}", app.log());
+    Ok(())
+}
