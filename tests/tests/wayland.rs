@@ -11,7 +11,7 @@ use weft_e2e::portal::Offer;
 use weft_e2e::shortcuts::{Answer, Requested, Triggers};
 use weft_e2e::wayland::{self, WaylandPanel};
 use weft_e2e::{wait_for, App, Desktop};
-use weft_proto::{Request, Response, Source, State, Status};
+use weft_proto::{DesktopPart, Request, Response, Source, State, Status};
 
 /// Generous, because the machine is shared: these bound a hang, they do not time anything.
 const START: Duration = Duration::from_secs(60);
@@ -177,7 +177,12 @@ fn a_portal_that_binds_nothing_or_never_answers_is_reported_and_the_cli_still_sw
         panel.portal.shortcuts()?.report(Triggers::NoShortcuts);
         let app = App::start(panel.desktop(), &[])?;
         app.wait_until_serving(START)?;
-        app.wait_for_log("the desktop bound no shortcut", START)?;
+        wait_for("a notice about the unbound hotkey", START, || {
+            panel.panel.notifications.received().into_iter().find(|n| {
+                n.body
+                    .contains("did not set the hotkey Ctrl+Alt+F (the desktop bound no shortcut)")
+            })
+        })?;
         assert!(panel.desktop().weft(&["toggle"])?.status.success());
         wait_for_state(&app, State::Focus)?;
     }
@@ -186,15 +191,24 @@ fn a_portal_that_binds_nothing_or_never_answers_is_reported_and_the_cli_still_sw
     backend.answer_create_session(Answer::Never);
     let app = App::start(panel.desktop(), &[])?;
     app.wait_until_serving(START)?;
-    // Start-up did not wait on the portal: the app serves while CreateSession hangs.
-    assert!(panel.desktop().weft(&["toggle"])?.status.success());
-    wait_for_state(&app, State::Focus)?;
-    app.wait_for_log(
-        "the desktop portal did not answer CreateSession within 10 s",
-        START,
-    )?;
+    wait_for("Weft's CreateSession", START, || {
+        (backend.create_session_calls() == 1).then_some(())
+    })?;
+    // Said while in coordination: in focus the notice would be held for the digest.
+    let notice = wait_for("a notice about the unanswered portal", START, || {
+        panel
+            .panel
+            .notifications
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("did not answer CreateSession within 10 s"))
+    })?;
+    assert!(notice.body.contains("weft toggle"), "{}", notice.body);
+    assert!(status(&app)?.degraded.contains(&DesktopPart::Hotkey));
     assert_eq!(backend.create_session_calls(), 1);
     assert!(backend.bind_calls().is_empty());
+    assert!(panel.desktop().weft(&["toggle"])?.status.success());
+    wait_for_state(&app, State::Focus)?;
     Ok(())
 }
 
@@ -204,16 +218,26 @@ fn a_portal_without_global_shortcuts_is_reported_once() -> anyhow::Result<()> {
     let panel = WaylandPanel::start(Offer::Nothing)?;
     let app = App::start(panel.desktop(), &[])?;
     app.wait_until_serving(START)?;
-    app.wait_for_log("the desktop portal has no global shortcuts", START)?;
+    let said = |n: &weft_e2e::notifications::Captured| {
+        n.body
+            .contains("This desktop lets no app set a global hotkey")
+    };
+    let notice = wait_for("the notice about the missing portal", START, || {
+        panel.panel.notifications.received().into_iter().find(said)
+    })?;
+    assert!(
+        notice.body.contains("bind `weft toggle` to a key"),
+        "{}",
+        notice.body
+    );
+    assert!(status(&app)?.degraded.contains(&DesktopPart::Hotkey));
     assert!(panel.desktop().weft(&["toggle"])?.status.success());
     wait_for_state(&app, State::Focus)?;
-    // Weft asked once, and said so once.
-    assert_eq!(
-        app.log()
-            .matches("the desktop portal has no global shortcuts")
-            .count(),
-        1
-    );
+    // Weft asked once, and said so once (a retry would say it in the log again).
+    let log = app.log();
+    assert_eq!(log.matches("has no global shortcuts").count(), 1, "{log}");
+    let notices = panel.panel.notifications.received();
+    assert_eq!(notices.iter().filter(|n| said(n)).count(), 1);
     Ok(())
 }
 

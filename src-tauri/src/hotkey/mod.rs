@@ -48,11 +48,11 @@ pub fn register(
         Hotkey::Keys(combo) => *combo,
     };
     let on_press = Box::new(move || switcher.ask(Target::Toggle, Source::Hotkey));
+    let on_problem = later_problems(app, notices, health, Arc::downgrade(weft));
     #[cfg(target_os = "linux")]
     if portal::wanted_here() {
-        return through_portal(&combo, on_press);
+        return through_portal(&combo, on_press, on_problem);
     }
-    let on_problem = later_problems(app, notices, health, Arc::downgrade(weft));
     match platform::listen(app, &combo, on_press, on_problem) {
         Ok(()) => {
             log::info!("global hotkey \"{combo}\" registered");
@@ -64,19 +64,25 @@ pub fn register(
     }
 }
 
-/// Asks the desktop to bind `combo` through the portal, once, without waiting for its answer;
-/// the answer, the trigger in effect or why there is none, goes to the log.
+/// Asks the desktop to bind `combo` through the portal, once, without waiting for its answer.
+/// The answer goes to the log: the trigger in effect, or why there is none, which also goes
+/// to `on_problem` (a notice, once, and the hotkey listed as degraded).
 #[cfg(target_os = "linux")]
 fn through_portal(
     combo: &weft_core::hotkey::Combo,
     on_press: Box<dyn Fn() + Send>,
+    on_problem: Box<dyn Fn(Option<String>) + Send>,
 ) -> Option<String> {
-    let on_bound = Box::new(|outcome: Result<String, portal::Error>| match outcome {
-        Ok(trigger) => log::info!("global hotkey bound by the desktop portal: {trigger:?}"),
-        Err(e) => {
-            log::warn!("the global hotkey could not be bound through the desktop portal: {e}")
-        }
-    });
+    let shown = *combo;
+    let on_bound = Box::new(
+        move |outcome: Result<String, portal::Error>| match outcome {
+            Ok(trigger) => log::info!("global hotkey bound by the desktop portal: {trigger:?}"),
+            Err(e) => {
+                log::warn!("the global hotkey could not be bound through the desktop portal: {e}");
+                on_problem(Some(portal_problem(&shown, &e)));
+            }
+        },
+    );
     match portal::listen(combo, portal::TIMEOUTS, on_press, on_bound) {
         Ok(()) => {
             log::info!(
@@ -88,6 +94,23 @@ fn through_portal(
         Err(e) => Some(format!(
             "The hotkey {combo} could not be set up ({e}). Switch from the tray or with `weft toggle`."
         )),
+    }
+}
+
+/// The notice for a hotkey the portal did not bind: what happened, and what the user can do.
+#[cfg(target_os = "linux")]
+fn portal_problem(combo: &weft_core::hotkey::Combo, error: &portal::Error) -> String {
+    const BIND_YOURSELF: &str = "bind `weft toggle` to a key in your desktop's keyboard shortcut settings (the README shows how for GNOME, sway and Hyprland)";
+    match error {
+        portal::Error::NoPortal(_) | portal::Error::NoGlobalShortcuts => format!(
+            "This desktop lets no app set a global hotkey ({error}), so {combo} does nothing here. To switch with a key, {BIND_YOURSELF}. Meanwhile switch from the tray or with `weft toggle`."
+        ),
+        portal::Error::Timeout { .. } => format!(
+            "The hotkey {combo} is not set: {error}. Switch from the tray or with `weft toggle`; Weft asks again at its next start."
+        ),
+        portal::Error::Cancelled | portal::Error::NotBound | portal::Error::Failed(_) => format!(
+            "The desktop did not set the hotkey {combo} ({error}). Switch from the tray or with `weft toggle`, or {BIND_YOURSELF}."
+        ),
     }
 }
 
@@ -129,4 +152,28 @@ fn later_problems(
         let handle = app.clone();
         let _ = app.run_on_main_thread(move || crate::tray::show_notices(&handle, &lines));
     })
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_desktop_without_global_shortcuts_is_told_how_to_bind_weft_toggle() -> Result<(), String> {
+        let combo = "Ctrl+Alt+F".parse()?;
+        let text = portal_problem(&combo, &portal::Error::NoGlobalShortcuts);
+        assert_eq!(
+            text,
+            "This desktop lets no app set a global hotkey (the desktop portal has no global shortcuts), so Ctrl+Alt+F does nothing here. To switch with a key, bind `weft toggle` to a key in your desktop's keyboard shortcut settings (the README shows how for GNOME, sway and Hyprland). Meanwhile switch from the tray or with `weft toggle`."
+        );
+        let timeout = portal::Error::Timeout {
+            step: "CreateSession",
+            limit: std::time::Duration::from_secs(10),
+        };
+        assert!(
+            portal_problem(&combo, &timeout).contains("did not answer CreateSession within 10 s")
+        );
+        assert!(portal_problem(&combo, &portal::Error::NotBound).contains("weft toggle"));
+        Ok(())
+    }
 }
