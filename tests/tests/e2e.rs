@@ -159,6 +159,7 @@ fn a_configured_hotkey_replaces_the_default() -> anyhow::Result<()> {
     let app = App::start(&panel.desktop, &[])?;
     app.wait_until_serving(START)?;
     app.wait_for_log("global hotkey \"Ctrl+Shift+K\" registered", START)?;
+    assert_eq!(status(&app)?.hotkey.as_deref(), Some("Ctrl+Shift+K"));
     panel.desktop.press("ctrl+shift+k")?;
     wait_for_state(&app, State::Focus)?;
     Ok(())
@@ -184,6 +185,7 @@ fn a_hotkey_another_program_holds_is_reported() -> anyhow::Result<()> {
         "{}",
         notice.body
     );
+    assert_eq!(status(&app)?.hotkey, None, "no hotkey is in effect");
     assert!(
         desktop_switch_works(&panel.desktop)?,
         "switching still works"

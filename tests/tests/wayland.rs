@@ -75,6 +75,7 @@ fn the_portal_binds_toggle_once_and_its_activation_switches() -> anyhow::Result<
         "global hotkey bound by the desktop portal: \"CTRL+ALT+f\"",
         START,
     )?;
+    assert_eq!(status(&app)?.hotkey.as_deref(), Some("CTRL+ALT+f"));
     let calls = backend.bind_calls();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(
@@ -159,6 +160,10 @@ fn the_trigger_the_desktop_chose_is_the_one_reported() -> anyhow::Result<()> {
         "global hotkey bound by the desktop portal: \"Super+W\"",
         START,
     )?;
+    // The key the desktop chose is the one in effect, also for `weft status --json`.
+    let json: serde_json::Value =
+        serde_json::from_str(&panel.desktop().weft_ok(&["status", "--json"])?)?;
+    assert_eq!(json["hotkey"], "Super+W", "{json}");
     let asked: Vec<Option<String>> = backend
         .bind_calls()
         .iter()
@@ -204,7 +209,9 @@ fn a_portal_that_binds_nothing_or_never_answers_is_reported_and_the_cli_still_sw
             .find(|n| n.body.contains("did not answer CreateSession within 10 s"))
     })?;
     assert!(notice.body.contains("weft toggle"), "{}", notice.body);
-    assert!(status(&app)?.degraded.contains(&DesktopPart::Hotkey));
+    let shown = status(&app)?;
+    assert!(shown.degraded.contains(&DesktopPart::Hotkey));
+    assert_eq!(shown.hotkey, None);
     assert_eq!(backend.create_session_calls(), 1);
     assert!(backend.bind_calls().is_empty());
     assert!(panel.desktop().weft(&["toggle"])?.status.success());
@@ -251,6 +258,7 @@ fn hotkey_off_binds_nothing_through_the_portal() -> anyhow::Result<()> {
     // `hotkey::register` says this and returns before it would ask the portal.
     app.wait_for_log("global hotkey is off", START)?;
     assert_eq!(panel.portal.shortcuts()?.create_session_calls(), 0);
+    assert_eq!(status(&app)?.hotkey, None);
     assert!(!app.log().contains("desktop portal"), "{}", app.log());
     Ok(())
 }

@@ -379,6 +379,7 @@ mod tests {
             stash: None,
             held: 0,
             degraded: Vec::new(),
+            hotkey: None,
         }
     }
 

@@ -104,6 +104,7 @@ impl Machine {
             stash: self.last_stash.clone(),
             held,
             degraded: Vec::new(),
+            hotkey: None,
         }
     }
 

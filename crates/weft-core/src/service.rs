@@ -72,6 +72,7 @@ impl Weft {
             watchers: Vec::new(),
             held,
             degraded: Vec::new(),
+            hotkey: None,
             gaps: gap::Gaps::new(clock.as_ref()),
             desktop: DesktopPolicy::default(),
         };
@@ -248,6 +249,19 @@ impl Weft {
         } else {
             inner.degraded.retain(|p| *p != part);
         }
+        self.announce(&mut inner, false);
+        true
+    }
+
+    /// Sets the global hotkey in effect (`None`: there is none), as the desktop or the grab
+    /// reports it. A change is announced like a switch, so `status` shows it at once. Returns
+    /// whether anything changed.
+    pub fn set_hotkey(&self, hotkey: Option<String>) -> bool {
+        let mut inner = self.lock();
+        if inner.hotkey == hotkey {
+            return false;
+        }
+        inner.hotkey = hotkey;
         self.announce(&mut inner, false);
         true
     }

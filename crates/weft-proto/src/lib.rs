@@ -666,6 +666,11 @@ pub struct Status {
     /// them. Omitted when empty, so a fully working Weft's status is unchanged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub degraded: Vec<DesktopPart>,
+    /// The global hotkey in effect: the trigger as the desktop describes it where the desktop
+    /// binds it (the GlobalShortcuts portal, on Wayland), the configured combination where
+    /// Weft grabs it (X11); null when there is none (off, or not bound).
+    #[serde(default)]
+    pub hotkey: Option<String>,
 }
 
 /// An optional part of the desktop app. When one cannot load or start, Weft keeps running
@@ -852,11 +857,12 @@ mod tests {
             stash: None,
             held: 2,
             degraded: Vec::new(),
+            hotkey: None,
         });
         let json = serde_json::to_string(&resp).unwrap_or_default();
         assert_eq!(
             json,
-            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00.000Z","intent":null,"until":null,"stash":null,"held":2}}"#
+            r#"{"kind":"status","data":{"state":"focus","since":"2026-11-24T09:00:00.000Z","intent":null,"until":null,"stash":null,"held":2,"hotkey":null}}"#
         );
     }
 
@@ -870,10 +876,13 @@ mod tests {
             stash: None,
             held: 0,
             degraded: vec![DesktopPart::Tray, DesktopPart::QuietDesktop],
+            hotkey: Some("CTRL+ALT+f".into()),
         };
         let json = serde_json::to_string(&status).unwrap_or_default();
         assert!(
-            json.ends_with(r#""held":0,"degraded":["tray","quiet_desktop"]}"#),
+            json.ends_with(
+                r#""held":0,"degraded":["tray","quiet_desktop"],"hotkey":"CTRL+ALT+f"}"#
+            ),
             "{json}"
         );
         let back: Option<Status> = serde_json::from_str(&json).ok();
@@ -882,7 +891,10 @@ mod tests {
             r#"{"state":"focus","since":"2026-11-24T09:00:00Z","intent":null,"until":null,"stash":null,"held":0}"#,
         )
         .ok();
-        assert_eq!(old.map(|s| s.degraded), Some(Vec::new()));
+        assert_eq!(
+            old.map(|s| (s.degraded, s.hotkey)),
+            Some((Vec::new(), None))
+        );
         for part in [
             DesktopPart::Tray,
             DesktopPart::Notifications,

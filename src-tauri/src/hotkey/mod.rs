@@ -31,7 +31,8 @@ use weft_proto::{DesktopPart, Source, Target};
 
 /// Registers the configured hotkey. Returns a notice when it could not be registered; a
 /// problem found later is added to `notices` (tray menu, and filed like any notice). A press
-/// is queued on `switcher`, so the listener never waits on the disk.
+/// is queued on `switcher`, so the listener never waits on the disk. The hotkey in effect is
+/// told to `weft` (`Status::hotkey`).
 pub fn register(
     app: &AppHandle,
     setting: &Hotkey,
@@ -48,35 +49,55 @@ pub fn register(
         Hotkey::Keys(combo) => *combo,
     };
     let on_press = Box::new(move || switcher.ask(Target::Toggle, Source::Hotkey));
-    let on_problem = later_problems(app, notices, health, Arc::downgrade(weft));
     #[cfg(target_os = "linux")]
     if portal::wanted_here() {
-        return through_portal(&combo, on_press, on_problem);
+        // Only the desktop's answer says which key is in effect.
+        let on_problem = later_problems(app, notices, health, Arc::downgrade(weft), None);
+        return through_portal(&combo, Arc::downgrade(weft), on_press, on_problem);
     }
+    let grabbed = Some(combo.to_string());
+    let on_problem = later_problems(app, notices, health, Arc::downgrade(weft), grabbed.clone());
+    // Before the listener starts: a problem it finds at once clears it again.
+    weft.set_hotkey(grabbed);
     match platform::listen(app, &combo, on_press, on_problem) {
         Ok(()) => {
             log::info!("global hotkey \"{combo}\" registered");
             None
         }
-        Err(reason) => Some(format!(
-            "The hotkey {combo} could not be registered ({reason}). Switch from the tray or with `weft toggle`, or set another hotkey in config.toml."
-        )),
+        Err(reason) => {
+            weft.set_hotkey(None);
+            Some(format!(
+                "The hotkey {combo} could not be registered ({reason}). Switch from the tray or with `weft toggle`, or set another hotkey in config.toml."
+            ))
+        }
     }
 }
 
 /// Asks the desktop to bind `combo` through the portal, once, without waiting for its answer.
-/// The answer goes to the log: the trigger in effect, or why there is none, which also goes
-/// to `on_problem` (a notice, once, and the hotkey listed as degraded).
+/// The answer goes to the log: the trigger in effect, which `weft` shows, or why there is none,
+/// which also goes to `on_problem` (a notice, once, and the hotkey listed as degraded).
 #[cfg(target_os = "linux")]
 fn through_portal(
     combo: &weft_core::hotkey::Combo,
+    weft: Weak<Weft>,
     on_press: Box<dyn Fn() + Send>,
     on_problem: Box<dyn Fn(Option<String>) + Send>,
 ) -> Option<String> {
     let shown = *combo;
     let on_bound = Box::new(
         move |outcome: Result<String, portal::Error>| match outcome {
-            Ok(trigger) => log::info!("global hotkey bound by the desktop portal: {trigger:?}"),
+            Ok(trigger) => {
+                log::info!("global hotkey bound by the desktop portal: {trigger:?}");
+                // A desktop that describes no trigger has bound the one asked for.
+                let in_effect = if trigger.trim().is_empty() {
+                    shown.to_string()
+                } else {
+                    trigger
+                };
+                if let Some(weft) = weft.upgrade() {
+                    weft.set_hotkey(Some(in_effect));
+                }
+            }
             Err(e) => {
                 log::warn!("the global hotkey could not be bound through the desktop portal: {e}");
                 on_problem(Some(portal_problem(&shown, &e)));
@@ -115,13 +136,15 @@ fn portal_problem(combo: &weft_core::hotkey::Combo, error: &portal::Error) -> St
 }
 
 /// Where what the listener finds after start-up goes: while a problem lasts, `degraded` lists
-/// the hotkey and the tray menu has its line; each problem is said once per run (the log, by
-/// the listener; a notice, here); both go when the hotkey works again.
+/// the hotkey, the tray menu has its line and no hotkey is in effect; each problem is said
+/// once per run (the log, by the listener; a notice, here); all go when the hotkey works
+/// again, and `working` is in effect again.
 fn later_problems(
     app: &AppHandle,
     notices: &Notices,
     health: &Health,
     weft: Weak<Weft>,
+    working: Option<String>,
 ) -> Box<dyn Fn(Option<String>) + Send> {
     let app = app.clone();
     let notices = notices.clone();
@@ -148,6 +171,9 @@ fn later_problems(
             }
         }
         health.reported(DesktopPart::Hotkey, problem.as_deref());
+        if let Some(weft) = weft.upgrade() {
+            weft.set_hotkey(problem.is_none().then(|| working.clone()).flatten());
+        }
         let lines = notices.lines();
         let handle = app.clone();
         let _ = app.run_on_main_thread(move || crate::tray::show_notices(&handle, &lines));

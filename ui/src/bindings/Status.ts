@@ -30,4 +30,10 @@ held: number,
  * The optional parts of the desktop app that are not working now; Weft runs without
  * them. Omitted when empty, so a fully working Weft's status is unchanged.
  */
-degraded?: Array<DesktopPart>, };
+degraded?: Array<DesktopPart>, 
+/**
+ * The global hotkey in effect: the trigger as the desktop describes it where the desktop
+ * binds it (the GlobalShortcuts portal, on Wayland), the configured combination where
+ * Weft grabs it (X11); null when there is none (off, or not bound).
+ */
+hotkey: string | null, };

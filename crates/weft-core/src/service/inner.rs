@@ -23,6 +23,8 @@ pub(super) struct Inner {
     pub(super) held: u32,
     /// The optional desktop parts not working now (see `Weft::set_degraded`), sorted.
     pub(super) degraded: Vec<DesktopPart>,
+    /// The hotkey in effect (see `Weft::set_hotkey`).
+    pub(super) hotkey: Option<String>,
     /// Wall-clock time that did not pass at the desk (see `gap.rs`).
     pub(super) gaps: gap::Gaps,
     /// How other apps' notifications are filed (see `desktop.rs`).
@@ -33,6 +35,7 @@ impl Inner {
     pub(super) fn status(&self) -> Status {
         Status {
             degraded: self.degraded.clone(),
+            hotkey: self.hotkey.clone(),
             ..self.machine.status(self.held)
         }
     }

@@ -614,6 +614,31 @@ fn a_switch_asked_for_earlier_is_logged_at_that_time_never_before_the_block() ->
 }
 
 #[test]
+fn the_hotkey_in_effect_is_in_the_status_and_announced() -> TestResult {
+    use weft_proto::Event;
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open_in_memory()?, clock)?;
+    let events = weft.watch();
+    assert_eq!(weft.status().hotkey, None);
+    assert!(weft.set_hotkey(Some("Super+W".into())));
+    assert!(!weft.set_hotkey(Some("Super+W".into())), "unchanged");
+    assert_eq!(weft.status().hotkey.as_deref(), Some("Super+W"));
+    assert!(weft.set_hotkey(None));
+    let shown: Vec<Option<String>> = events
+        .try_iter()
+        .filter_map(|e| match e {
+            Event::Status(s) => Some(s.hotkey),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(shown, [None, Some("Super+W".into()), None]);
+    // The JSON has the field either way: null when there is none.
+    let json = serde_json::to_value(weft.status())?;
+    assert_eq!(json["hotkey"], serde_json::Value::Null);
+    Ok(())
+}
+
+#[test]
 fn a_degraded_part_is_listed_announced_and_makes_owed_popups_queued() -> TestResult {
     use weft_proto::{DesktopPart, Event};
     let clock = Arc::new(ManualClock::new(nine()));

@@ -36,14 +36,15 @@ fn control_types_write_milliseconds_and_read_them_back() -> R {
         stash: None,
         held: 0,
         degraded: Vec::new(),
+        hotkey: None,
     };
     check(
         &status,
-        r#"{"state":"focus","since":"2026-11-24T09:00:00.000Z","intent":null,"until":"2026-11-24T09:30:00.250Z","stash":null,"held":0}"#,
+        r#"{"state":"focus","since":"2026-11-24T09:00:00.000Z","intent":null,"until":"2026-11-24T09:30:00.250Z","stash":null,"held":0,"hotkey":null}"#,
     )?;
     check(
         &Event::Status(status),
-        r#"{"event":"status","data":{"state":"focus","since":"2026-11-24T09:00:00.000Z","intent":null,"until":"2026-11-24T09:30:00.250Z","stash":null,"held":0}}"#,
+        r#"{"event":"status","data":{"state":"focus","since":"2026-11-24T09:00:00.000Z","intent":null,"until":"2026-11-24T09:30:00.250Z","stash":null,"held":0,"hotkey":null}}"#,
     )?;
     check(
         &SwitchEntry {

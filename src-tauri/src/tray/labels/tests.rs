@@ -20,6 +20,7 @@ fn status(state: State, since: DateTime<Utc>, held: u32) -> Status {
         stash: None,
         held,
         degraded: Vec::new(),
+        hotkey: None,
     }
 }
 
