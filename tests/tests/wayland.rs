@@ -262,3 +262,25 @@ fn hotkey_off_binds_nothing_through_the_portal() -> anyhow::Result<()> {
     assert!(!app.log().contains("desktop portal"), "{}", app.log());
     Ok(())
 }
+
+#[test]
+fn a_dead_wayland_display_is_named_not_a_panic() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let output = panel
+        .desktop()
+        .command(weft_e2e::bin_dir().join("weft-app"))
+        .env("WAYLAND_DISPLAY", "wayland-dead")
+        .env("RUST_LOG", "off")
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect to the Wayland display wayland-dead")
+            && stderr.contains("DISPLAY is not set"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    Ok(())
+}

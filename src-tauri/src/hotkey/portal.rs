@@ -78,12 +78,13 @@ pub fn wanted(wayland_display: Option<&OsStr>, gdk_backend: Option<&OsStr>) -> b
     wayland && !forced_x11
 }
 
-/// [`wanted`] for this process's environment.
+/// [`wanted`] for this process's environment, where a compositor answers on the Wayland
+/// socket (GTK falls back to X11 where none does).
 pub fn wanted_here() -> bool {
     wanted(
         std::env::var_os("WAYLAND_DISPLAY").as_deref(),
         std::env::var_os("GDK_BACKEND").as_deref(),
-    )
+    ) && crate::display::wayland_reachable()
 }
 
 /// Whether `session_handle` is one of the sessions of the connection named `unique_name`: the
