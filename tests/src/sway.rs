@@ -116,6 +116,42 @@ impl Sway {
     }
 }
 
+/// A window sway shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// The Wayland app id (`None` for an X11 client).
+    pub app_id: Option<String>,
+    /// `xdg_shell` for a native Wayland window, `xwayland` for an X11 one.
+    pub shell: String,
+    pub title: String,
+}
+
+impl Sway {
+    /// Every window sway maps now, from `swaymsg -t get_tree`.
+    pub fn windows(&self) -> anyhow::Result<Vec<Window>> {
+        let tree: serde_json::Value = serde_json::from_str(&self.message(&["-t", "get_tree"])?)?;
+        let mut windows = Vec::new();
+        collect(&tree, &mut windows);
+        Ok(windows)
+    }
+}
+
+/// The windows in a `get_tree` node and below it: the nodes that have a `shell`.
+fn collect(node: &serde_json::Value, windows: &mut Vec<Window>) {
+    if let Some(shell) = node["shell"].as_str() {
+        windows.push(Window {
+            app_id: node["app_id"].as_str().map(str::to_owned),
+            shell: shell.to_owned(),
+            title: node["name"].as_str().unwrap_or_default().to_owned(),
+        });
+    }
+    for key in ["nodes", "floating_nodes"] {
+        for child in node[key].as_array().into_iter().flatten() {
+            collect(child, windows);
+        }
+    }
+}
+
 /// The Wayland socket's name and the IPC socket, once sway has made both.
 fn sockets(runtime: &Path) -> Option<(String, PathBuf)> {
     let mut wayland = None;

@@ -284,3 +284,30 @@ fn a_dead_wayland_display_is_named_not_a_panic() -> anyhow::Result<()> {
     assert!(!stderr.contains("panicked"), "{stderr}");
     Ok(())
 }
+
+#[test]
+fn the_window_opens_under_wayland_and_shows_the_state() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let desktop = panel.desktop();
+    let sway = desktop.sway().ok_or_else(|| anyhow::anyhow!("no sway"))?;
+    let app = App::start(desktop, &[])?;
+    app.wait_until_serving(START)?;
+    assert!(desktop.weft(&["focus"])?.status.success());
+    // The window runs in a process of its own; WebDriver starts that process directly.
+    let app_path = weft_e2e::bin_dir().join("weft-app");
+    let session = weft_e2e::webdriver::Session::start(desktop, &app_path, &["--window"])?;
+    wait_for("the window to show the state", START, || {
+        session.text("#state").ok().filter(|t| t == "Focus")
+    })?;
+    // A native Wayland window (xdg_shell, with an app id), not an X11 one.
+    let window = wait_for("sway to map Weft's window", SOON, || {
+        sway.windows().ok()?.into_iter().find(|w| w.title == "Weft")
+    })?;
+    assert_eq!(window.shell, "xdg_shell", "{window:?}");
+    assert!(window.app_id.is_some(), "{window:?}");
+    let shot = weft_e2e::artifacts_dir().join("wayland-window.png");
+    let grim = desktop.command("grim").arg(&shot).status()?;
+    assert!(grim.success(), "grim failed: {grim}");
+    Ok(())
+}
