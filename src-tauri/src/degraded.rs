@@ -291,7 +291,7 @@ fn tray_problem(causes: &Causes) -> Option<String> {
         && causes.hosts_missing.contains(&HostKey::XEmbed);
     nothing_hosts.then(|| {
         format!(
-            "Nothing on this desktop shows tray icons (no StatusNotifierWatcher on the session bus, no XEmbed system tray). {WITHOUT}; the icon appears when a panel starts."
+            "Nothing on this desktop shows tray icons (no StatusNotifierWatcher on the session bus, no XEmbed system tray). {WITHOUT}; starting Weft again (from your app menu, say) opens its window too. The icon appears when a panel starts: on GNOME, the AppIndicator extension shows it."
         )
     })
 }

@@ -7,8 +7,10 @@ use ashpd::desktop::global_shortcuts::{BindShortcutsOptions, GlobalShortcuts, Ne
 use ashpd::desktop::CreateSessionOptions;
 use std::time::Duration;
 use weft_core::store::Store;
-use weft_e2e::portal::Offer;
+use weft_e2e::notifications::NotificationCapture;
+use weft_e2e::portal::{Offer, Portal};
 use weft_e2e::shortcuts::{Answer, Requested, Triggers};
+use weft_e2e::watcher::Watcher;
 use weft_e2e::wayland::{self, WaylandPanel};
 use weft_e2e::{wait_for, App, Desktop};
 use weft_proto::{DesktopPart, Request, Response, Source, State, Status};
@@ -309,5 +311,64 @@ fn the_window_opens_under_wayland_and_shows_the_state() -> anyhow::Result<()> {
     let shot = weft_e2e::artifacts_dir().join("wayland-window.png");
     let grim = desktop.command("grim").arg(&shot).status()?;
     assert!(grim.success(), "grim failed: {grim}");
+    Ok(())
+}
+
+#[test]
+fn with_no_tray_watcher_weft_says_so_once_and_a_second_start_opens_the_window() -> anyhow::Result<()>
+{
+    let _serial = weft_e2e::serial();
+    // GNOME without the AppIndicator extension: a notification server, a portal, no watcher.
+    let desktop = Desktop::start_wayland()?;
+    let notifications = NotificationCapture::start_as(desktop.bus_address(), "gnome-shell")?;
+    let _portal = Portal::start(&desktop, Offer::GlobalShortcuts)?;
+    let sway = desktop.sway().ok_or_else(|| anyhow::anyhow!("no sway"))?;
+    let first = App::start(&desktop, &[])?;
+    first.wait_until_serving(START)?;
+    let said = |n: &weft_e2e::notifications::Captured| {
+        n.body.contains("Nothing on this desktop shows tray icons")
+    };
+    let notice = wait_for("the notice about the missing tray", START, || {
+        notifications.received().into_iter().find(said)
+    })?;
+    for part in [
+        "`weft toggle`",
+        "AppIndicator extension",
+        "starting Weft again",
+    ] {
+        assert!(
+            notice.body.contains(part),
+            "{part} missing: {}",
+            notice.body
+        );
+    }
+    assert!(status(&first)?.degraded.contains(&DesktopPart::Tray));
+
+    // Starting weft-app again (the app menu) opens the window, natively, and exits.
+    let mut second = App::start(&desktop, &[])?;
+    let exited = wait_for("the second instance to exit", START, || second.exited())?;
+    assert_eq!(exited.code(), Some(0), "{}", second.log());
+    let window = wait_for("sway to map Weft's window", START, || {
+        sway.windows().ok()?.into_iter().find(|w| w.title == "Weft")
+    })?;
+    assert_eq!(window.shell, "xdg_shell", "{window:?}");
+    assert_eq!(first.call(&Request::CloseWindow)?, Response::Done);
+
+    // A panel starts: the icon registers without a restart.
+    let watcher = Watcher::start(desktop.bus_address())?;
+    wait_for("the tray item to register", START, || {
+        watcher.items().last().cloned()
+    })
+    .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", first.log()))?;
+    wait_for("the tray to leave the degraded list", SOON, || {
+        status(&first)
+            .ok()
+            .filter(|s| !s.degraded.contains(&DesktopPart::Tray))
+    })?;
+    // Said once, also with the window opened and a panel come and gone.
+    assert_eq!(
+        notifications.received().iter().filter(|n| said(n)).count(),
+        1
+    );
     Ok(())
 }
