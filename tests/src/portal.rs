@@ -38,8 +38,11 @@ pub enum Offer {
 /// The frontend and the backend behind it. Fields drop in order: the frontend stops before
 /// its backend goes.
 pub struct Portal {
-    frontend: Proc,
+    /// `None` while a test has stopped it (a desktop restarting).
+    frontend: Option<Proc>,
     shortcuts: Option<ShortcutsBackend>,
+    offer: Offer,
+    portals: PathBuf,
     log: PathBuf,
 }
 
@@ -64,14 +67,43 @@ impl Portal {
             }
             Offer::Nothing => None,
         };
-        let log = desktop.dir().join("xdg-desktop-portal.log");
-        let file = std::fs::File::create(&log)?;
+        let mut portal = Portal {
+            frontend: None,
+            shortcuts,
+            offer,
+            portals,
+            log: desktop.dir().join("xdg-desktop-portal.log"),
+        };
+        portal.start_frontend(desktop)?;
+        Ok(portal)
+    }
+
+    /// Stops the frontend (its backend stays), and waits until its name has left the bus.
+    pub fn stop_frontend(&mut self, desktop: &Desktop) -> anyhow::Result<()> {
+        if let Some(mut frontend) = self.frontend.take() {
+            frontend.stop(Duration::from_secs(10));
+        }
+        let bus = desktop.bus()?;
+        let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;
+        crate::wait_for("the portal frontend to leave the bus", READY, || {
+            let name = zbus::names::BusName::try_from(BUS_NAME).ok()?;
+            (!dbus.name_has_owner(name).ok()?).then_some(())
+        })
+    }
+
+    /// Starts the frontend (again, after [`Portal::stop_frontend`]) and waits until it serves.
+    pub fn start_frontend(&mut self, desktop: &Desktop) -> anyhow::Result<()> {
+        anyhow::ensure!(self.frontend.is_none(), "the frontend is running");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)?;
         let mut frontend = Proc::spawn(
             "xdg-desktop-portal",
             desktop
                 .command(FRONTEND)
                 .args(["--replace", "--verbose"])
-                .env("XDG_DESKTOP_PORTAL_DIR", &portals)
+                .env("XDG_DESKTOP_PORTAL_DIR", &self.portals)
                 .env("XDG_CURRENT_DESKTOP", DESKTOP_NAME)
                 .stdin(Stdio::null())
                 .stdout(file.try_clone()?)
@@ -79,29 +111,23 @@ impl Portal {
         )?;
         let bus = desktop.bus()?;
         let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;
-        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-        crate::wait_for("the portal frontend to serve", READY, || {
+        let ready = crate::wait_for("the portal frontend to serve", READY, || {
             if frontend.try_status().is_some() {
-                return Some(Err(anyhow::anyhow!(
-                    "xdg-desktop-portal exited at start:\n{}",
-                    read_log()
-                )));
+                return Some(Err(anyhow::anyhow!("xdg-desktop-portal exited at start")));
             }
             let name = zbus::names::BusName::try_from(BUS_NAME).ok()?;
             dbus.name_has_owner(name).ok()?.then_some(Ok(()))
-        })
-        .map_err(|e| anyhow::anyhow!("{e}\n--- portal log ---\n{}", read_log()))??;
-        let portal = Portal {
-            frontend,
-            shortcuts,
-            log,
-        };
-        if offer == Offer::GlobalShortcuts {
-            portal.shortcuts_version(desktop).with_context(|| {
-                format!("the portal offers no GlobalShortcuts:\n{}", portal.log())
+        });
+        self.frontend = Some(frontend);
+        ready
+            .and_then(|started| started)
+            .map_err(|e| anyhow::anyhow!("{e}\n--- portal log ---\n{}", self.log()))?;
+        if self.offer == Offer::GlobalShortcuts {
+            self.shortcuts_version(desktop).with_context(|| {
+                format!("the portal offers no GlobalShortcuts:\n{}", self.log())
             })?;
         }
-        Ok(portal)
+        Ok(())
     }
 
     /// The backend, when the portal offers GlobalShortcuts.
@@ -119,8 +145,9 @@ impl Portal {
         Ok(proxy.get_property::<u32>("version")?)
     }
 
+    /// The frontend's process id (0 while it is stopped).
     pub fn pid(&self) -> u32 {
-        self.frontend.pid()
+        self.frontend.as_ref().map(Proc::pid).unwrap_or(0)
     }
 
     /// What the frontend has logged (`--verbose`).

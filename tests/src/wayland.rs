@@ -35,7 +35,9 @@ impl WaylandPanel {
     /// process the harness starts leads a group of its own.
     pub fn process_groups(&self) -> Vec<u32> {
         let mut groups = self.panel.desktop.pids();
-        groups.push(self.portal.pid());
+        if self.portal.pid() != 0 {
+            groups.push(self.portal.pid());
+        }
         groups
     }
 }

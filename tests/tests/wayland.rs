@@ -372,3 +372,50 @@ fn with_no_tray_watcher_weft_says_so_once_and_a_second_start_opens_the_window() 
     );
     Ok(())
 }
+
+#[test]
+fn a_portal_that_goes_away_is_reported_and_the_next_one_is_asked_again() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let mut panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let app = App::start(&panel.panel.desktop, &[])?;
+    app.wait_until_serving(START)?;
+    let first = weft_session(&panel, &app)?;
+    app.wait_for_log("global hotkey bound by the desktop portal", START)?;
+
+    // The desktop restarts: its portal leaves the bus, then comes back.
+    panel.portal.stop_frontend(&panel.panel.desktop)?;
+    let notice = wait_for("a notice about the portal that went away", START, || {
+        panel
+            .panel
+            .notifications
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("the desktop portal went away"))
+    })?;
+    assert!(notice.body.contains("weft toggle"), "{}", notice.body);
+    let shown = status(&app)?;
+    assert_eq!(shown.hotkey, None);
+    assert!(shown.degraded.contains(&DesktopPart::Hotkey));
+
+    panel.portal.start_frontend(&panel.panel.desktop)?;
+    let backend = panel.portal.shortcuts()?;
+    let second = wait_for("Weft to bind again with the new portal", START, || {
+        backend
+            .bind_calls()
+            .into_iter()
+            .map(|call| call.session)
+            .find(|session| *session != first)
+    })?;
+    wait_for("the hotkey to be in effect again", SOON, || {
+        status(&app)
+            .ok()
+            .filter(|s| s.hotkey.as_deref() == Some("CTRL+ALT+f"))
+            .filter(|s| !s.degraded.contains(&DesktopPart::Hotkey))
+    })?;
+    backend.activate_in(&second, "toggle")?;
+    wait_for_state(&app, State::Focus)?;
+    // Asked once per portal: two sessions, two binds.
+    assert_eq!(backend.create_session_calls(), 2);
+    assert_eq!(backend.bind_calls().len(), 2);
+    Ok(())
+}

@@ -84,10 +84,12 @@ fn through_portal(
     on_problem: Box<dyn Fn(Option<String>) + Send>,
 ) -> Option<String> {
     let shown = *combo;
-    let on_bound = Box::new(
+    let on_outcome = Box::new(
         move |outcome: Result<String, portal::Error>| match outcome {
             Ok(trigger) => {
                 log::info!("global hotkey bound by the desktop portal: {trigger:?}");
+                // A problem said before (a portal that went away) is over.
+                on_problem(None);
                 // A desktop that describes no trigger has bound the one asked for.
                 let in_effect = if trigger.trim().is_empty() {
                     shown.to_string()
@@ -104,7 +106,7 @@ fn through_portal(
             }
         },
     );
-    match portal::listen(combo, portal::TIMEOUTS, on_press, on_bound) {
+    match portal::listen(combo, portal::TIMEOUTS, on_press, on_outcome) {
         Ok(()) => {
             log::info!(
                 "asked the desktop portal to bind the global hotkey (preferred: {})",
@@ -125,6 +127,9 @@ fn portal_problem(combo: &weft_core::hotkey::Combo, error: &portal::Error) -> St
     match error {
         portal::Error::NoPortal(_) | portal::Error::NoGlobalShortcuts => format!(
             "This desktop lets no app set a global hotkey ({error}), so {combo} does nothing here. To switch with a key, {BIND_YOURSELF}. Meanwhile switch from the tray or with `weft toggle`."
+        ),
+        portal::Error::Gone => format!(
+            "The hotkey {combo} does nothing for now: {error}. Weft binds it again when the portal is back; meanwhile switch from the tray or with `weft toggle`."
         ),
         portal::Error::Timeout { .. } => format!(
             "The hotkey {combo} is not set: {error}. Switch from the tray or with `weft toggle`; Weft asks again at its next start."

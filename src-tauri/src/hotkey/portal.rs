@@ -5,7 +5,8 @@
 //! as its `preferred_trigger`; the desktop decides the key and reports it
 //! (`trigger_description`), and each `Activated` of `toggle` in Weft's own session is a press.
 //! Each step is bounded by a timeout, so a desktop that never answers is reported, not waited
-//! on; start-up never waits at all.
+//! on; start-up never waits at all. A portal that leaves the bus is reported, and the next one
+//! to take its name is asked again.
 //!
 //! ashpd's calls are futures: the thread drives them with `block_on` (zbus's own executor,
 //! async-io), so the app still has no async runtime.
@@ -22,6 +23,8 @@ use std::future::Future;
 use std::time::Duration;
 use weft_core::hotkey::Combo;
 
+/// The portal frontend's bus name.
+const PORTAL: &str = "org.freedesktop.portal.Desktop";
 /// The id of Weft's one shortcut: stable, so the desktop keeps the user's choice across runs.
 pub const SHORTCUT_ID: &str = "toggle";
 /// What the desktop shows next to the key in its shortcut settings.
@@ -59,6 +62,10 @@ pub enum Error {
     /// The portal answered, without the shortcut.
     #[error("the desktop bound no shortcut")]
     NotBound,
+    /// The portal left the bus (the desktop restarting, say): the key does nothing until a
+    /// portal is back, and then Weft binds it again.
+    #[error("the desktop portal went away")]
+    Gone,
     /// Anything else the portal or the bus said.
     #[error("the desktop portal failed: {0}")]
     Failed(String),
@@ -98,20 +105,22 @@ pub fn owns_session(unique_name: &str, session_handle: &str) -> bool {
         .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// Binds `combo` through the portal on a thread of its own and returns at once. `on_bound`
-/// gets the outcome once: the trigger in effect as the desktop describes it, or why there is
-/// none. After a bind, `on_press` is called on each `Activated` of the shortcut, until the
-/// portal's connection ends.
+/// Binds `combo` through the portal on a thread of its own and returns at once. `on_outcome`
+/// gets each outcome: the trigger in effect as the desktop describes it, or why there is
+/// none. After a bind, `on_press` is called on each `Activated` of the shortcut. A portal that
+/// goes away is reported ([`Error::Gone`]); each portal that takes its place (the desktop
+/// restarted) is asked again, once: Weft follows the portal's comings and goings, it never
+/// retries on a timer.
 pub fn listen(
     combo: &Combo,
     timeouts: Timeouts,
     on_press: Box<dyn Fn() + Send>,
-    on_bound: Box<dyn FnOnce(Result<String, Error>) + Send>,
+    on_outcome: Box<dyn Fn(Result<String, Error>) + Send>,
 ) -> std::io::Result<()> {
     let preferred = combo.portal_trigger();
     std::thread::Builder::new()
         .name("weft-portal-hotkey".into())
-        .spawn(move || zbus::block_on(run(preferred, timeouts, on_press, on_bound)))
+        .spawn(move || zbus::block_on(run(preferred, timeouts, on_press, on_outcome)))
         .map(|_| ())
 }
 
@@ -119,36 +128,84 @@ async fn run(
     preferred: String,
     timeouts: Timeouts,
     on_press: Box<dyn Fn() + Send>,
-    on_bound: Box<dyn FnOnce(Result<String, Error>) + Send>,
+    on_outcome: Box<dyn Fn(Result<String, Error>) + Send>,
 ) {
-    let mut bound = match bind(&preferred, timeouts).await {
-        Ok(bound) => {
-            on_bound(Ok(bound.trigger.clone()));
-            bound
-        }
-        Err(e) => {
-            on_bound(Err(e));
-            return;
-        }
+    let conn = match zbus::Connection::session().await {
+        Ok(conn) => conn,
+        Err(e) => return on_outcome(Err(Error::NoPortal(e.to_string()))),
     };
-    let unique = bound
-        .conn
+    let unique = conn
         .unique_name()
         .map(|n| n.to_string())
         .unwrap_or_default();
-    while let Some(activated) = bound.activations.next().await {
-        if activated.shortcut_id() == SHORTCUT_ID
-            && owns_session(&unique, activated.session_handle().as_str())
-        {
-            on_press();
+    // Subscribed before the first call, so a portal that comes or goes meanwhile is seen.
+    let mut owners = match portal_owners(&conn).await {
+        Ok(owners) => owners,
+        Err(e) => return on_outcome(Err(Error::Failed(e.to_string()))),
+    };
+    loop {
+        let replaced = match bind(&conn, &preferred, timeouts).await {
+            Ok(mut bound) => {
+                on_outcome(Ok(bound.trigger.clone()));
+                loop {
+                    let next =
+                        futures_util::future::select(bound.activations.next(), owners.next()).await;
+                    match next {
+                        Either::Left((Some(activated), _)) => {
+                            if activated.shortcut_id() == SHORTCUT_ID
+                                && owns_session(&unique, activated.session_handle().as_str())
+                            {
+                                on_press();
+                            }
+                        }
+                        Either::Left((None, _)) | Either::Right((None, _)) => {
+                            log::warn!("the session bus connection of the hotkey ended");
+                            return;
+                        }
+                        Either::Right((Some(change), _)) => {
+                            let replaced = has_new_owner(&change);
+                            if !replaced {
+                                on_outcome(Err(Error::Gone));
+                            }
+                            break replaced;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                on_outcome(Err(e));
+                false
+            }
+        };
+        if !replaced {
+            // Until a portal (again) owns the name: the next one is asked.
+            loop {
+                match owners.next().await {
+                    Some(change) if has_new_owner(&change) => break,
+                    Some(_) => {}
+                    None => return,
+                }
+            }
         }
+        log::info!("a new desktop portal is there: asking it to bind the hotkey");
     }
-    log::warn!("the desktop portal's connection ended: the hotkey no longer works");
+}
+
+/// The changes of owner of the portal's name.
+async fn portal_owners(conn: &zbus::Connection) -> zbus::Result<zbus::fdo::NameOwnerChangedStream> {
+    zbus::fdo::DBusProxy::new(conn)
+        .await?
+        .receive_name_owner_changed_with_args(&[(0, PORTAL)])
+        .await
+}
+
+/// Whether a change of owner left the name with an owner.
+fn has_new_owner(change: &zbus::fdo::NameOwnerChanged) -> bool {
+    change.args().is_ok_and(|args| args.new_owner().is_some())
 }
 
 /// A bound shortcut. The session lives as long as the connection that made it.
 struct Bound<S> {
-    conn: zbus::Connection,
     _portal: GlobalShortcuts,
     _session: Session<GlobalShortcuts>,
     /// The trigger in effect, as the desktop describes it.
@@ -157,14 +214,12 @@ struct Bound<S> {
     activations: S,
 }
 
-/// The session bus, the session and the bind.
+/// The session and the bind, on `conn`.
 async fn bind(
+    conn: &zbus::Connection,
     preferred: &str,
     timeouts: Timeouts,
 ) -> Result<Bound<impl futures_util::Stream<Item = Activated> + Unpin>, Error> {
-    let conn = zbus::Connection::session()
-        .await
-        .map_err(|e| Error::NoPortal(e.to_string()))?;
     let (portal, session) = within("CreateSession", timeouts.create_session, async {
         let portal = GlobalShortcuts::with_connection(conn.clone()).await?;
         let session = portal
@@ -194,7 +249,6 @@ async fn bind(
         .map(|s| s.trigger_description().to_owned())
         .ok_or(Error::NotBound)?;
     Ok(Bound {
-        conn,
         _portal: portal,
         _session: session,
         trigger,
