@@ -14,7 +14,10 @@
 //!   connected, and a switch to a teammate's live stream seeing it;
 //! - other apps' notifications: another client's `Notify` during focus to its committed Inbox
 //!   item; how long that `Notify` call itself takes with Weft watching and without Weft; the
-//!   tray's PSS before and after a flood of 10,000 in one focus block.
+//!   tray's PSS before and after a flood of 10,000 in one focus block;
+//! - under Wayland (a headless sway, no X server, the real xdg-desktop-portal and the harness's
+//!   GlobalShortcuts backend): start to tray-ready, tray-only PSS, and the portal's `Activated`
+//!   to committed switch, over many activations (`weft-bench wayland` prints only these).
 
 use anyhow::Context;
 use std::io::Write;
@@ -31,6 +34,10 @@ const PRESSES: usize = 60;
 const LIMIT: Duration = Duration::from_secs(60);
 
 fn main() -> anyhow::Result<()> {
+    // `weft-bench wayland`: only the Wayland figures.
+    if std::env::args().nth(1).as_deref() == Some("wayland") {
+        return wayland();
+    }
     let desktop = Desktop::start()?;
     let notifications = NotificationCapture::start(desktop.bus_address())?;
     let watcher = Watcher::start(desktop.bus_address())?;
@@ -52,6 +59,53 @@ fn main() -> anyhow::Result<()> {
     notify_latency(&app, &notifications)?;
     other_apps(&app, &other_app, &without_weft)?;
     team(&app)?;
+    drop(app);
+    wayland()?;
+    Ok(())
+}
+
+/// The Wayland figures, beside the X11 ones: start to tray-ready, tray-only PSS, and the
+/// portal's `Activated` (sent by the desktop's backend) to the committed switch.
+fn wayland() -> anyhow::Result<()> {
+    let panel = weft_e2e::wayland::WaylandPanel::start(weft_e2e::portal::Offer::GlobalShortcuts)?;
+    let desktop = panel.desktop();
+    let watcher = &panel.panel.watcher;
+    println!("under Wayland (headless sway, no X server; xdg-desktop-portal 1.16):");
+    tray_ready(desktop, watcher)?;
+    watcher.clear();
+    let app = App::start(desktop, &[])?;
+    wait_for("the tray", LIMIT, || watcher.items().last().cloned())?;
+    app.wait_until_serving(LIMIT)?;
+    app.wait_for_log("global hotkey bound by the desktop portal", LIMIT)?;
+    let (tray, parts) = settled_pss(&app);
+    println!("PSS tray-only under Wayland: {tray:.1} MB ({parts})");
+    let backend = panel.portal.shortcuts()?;
+    // This app's session: the one of the last bind (the earlier runs' apps bound before).
+    let session = backend
+        .bind_calls()
+        .last()
+        .map(|call| call.session.clone())
+        .context("Weft bound no shortcut")?;
+    let mut samples = Vec::new();
+    for _ in 0..PRESSES {
+        let before = state(&app).context("status")?;
+        let sent = Instant::now();
+        backend.activate_in(&session, "toggle")?;
+        // Poll every millisecond: finer than wait_for, so the poll adds at most 1 ms.
+        loop {
+            if state(&app).is_some_and(|s| s != before) {
+                break;
+            }
+            anyhow::ensure!(sent.elapsed() < LIMIT, "Activated did not switch");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        samples.push(sent.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "portal Activated to committed switch: median {:.1} ms, p95 {:.1} ms over {PRESSES} activations",
+        percentile(&samples, 50.0),
+        percentile(&samples, 95.0)
+    );
     Ok(())
 }
 
@@ -122,8 +176,8 @@ fn team(app: &App) -> anyhow::Result<()> {
     samples.sort_by(f64::total_cmp);
     println!(
         "switch to a teammate's stream seeing it: median {:.1} ms, p95 {:.1} ms ({} switches)",
-        percentile(&samples, 0.5),
-        percentile(&samples, 0.95),
+        percentile(&samples, 50.0),
+        percentile(&samples, 95.0),
         samples.len()
     );
     Ok(())
