@@ -78,10 +78,15 @@ impl Portal {
         Ok(portal)
     }
 
-    /// Stops the frontend (its backend stays), and waits until its name has left the bus.
+    /// Stops the frontend (its backend stays, its sessions are closed), and waits until its
+    /// name has left the bus.
     pub fn stop_frontend(&mut self, desktop: &Desktop) -> anyhow::Result<()> {
         if let Some(mut frontend) = self.frontend.take() {
             frontend.stop(Duration::from_secs(10));
+        }
+        // Its sessions went with it.
+        if let Some(shortcuts) = &self.shortcuts {
+            shortcuts.close_all();
         }
         let bus = desktop.bus()?;
         let dbus = zbus::blocking::fdo::DBusProxy::new(&bus)?;

@@ -331,6 +331,14 @@ impl ShortcutsBackend {
         lock(&self.state).sessions.clone()
     }
 
+    /// Marks every session closed: the frontend that held them has gone, without closing
+    /// them (a killed frontend cannot).
+    pub fn close_all(&self) {
+        for session in lock(&self.state).sessions.values_mut() {
+            session.closed = true;
+        }
+    }
+
     /// The shortcuts bound in open sessions, with their session's handle.
     pub fn bound(&self) -> Vec<(String, Bound)> {
         lock(&self.state)
