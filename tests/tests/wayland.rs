@@ -311,6 +311,15 @@ fn the_window_opens_under_wayland_and_shows_the_state() -> anyhow::Result<()> {
     let shot = weft_e2e::artifacts_dir().join("wayland-window.png");
     let grim = desktop.command("grim").arg(&shot).status()?;
     assert!(grim.success(), "grim failed: {grim}");
+    // Settings names the key the desktop bound.
+    session.click("#tab-settings")?;
+    let said = wait_for("Settings to name the hotkey", SOON, || {
+        session
+            .text("#hotkey-text")
+            .ok()
+            .filter(|t| t.starts_with("CTRL+ALT+f switches"))
+    })?;
+    assert!(said.contains("keyboard shortcut settings"), "{said}");
     Ok(())
 }
 

@@ -42,6 +42,9 @@ function render(status: Status): void {
   degraded.textContent = parts.length
     ? `Running without ${parts.map((p) => partLabel[p]).join(", ")}: ${parts.includes("tray") ? "" : "the tray menu says why; "}see README › Troubleshooting.`
     : "";
+  $("hotkey-text").textContent = status.hotkey
+    ? `${status.hotkey} switches between focus and coordination (the \`hotkey\` setting in config.toml; on Wayland your desktop decides the key, in its keyboard shortcut settings).`
+    : "No hotkey works now (it is off, or the desktop did not bind it: the tray menu says why). Switch from the tray or with `weft toggle`.";
 }
 
 /** How the Now view names a part of the app that does not work (`Status.degraded`). */
