@@ -46,7 +46,14 @@ fn tray_menu_switches_logs_and_changes_the_icon() -> anyhow::Result<()> {
     let tray = panel.tray(&app)?;
     app.wait_until_serving(START)?;
 
-    let entries = tray.entries()?;
+    // The hotkey is grabbed after the tray is built: its line comes with it.
+    let entries = wait_for("the hotkey line", SOON, || {
+        let entries = tray.entries().ok()?;
+        entries
+            .iter()
+            .any(|e| e.label == "Hotkey: Ctrl+Alt+F")
+            .then_some(entries)
+    })?;
     // Notices (⚠ lines) come and go with what the desktop watcher finds, in its own time: this
     // capture server is not one Weft can quiet, which it may or may not have noticed yet.
     let labels: Vec<&str> = entries
@@ -59,6 +66,7 @@ fn tray_menu_switches_logs_and_changes_the_icon() -> anyhow::Result<()> {
         [
             "Coordination · just now",
             "Switch to Focus",
+            "Hotkey: Ctrl+Alt+F",
             "Focus for 25 min",
             "Focus for 50 min",
             "Focus for 90 min",

@@ -166,6 +166,11 @@ fn the_trigger_the_desktop_chose_is_the_one_reported() -> anyhow::Result<()> {
     let json: serde_json::Value =
         serde_json::from_str(&panel.desktop().weft_ok(&["status", "--json"])?)?;
     assert_eq!(json["hotkey"], "Super+W", "{json}");
+    // And for the tray's hotkey line.
+    let tray = panel.panel.tray(&app)?;
+    wait_for("the tray's hotkey line", SOON, || {
+        tray.find("Hotkey: Super+W").ok()
+    })?;
     let asked: Vec<Option<String>> = backend
         .bind_calls()
         .iter()

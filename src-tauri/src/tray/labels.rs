@@ -16,6 +16,7 @@ pub const TODAY: &str = "today";
 pub const TEAM: &str = "team";
 pub const SETTINGS: &str = "settings";
 pub const QUIT: &str = "quit";
+pub const HOTKEY: &str = "hotkey";
 /// The id of a "Focus for N min" item starts with this, then the minutes.
 pub const PLAN: &str = "plan-";
 
@@ -37,6 +38,8 @@ pub struct Extras {
     pub held_shown: bool,
     /// In coordination, the "Focus for N min" items are offered.
     pub plans_shown: bool,
+    /// The hotkey in effect, shown under the switch item ([`hotkey`]); none: no line.
+    pub hotkey: Option<String>,
     pub notices: Vec<String>,
     /// One line per teammate (none: not in a team).
     pub team: Option<Vec<String>>,
@@ -47,6 +50,7 @@ impl Extras {
     pub fn follow(&mut self, status: &Status) {
         self.held_shown = status.held > 0;
         self.plans_shown = status.state == State::Coordination;
+        self.hotkey = status.hotkey.clone();
     }
 }
 
@@ -86,6 +90,9 @@ pub fn layout(extras: &Extras) -> Vec<Entry> {
         entries.push(Entry::Held);
     }
     entries.push(Entry::Switch);
+    if let Some(key) = &extras.hotkey {
+        entries.push(item(HOTKEY, hotkey(key), false));
+    }
     if extras.plans_shown {
         entries.extend(
             PLANS
@@ -113,6 +120,11 @@ pub fn layout(extras: &Extras) -> Vec<Entry> {
     entries.push(Entry::Separator);
     entries.push(item(QUIT, "Quit", true));
     entries
+}
+
+/// The hotkey line: the key in effect, as the desktop or the grab names it.
+pub fn hotkey(key: &str) -> String {
+    format!("Hotkey: {key}")
 }
 
 /// The id of the Team submenu's `n`th row.

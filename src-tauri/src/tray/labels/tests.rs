@@ -73,7 +73,10 @@ fn the_menu_in_focus_outside_a_team() -> Result<(), chrono::ParseError> {
 fn the_menu_in_coordination_with_held_notifications_notices_and_a_team(
 ) -> Result<(), chrono::ParseError> {
     let now = at("2026-11-30T10:00:00Z")?;
-    let coordination = status(State::Coordination, now - Span::minutes(65), 3);
+    let coordination = Status {
+        hotkey: Some("Super+W".into()),
+        ..status(State::Coordination, now - Span::minutes(65), 3)
+    };
     let mut extras = Extras {
         notices: vec!["The hotkey Ctrl+Alt+F is taken by another program.".into()],
         team: Some(vec!["Ana · Focus until 10:55".into()]),
@@ -86,6 +89,7 @@ fn the_menu_in_coordination_with_held_notifications_notices_and_a_team(
             "Coordination · 1 h 05 min (off)",
             "3 held [held]",
             "Switch to Focus [switch]",
+            "Hotkey: Super+W (off)",
             "Focus for 25 min [plan-25]",
             "Focus for 50 min [plan-50]",
             "Focus for 90 min [plan-90]",
@@ -103,10 +107,13 @@ fn the_menu_in_coordination_with_held_notifications_notices_and_a_team(
         ]
     );
 
-    // Nothing held any more, and focus: the held line and the plans go.
+    // Nothing held any more, focus, and no hotkey: the held line, the plans and the hotkey go.
     let focus = status(State::Focus, now, 0);
     extras.follow(&focus);
-    assert_eq!((extras.held_shown, extras.plans_shown), (false, false));
+    assert_eq!(
+        (extras.held_shown, extras.plans_shown, extras.hotkey),
+        (false, false, None)
+    );
     Ok(())
 }
 
