@@ -170,22 +170,11 @@ fn file(weft: &Weft, seen: &monitor::Observed, server_id: Option<u32>) {
     }
 }
 
-/// The core's view of a call. A notification without a summary is titled by its app, since
-/// the hold policy files nothing without a title.
+/// The core's view of a call: its texts as sent (the core cleans them, once).
 fn to_core(seen: &monitor::Observed, server_id: Option<u32>) -> Observed {
-    let app = if seen.app_name.is_empty() {
-        "Unknown app".to_owned()
-    } else {
-        seen.app_name.clone()
-    };
-    let title = if seen.summary.trim().is_empty() {
-        app.clone()
-    } else {
-        seen.summary.clone()
-    };
     Observed {
-        app,
-        title,
+        app: seen.app_name.clone(),
+        title: seen.summary.clone(),
         body: seen.body.clone(),
         urgency: seen.urgency,
         transient: seen.transient,
@@ -208,7 +197,6 @@ mod tests {
             app_name: app.into(),
             summary: summary.into(),
             body: "body".into(),
-            truncated: false,
             urgency: Urgency::Critical,
             transient: true,
             replaces_id: 7,
@@ -226,16 +214,5 @@ mod tests {
         assert!(core.transient);
         assert_eq!(core.replaces_id, 7);
         assert_eq!(core.server_id, Some(12));
-    }
-
-    #[test]
-    fn a_call_without_a_summary_or_an_app_still_has_a_title() {
-        let core = to_core(&seen("Slack", "  "), None);
-        assert_eq!(core.title, "Slack");
-        let core = to_core(&seen("", ""), None);
-        assert_eq!(
-            (core.app.as_str(), core.title.as_str()),
-            ("Unknown app", "Unknown app")
-        );
     }
 }
