@@ -8,7 +8,7 @@
 //! private desktop; and the window naming the app in its Inbox and Today view over WebDriver.
 use std::time::Duration;
 use weft_e2e::apps::{
-    apps_filed, count_monitors, database_text, from_apps, inbox_once, item, monitors, weft_popups,
+    apps_filed, database_text, from_apps, inbox_once, item, monitors, start_watching, weft_popups,
     AppNotification,
 };
 use weft_e2e::notifications::{Captured, NotificationCapture};
@@ -41,11 +41,7 @@ fn apps_notifications_in_focus_are_held_with_their_app_and_named_in_one_digest(
 ) -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
-    wait_for("Weft to watch the bus", SOON, || {
-        (count_monitors(&s.desktop).ok().flatten() == Some(1)).then_some(())
-    })?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
     for (from, title) in [
         ("Slack", "general: standup moved"),
@@ -105,8 +101,7 @@ fn apps_notifications_in_focus_are_held_with_their_app_and_named_in_one_digest(
 fn a_notification_that_replaces_another_updates_its_item() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
 
     let first = AppNotification::new("Firefox", "Downloading: 10%").send(&s.desktop)?;
@@ -149,8 +144,7 @@ fn always_apps_break_through_and_ignored_apps_are_not_filed() -> anyhow::Result<
     let s = Panel::start()?;
     s.desktop
         .write_config("[apps]\nalways = [\"PagerDuty\"]\nignore = [\"Spotify\"]\n")?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
 
     // Names match case-insensitively.
@@ -185,8 +179,7 @@ fn always_apps_break_through_and_ignored_apps_are_not_filed() -> anyhow::Result<
 fn a_critical_notification_from_an_app_breaks_through() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
     AppNotification::new("Slack", "the site is down")
         .critical()
@@ -209,8 +202,7 @@ fn an_always_apps_notification_is_shown_through_a_silenced_desktop() -> anyhow::
     let shell = NotificationCapture::start_as(desktop.bus_address(), "gnome-shell")?;
     assert!(desktop.show_banners(Some(true))?);
     desktop.write_config("[apps]\nalways = [\"PagerDuty\"]\n")?;
-    let app = App::start(&desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&desktop, &[])?;
     desktop.weft_ok(&["focus"])?;
     wait_for("show-banners off", SOON, || {
         (desktop.show_banners(None).ok() == Some(false)).then_some(())
@@ -229,8 +221,7 @@ fn count_capture_keeps_no_title_or_body() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
     s.desktop.write_config("desktop_capture = \"count\"\n")?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
     AppNotification::new("Slack", "secret plans")
         .body("the launch date")
@@ -264,8 +255,7 @@ fn count_capture_keeps_no_title_or_body() -> anyhow::Result<()> {
 fn a_transient_notification_is_counted_not_kept() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
     AppNotification::new("Slack", "Ana is typing")
         .transient()
@@ -316,8 +306,7 @@ fn off_capture_opens_no_monitor_and_files_nothing() -> anyhow::Result<()> {
 fn the_summary_counts_apps_per_app() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
     AppNotification::new("Slack", "one").send(&s.desktop)?;
     AppNotification::new("Mail", "two").send(&s.desktop)?;
@@ -350,8 +339,7 @@ fn the_summary_counts_apps_per_app() -> anyhow::Result<()> {
 fn in_coordination_an_apps_notification_is_delivered_without_a_copy() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     AppNotification::new("Slack", "lunch?").send(&s.desktop)?;
     let items = apps_filed(&s.desktop, 1)?;
     assert_eq!(items[0]["state"], "delivered", "{}", items[0]);
@@ -388,8 +376,7 @@ impl DunstFocus {
         let watcher = Watcher::start(desktop.bus_address())?;
         let dunst = desktop.start_dunst()?;
         desktop.write_config(config)?;
-        let app = App::start(&desktop, &[])?;
-        app.wait_until_serving(START)?;
+        let app = start_watching(&desktop, &[])?;
         desktop.weft_ok(&["focus"])?;
         wait_for("dunst paused", SOON, || {
             (desktop.dunst_paused().ok() == Some(true)).then_some(())
@@ -477,13 +464,27 @@ fn with_dunst_and_replay_digest_only_the_digest_is_shown_after_focus() -> anyhow
     let f = DunstFocus::start("desktop_replay = \"digest\"\n")?;
     f.send_three()?;
     f.coordinate()?;
-    // The three never expire: replayed, they would be on screen now. The digest may be, or
-    // may have timed out already.
-    let on_screen = f.on_screen()?;
-    assert!(
-        on_screen <= 1,
-        "{on_screen} popups after focus, not the digest alone"
+    // The three never expire: replayed, they would be on screen or waiting now. The digest is
+    // on screen, or expired into the history already.
+    assert_eq!(f.desktop.dunst_count("waiting")?, 0, "nothing queued");
+    assert!(f.desktop.dunst_count("displayed")? <= 1, "the digest alone");
+    f.desktop.dunst_close_all()?;
+    let history = f.desktop.dunst_history()?;
+    let digests: Vec<_> = history.iter().filter(|n| n.0 == "Weft").collect();
+    assert_eq!(
+        digests
+            .iter()
+            .map(|n| (n.1.as_str(), n.2.as_str()))
+            .collect::<Vec<_>>(),
+        [(
+            "3 held while you focused",
+            "2 from Slack, 1 from Thunderbird"
+        )],
+        "one digest naming the apps: {history:?}"
     );
+    // Weft closed the three on the server: in dunst's history, not replayed.
+    let closed = history.iter().filter(|n| n.0 != "Weft").count();
+    assert_eq!(closed, 3, "{history:?}");
     Ok(())
 }
 
@@ -517,8 +518,7 @@ fn on_a_server_weft_cannot_quiet_an_apps_break_through_is_shown_once() -> anyhow
 fn break_through_shown_once(config: &str, settled: &str) -> anyhow::Result<()> {
     let s = Panel::start()?;
     s.desktop.write_config(config)?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
     app.wait_for_log(settled, START)?;
     AppNotification::new("Slack", "the site is down")
@@ -577,8 +577,7 @@ fn with_dunst_a_break_through_lets_no_held_notification_out() -> anyhow::Result<
 fn a_notification_without_an_app_name_is_filed_under_its_process() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
     // From this process, whose connection stays open: a sender that has already left the bus
     // cannot be looked up (gdbus leaves as soon as it has its answer).
@@ -600,11 +599,7 @@ fn a_notification_without_an_app_name_is_filed_under_its_process() -> anyhow::Re
 fn the_window_names_the_app_in_the_inbox_and_today_over_webdriver() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let s = Panel::start()?;
-    let app = App::start(&s.desktop, &[])?;
-    app.wait_until_serving(START)?;
-    wait_for("Weft to watch the bus", SOON, || {
-        (count_monitors(&s.desktop).ok().flatten() == Some(1)).then_some(())
-    })?;
+    let app = start_watching(&s.desktop, &[])?;
     s.desktop.weft_ok(&["focus"])?;
     AppNotification::new("Slack", "Ana: lunch?").send(&s.desktop)?;
     apps_filed(&s.desktop, 1)?;

@@ -4,9 +4,7 @@
 
 use super::parse::{self, Call};
 use super::pending::{CallId, Peer, Peers, Pending};
-use super::{
-    Bus, Config, Error, Event, Observed, Origin, MAX_PEERS, MAX_PENDING, PENDING_TTL,
-};
+use super::{Bus, Config, Error, Event, Observed, Origin, MAX_PEERS, MAX_PENDING, PENDING_TTL};
 use futures_core::Stream;
 use std::future::poll_fn;
 use std::num::NonZeroUsize;
@@ -329,10 +327,7 @@ pub fn observed(
     // The spec's own name first, then the process (when it is still there to ask), then the
     // desktop file the call names.
     let app_name = if weft_core::hold::clean_app(&call.app_name).is_empty() {
-        peer.comm
-            .clone()
-            .or(call.desktop_entry)
-            .unwrap_or_default()
+        peer.comm.clone().or(call.desktop_entry).unwrap_or_default()
     } else {
         call.app_name
     };

@@ -173,11 +173,19 @@ mod tests {
             fields("", 0, "t", "", &hints(h)).desktop_entry
         };
         assert_eq!(
-            entry(vec![("desktop-entry", Variant::from("org.gnome.Evolution"))]).as_deref(),
+            entry(vec![(
+                "desktop-entry",
+                Variant::from("org.gnome.Evolution")
+            )])
+            .as_deref(),
             Some("org.gnome.Evolution")
         );
         assert_eq!(
-            entry(vec![("desktop-entry", Variant::from("thunderbird.desktop"))]).as_deref(),
+            entry(vec![(
+                "desktop-entry",
+                Variant::from("thunderbird.desktop")
+            )])
+            .as_deref(),
             Some("thunderbird")
         );
         assert_eq!(entry(vec![("desktop-entry", Variant::from(" "))]), None);
