@@ -35,6 +35,7 @@ mod pending;
 mod tests;
 
 use chrono::{DateTime, Utc};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use weft_core::clock::{Clock, SystemClock};
@@ -147,6 +148,9 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// How long [`Monitor::start`] waits for the bus.
     pub start_timeout: Duration,
+    /// How many [`Event::Observed`] were sent so far (counted before each is sent, and taken
+    /// back when the receiver was gone): the receiver compares it with what it has handled.
+    pub told: Arc<AtomicU64>,
 }
 
 impl Default for Config {
@@ -156,6 +160,7 @@ impl Default for Config {
             own_pid: std::process::id(),
             clock: Arc::new(SystemClock),
             start_timeout: Duration::from_secs(5),
+            told: Arc::new(AtomicU64::new(0)),
         }
     }
 }

@@ -256,6 +256,14 @@ pub fn database_text(desktop: &Desktop) -> String {
 
 /// The number of monitors on the bus, once a count was not disturbed by a connection coming
 /// or going.
+/// The held count `weft status --json` gives.
+pub fn held(desktop: &Desktop) -> anyhow::Result<u64> {
+    let json: serde_json::Value = serde_json::from_str(&desktop.weft_ok(&["status", "--json"])?)?;
+    json["held"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no held count in {json}"))
+}
+
 /// Starts `weft-app` with `args` and waits until it serves and watches the bus: the monitor
 /// is set up on a thread of its own after the app starts, and what is sent before it watches
 /// is not seen. One monitor on the test's private bus is Weft's.

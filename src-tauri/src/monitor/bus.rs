@@ -181,7 +181,15 @@ async fn run(
             None => return ended("the bus closed it".into()),
         };
         if let Some(event) = state.handle(&message).await {
+            // Counted before it is sent, so a reader that sees it filed sees it told.
+            let observed = matches!(event, Event::Observed { .. });
+            if observed {
+                state.config.told.fetch_add(1, Ordering::AcqRel);
+            }
             if !deliver(&events, event, &stopped) {
+                if observed {
+                    state.config.told.fetch_sub(1, Ordering::AcqRel);
+                }
                 return Error::Stopped;
             }
         }

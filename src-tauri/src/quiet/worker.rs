@@ -4,6 +4,7 @@
 //! [`Memory`], so its tests drive it with fakes and no session bus.
 
 use super::{Desktop, Error, Kind, Server, LIFT_HOLD};
+use std::collections::HashSet;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::time::Instant;
 use weft_proto::State;
@@ -90,6 +91,8 @@ pub(super) struct Worker {
     /// `desktop_replay = "digest"`: other apps' notifications seen during focus are closed on
     /// the server before its setting is given back, so it does not replay them.
     close_seen: bool,
+    /// The server ids closed in this focus block: a second lift closes only what came since.
+    closed: HashSet<u32>,
     /// When the focus block being followed began.
     began: Option<chrono::DateTime<chrono::Utc>>,
     /// What the next `State(Focus)` says began it.
@@ -120,6 +123,7 @@ impl Worker {
             lifted: false,
             relift_at: None,
             close_seen: false,
+            closed: HashSet::new(),
             began: None,
             next_began: None,
             told_silent: None,
@@ -178,6 +182,7 @@ impl Worker {
                 self.state = Some(state);
                 if state == State::Focus {
                     self.began = Some(self.next_began.take().unwrap_or_else(chrono::Utc::now));
+                    self.closed.clear();
                 }
                 match state {
                     State::Focus if self.enabled => self.silence(),
@@ -213,7 +218,7 @@ impl Worker {
     /// `desktop_replay = "digest"`, what the desktop queued from other apps is closed first, or
     /// the lift would let it all out with the one popup.
     fn lift(&mut self) {
-        if !self.lifted && self.close_seen {
+        if !self.lifted && self.close_seen && replays(&self.active) {
             if let Some(began) = self.began {
                 self.close_seen_since(began);
             }
@@ -466,11 +471,12 @@ impl Worker {
             log::debug!("quiet: nothing to restore");
             return;
         }
-        if self.close_seen {
+        if self.close_seen && replays(&active) {
             if let Some(began) = began {
                 self.close_seen_since(began);
             }
         }
+        self.closed.clear();
         let server_gone = self.owner == Some(None);
         let mut kept = Vec::new();
         for mut active in active {
@@ -500,17 +506,45 @@ impl Worker {
 
     /// Closes the notifications other apps sent since `began` on the server, before the
     /// desktop's setting comes back: what it held would otherwise be replayed one by one,
-    /// and Weft's digest already names them. A failure only means the desktop replays them.
-    fn close_seen_since(&self, began: chrono::DateTime<chrono::Utc>) {
-        match self.memory.seen_since(began) {
-            Ok(ids) if ids.is_empty() => {}
-            Ok(ids) => match self.session.close(&ids) {
-                Ok(()) => log::info!("closed {} notification(s) the digest names", ids.len()),
-                Err(e) => log::warn!("the desktop will replay what it held: {e}"),
-            },
+    /// and Weft's digest already names them. Each id is closed once a focus block. A failure
+    /// only means the desktop replays them.
+    fn close_seen_since(&mut self, began: chrono::DateTime<chrono::Utc>) {
+        let ids: Vec<u32> = match self.memory.seen_since(began) {
+            Ok(ids) => ids
+                .into_iter()
+                .filter(|id| !self.closed.contains(id))
+                .collect(),
+            Err(e) => {
+                log::warn!("the desktop will replay what it held: {e}");
+                return;
+            }
+        };
+        if ids.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        match self.session.close(&ids) {
+            Ok(()) => {
+                log::info!(
+                    "closed {} notification(s) the digest names in {} ms",
+                    ids.len(),
+                    started.elapsed().as_millis()
+                );
+                self.closed.extend(ids);
+            }
             Err(e) => log::warn!("the desktop will replay what it held: {e}"),
         }
     }
+}
+
+/// Whether a server this focus block silenced replays what it held when its setting comes
+/// back (dunst shows its queue on resume). GNOME and KDE keep what came during focus in their
+/// own lists and replay nothing, so nothing is closed there: the user still finds it in the
+/// desktop's list, and Weft's digest says what arrived.
+fn replays(active: &[Active]) -> bool {
+    active
+        .iter()
+        .any(|a| a.saved.is_some() && a.kind == Kind::Dunst)
 }
 
 #[cfg(test)]

@@ -614,6 +614,46 @@ fn the_store_is_told_when_popups_are_silent_and_a_lift_closes_what_was_queued() 
 }
 
 #[test]
+fn each_id_is_closed_once_a_block_and_only_on_a_server_that_replays() {
+    let fake = Fake::default();
+    fake.serve("dunst", ":1.5");
+    fake.set(Kind::Dunst, Some("false"));
+    let (worker, _woken) = fake.worker(true);
+    let mut worker = worker.closing_what_was_seen(true);
+    let began = chrono::Utc::now();
+    fake.world().seen = vec![(began + chrono::Duration::seconds(1), 9)];
+    worker.handle(Message::Began(began));
+    worker.handle(Message::State(State::Focus));
+    let (ack, _done) = mpsc::sync_channel(1);
+    worker.handle(Message::Lift(ack));
+    fake.calls();
+    fake.world()
+        .seen
+        .push((began + chrono::Duration::seconds(2), 10));
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(
+        fake.calls().first(),
+        Some(&Call::Close(vec![10])),
+        "9 was closed at the lift"
+    );
+
+    // GNOME keeps what came during focus in its list and replays nothing: nothing is closed.
+    let fake = Fake::default();
+    fake.serve("gnome-shell", ":1.6");
+    fake.set(Kind::Gnome, Some("true"));
+    let (worker, _woken) = fake.worker(true);
+    let mut worker = worker.closing_what_was_seen(true);
+    fake.world().seen = vec![(chrono::Utc::now() + chrono::Duration::seconds(1), 7)];
+    worker.handle(Message::State(State::Focus));
+    fake.calls();
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(
+        fake.calls(),
+        [restore("gnome", "true"), Call::Remember(None)]
+    );
+}
+
+#[test]
 fn a_server_weft_cannot_quiet_is_not_silent() {
     let fake = Fake::default();
     fake.serve("mako", ":1.5");
