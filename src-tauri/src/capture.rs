@@ -259,7 +259,10 @@ mod tests {
         assert!(backlog.settle(Duration::ZERO), "nothing told");
         backlog.told.fetch_add(2, Ordering::AcqRel);
         backlog.handled_one();
-        assert!(!backlog.settle(Duration::from_millis(1)), "one still unfiled");
+        assert!(
+            !backlog.settle(Duration::from_millis(1)),
+            "one still unfiled"
+        );
         let backlog = Arc::new(backlog);
         let filing = backlog.clone();
         let handler = std::thread::spawn(move || filing.handled_one());

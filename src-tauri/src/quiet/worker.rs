@@ -6,7 +6,11 @@
 use super::{Desktop, Error, Kind, Server, LIFT_HOLD};
 use std::collections::HashSet;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// The first wait before a failed restore is tried again; it doubles up to [`MAX_RETRY`].
+const FIRST_RETRY: Duration = Duration::from_secs(5);
+const MAX_RETRY: Duration = Duration::from_secs(300);
 use weft_proto::State;
 
 /// What the worker asks of the desktop session: which notification server runs now, and an
@@ -91,6 +95,9 @@ pub(super) struct Worker {
     /// `desktop_replay = "digest"`: other apps' notifications seen during focus are closed on
     /// the server before its setting is given back, so it does not replay them.
     close_seen: bool,
+    /// When to try again to give back a setting whose restore failed (a server that did not
+    /// answer in time), and how long to wait after that.
+    retry_at: Option<(Instant, Duration)>,
     /// The server ids closed in this focus block: a second lift closes only what came since.
     closed: HashSet<u32>,
     /// When the focus block being followed began.
@@ -124,6 +131,7 @@ impl Worker {
             relift_at: None,
             close_seen: false,
             closed: HashSet::new(),
+            retry_at: None,
             began: None,
             next_began: None,
             told_silent: None,
@@ -140,12 +148,21 @@ impl Worker {
     pub(super) fn run(mut self, rx: &Receiver<Message>) {
         self.recover();
         loop {
-            let message = match self.relift_at {
+            let next = match (self.relift_at, self.retry_at.map(|(at, _)| at)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let message = match next {
                 Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
                     Ok(message) => message,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.relift_at = None;
-                        self.silence_again();
+                        if self.relift_at.is_some_and(|at| at <= Instant::now()) {
+                            self.relift_at = None;
+                            self.silence_again();
+                        }
+                        if self.retry_at.is_some_and(|(at, _)| at <= Instant::now()) {
+                            self.retry_restore();
+                        }
                         continue;
                     }
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -183,6 +200,7 @@ impl Worker {
                 if state == State::Focus {
                     self.began = Some(self.next_began.take().unwrap_or_else(chrono::Utc::now));
                     self.closed.clear();
+                    self.retry_at = None;
                 }
                 match state {
                     State::Focus if self.enabled => self.silence(),
@@ -269,6 +287,22 @@ impl Worker {
 
     /// A previous run silenced the desktop and did not restore it (it crashed). Runs even
     /// when quieting is off now.
+    /// Tries again to give back what a failed restore kept, outside focus; waits twice as long
+    /// before the next try while some is still kept.
+    pub(super) fn retry_restore(&mut self) {
+        let Some((_, wait)) = self.retry_at.take() else {
+            return;
+        };
+        if self.state == Some(State::Focus) {
+            return;
+        }
+        self.recover();
+        if matches!(self.memory.recall(), Ok(Some(_))) {
+            let wait = (wait * 2).min(MAX_RETRY);
+            self.retry_at = Some((Instant::now() + wait, wait));
+        }
+    }
+
     pub(super) fn recover(&mut self) {
         let saved = match self.memory.recall() {
             Ok(Some(saved)) => saved,
@@ -306,7 +340,7 @@ impl Worker {
             }
             match desktop.restore(value) {
                 Ok(()) => {
-                    log::info!("restored the {tag} notification setting a crash left behind")
+                    log::info!("restored the {tag} notification setting left to give back")
                 }
                 // Kept: the next start tries again.
                 Err(e) => {
@@ -319,6 +353,8 @@ impl Worker {
             self.remember(None);
         } else {
             self.remember(Some(&kept.join("\n")));
+            // Not only at the next start: a server that was busy answers again later.
+            self.retry_at = Some((Instant::now() + FIRST_RETRY, FIRST_RETRY));
         }
     }
 
@@ -501,6 +537,8 @@ impl Worker {
             self.remember(None);
         } else {
             self.remember(Some(&kept.join("\n")));
+            // Not only at the next start: a server that was busy answers again later.
+            self.retry_at = Some((Instant::now() + FIRST_RETRY, FIRST_RETRY));
         }
     }
 

@@ -654,6 +654,38 @@ fn each_id_is_closed_once_a_block_and_only_on_a_server_that_replays() {
 }
 
 #[test]
+fn a_restore_that_failed_is_tried_again_outside_focus() {
+    let fake = Fake::default();
+    fake.serve("dunst", ":1.5");
+    fake.set(Kind::Dunst, Some("false"));
+    let (mut worker, _woken) = fake.worker(true);
+    worker.handle(Message::State(State::Focus));
+    fake.fail(Op::Restore, Kind::Dunst);
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(fake.memory().as_deref(), Some("dunst:false"), "kept");
+    fake.calls();
+    // Still failing: kept, and tried again later.
+    worker.retry_restore();
+    assert_eq!(
+        fake.calls(),
+        [restore("dunst", "false"), remember("dunst:false")]
+    );
+    assert_eq!(fake.memory().as_deref(), Some("dunst:false"));
+    fake.heal();
+    worker.retry_restore();
+    assert_eq!(
+        fake.setting(Kind::Dunst).as_deref(),
+        Some("false"),
+        "given back"
+    );
+    assert_eq!(fake.memory(), None);
+    // Nothing more to try.
+    fake.calls();
+    worker.retry_restore();
+    assert_eq!(fake.calls(), []);
+}
+
+#[test]
 fn a_server_weft_cannot_quiet_is_not_silent() {
     let fake = Fake::default();
     fake.serve("mako", ":1.5");
