@@ -340,7 +340,7 @@ impl Worker {
             }
             match desktop.restore(value) {
                 Ok(()) => {
-                    log::info!("restored the {tag} notification setting left to give back")
+                    log::info!("restored the {tag} notification setting a crash left behind")
                 }
                 // Kept: the next start tries again.
                 Err(e) => {
