@@ -72,9 +72,11 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
     ));
     // Other apps' notifications: watched from the start, so none sent meanwhile is missed.
     #[cfg(target_os = "linux")]
-    if loaded.config.desktop_capture != weft_core::config::Capture::Off {
-        crate::capture::start(&weft);
-    }
+    let capture: Option<Arc<dyn crate::quiet::Unfiled>> = (loaded.config.desktop_capture
+        != weft_core::config::Capture::Off)
+        .then(|| crate::capture::start(&weft) as Arc<dyn crate::quiet::Unfiled>);
+    #[cfg(not(target_os = "linux"))]
+    let capture: Option<Arc<dyn crate::quiet::Unfiled>> = None;
     // Sharing starts at once: the pusher and the stream run on threads of their own.
     let dispatcher = Arc::new(
         Dispatcher::start(weft.clone(), membership::file(&paths.config_dir))
@@ -164,8 +166,9 @@ pub fn run(options: Options, out: &mut dyn std::io::Write) -> anyhow::Result<()>
                 Arc::downgrade(&weft),
                 &weft.status(),
                 loaded.config.quiet_desktop,
-                loaded.config.desktop_capture != weft_core::config::Capture::Off
-                    && loaded.config.desktop_replay == weft_core::config::Replay::Digest,
+                capture
+                    .clone()
+                    .filter(|_| loaded.config.desktop_replay == weft_core::config::Replay::Digest),
                 deliveries.clone(),
                 unknown,
             );

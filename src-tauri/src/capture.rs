@@ -6,11 +6,16 @@
 //! can name it), or after [`REPLY_WAIT`] without an answer. Weft's own calls are skipped: they
 //! were filed before they were sent. A bus that refuses to let Weft watch is said once; a
 //! monitor whose connection ends is started again with backoff, and the outage is logged once.
+//!
+//! [`Backlog`] tells how far filing is behind the monitor, so that coordination can wait until
+//! what was sent during focus is filed before it closes it on the server (what is not filed yet
+//! has no id to close, and the desktop would replay it).
 
 use crate::monitor::{self, Event, Monitor, Origin};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 use weft_core::service::{Observed, Weft};
 
@@ -23,31 +28,68 @@ const MAX_WAITING: usize = 4096;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// Starts the capture thread. It ends when Weft is gone, or at once when the bus refuses.
-pub fn start(weft: &Arc<Weft>) {
-    let weft = Arc::downgrade(weft);
-    let spawned = std::thread::Builder::new()
-        .name("weft-capture".into())
-        .spawn(move || supervise(&weft));
-    if let Err(e) = spawned {
-        log::error!("cannot watch other apps' notifications (no thread): {e}");
+/// How far filing is behind the monitor: the calls it told ([`monitor::Config::told`]) and
+/// the calls filed or skipped since.
+#[derive(Default)]
+pub struct Backlog {
+    told: Arc<AtomicU64>,
+    handled: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl crate::quiet::Unfiled for Backlog {
+    /// Waits until every call the monitor had told when this was called is filed, for at most
+    /// `timeout`; `false` when some are still waiting then (their server has not answered).
+    fn settle(&self, timeout: Duration) -> bool {
+        let target = self.told.load(Ordering::Acquire);
+        let handled = self.handled.lock().unwrap_or_else(PoisonError::into_inner);
+        let (handled, _) = self
+            .changed
+            .wait_timeout_while(handled, timeout, |handled| *handled < target)
+            .unwrap_or_else(PoisonError::into_inner);
+        *handled >= target
     }
 }
 
+impl Backlog {
+    fn handled_one(&self) {
+        *self.handled.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.changed.notify_all();
+    }
+}
+
+/// Starts the capture thread. It ends when Weft is gone, or at once when the bus refuses.
+pub fn start(weft: &Arc<Weft>) -> Arc<Backlog> {
+    let weft = Arc::downgrade(weft);
+    let backlog = Arc::new(Backlog::default());
+    let filing = backlog.clone();
+    let spawned = std::thread::Builder::new()
+        .name("weft-capture".into())
+        .spawn(move || supervise(&weft, &filing));
+    if let Err(e) = spawned {
+        log::error!("cannot watch other apps' notifications (no thread): {e}");
+    }
+    backlog
+}
+
 /// Runs the monitor and files what it sees; starts it again when its connection ends.
-fn supervise(weft: &Weak<Weft>) {
+fn supervise(weft: &Weak<Weft>, backlog: &Backlog) {
     let mut backoff = FIRST_BACKOFF;
     let mut outage_said = false;
     loop {
         let (tx, rx) = mpsc::sync_channel(BACKLOG);
-        let why = match Monitor::start(monitor::Config::default(), tx) {
+        let config = monitor::Config {
+            told: backlog.told.clone(),
+            ..monitor::Config::default()
+        };
+        let why = match Monitor::start(config, tx) {
             Ok(running) => {
                 if outage_said {
                     log::info!("watching other apps' notifications again");
                 }
                 outage_said = false;
                 backoff = FIRST_BACKOFF;
-                if !file_events(weft, &rx) {
+                if !file_events(weft, &rx, backlog) {
                     running.stop();
                     return;
                 }
@@ -92,8 +134,12 @@ struct Waiting {
 }
 
 /// Files the monitor's events until it ends (returns true) or Weft is gone (false).
-fn file_events(weft: &Weak<Weft>, events: &Receiver<Event>) -> bool {
+fn file_events(weft: &Weak<Weft>, events: &Receiver<Event>, backlog: &Backlog) -> bool {
     let mut waiting: HashMap<monitor::CallId, Waiting> = HashMap::new();
+    let file = |weft: &Weft, seen: &monitor::Observed, server_id| {
+        file(weft, seen, server_id);
+        backlog.handled_one();
+    };
     loop {
         let event = events.recv_timeout(REPLY_WAIT);
         let Some(weft) = weft.upgrade() else {
@@ -102,10 +148,13 @@ fn file_events(weft: &Weak<Weft>, events: &Receiver<Event>) -> bool {
         match event {
             Ok(Event::Observed { call, notification }) => {
                 if notification.origin == Origin::Weft {
+                    backlog.handled_one();
                     continue;
                 }
                 if waiting.len() >= MAX_WAITING {
-                    flush_oldest(&weft, &mut waiting);
+                    if let Some(oldest) = oldest(&mut waiting) {
+                        file(&weft, &oldest.observed, None);
+                    }
                 }
                 waiting.insert(
                     call,
@@ -148,14 +197,13 @@ fn file_events(weft: &Weak<Weft>, events: &Receiver<Event>) -> bool {
     }
 }
 
-fn flush_oldest(weft: &Weft, waiting: &mut HashMap<monitor::CallId, Waiting>) {
+/// Takes the call that has waited longest for its answer.
+fn oldest(waiting: &mut HashMap<monitor::CallId, Waiting>) -> Option<Waiting> {
     let oldest = waiting
         .iter()
         .min_by_key(|(_, w)| w.since)
-        .map(|(call, _)| *call);
-    if let Some(seen) = oldest.and_then(|call| waiting.remove(&call)) {
-        file(weft, &seen.observed, None);
-    }
+        .map(|(call, _)| *call)?;
+    waiting.remove(&oldest)
 }
 
 /// Files one notification; a failure is logged (the desktop showed it anyway).
@@ -170,22 +218,11 @@ fn file(weft: &Weft, seen: &monitor::Observed, server_id: Option<u32>) {
     }
 }
 
-/// The core's view of a call. A notification without a summary is titled by its app, since
-/// the hold policy files nothing without a title.
+/// The core's view of a call: its texts as sent (the core cleans them, once).
 fn to_core(seen: &monitor::Observed, server_id: Option<u32>) -> Observed {
-    let app = if seen.app_name.is_empty() {
-        "Unknown app".to_owned()
-    } else {
-        seen.app_name.clone()
-    };
-    let title = if seen.summary.trim().is_empty() {
-        app.clone()
-    } else {
-        seen.summary.clone()
-    };
     Observed {
-        app,
-        title,
+        app: seen.app_name.clone(),
+        title: seen.summary.clone(),
         body: seen.body.clone(),
         urgency: seen.urgency,
         transient: seen.transient,
@@ -208,12 +245,29 @@ mod tests {
             app_name: app.into(),
             summary: summary.into(),
             body: "body".into(),
-            truncated: false,
             urgency: Urgency::Critical,
             transient: true,
             replaces_id: 7,
             at: chrono::Utc::now(),
         }
+    }
+
+    #[test]
+    fn the_backlog_settles_once_every_call_told_is_handled() {
+        use crate::quiet::Unfiled;
+        let backlog = Backlog::default();
+        assert!(backlog.settle(Duration::ZERO), "nothing told");
+        backlog.told.fetch_add(2, Ordering::AcqRel);
+        backlog.handled_one();
+        assert!(
+            !backlog.settle(Duration::from_millis(1)),
+            "one still unfiled"
+        );
+        let backlog = Arc::new(backlog);
+        let filing = backlog.clone();
+        let handler = std::thread::spawn(move || filing.handled_one());
+        assert!(backlog.settle(Duration::from_secs(30)), "woken when filed");
+        assert!(handler.join().is_ok());
     }
 
     #[test]
@@ -226,16 +280,5 @@ mod tests {
         assert!(core.transient);
         assert_eq!(core.replaces_id, 7);
         assert_eq!(core.server_id, Some(12));
-    }
-
-    #[test]
-    fn a_call_without_a_summary_or_an_app_still_has_a_title() {
-        let core = to_core(&seen("Slack", "  "), None);
-        assert_eq!(core.title, "Slack");
-        let core = to_core(&seen("", ""), None);
-        assert_eq!(
-            (core.app.as_str(), core.title.as_str()),
-            ("Unknown app", "Unknown app")
-        );
     }
 }

@@ -14,8 +14,8 @@
 //!
 //! An empty `app_name` is filled with the sending process's name: `GetConnectionUnixProcessID`
 //! on a third, ordinary connection, then `/proc/<pid>/comm`, cached per unique name. A sender
-//! that is already gone when asked (a short-lived `notify-send` whose reply came first) keeps
-//! the empty name. Weft's own calls are [`Origin::Weft`]: the sender's process is this one, or
+//! that is already gone when asked (a short-lived `notify-send` whose reply came first) is named
+//! by its `desktop-entry` hint when it gave one, and otherwise keeps the empty name. Weft's own calls are [`Origin::Weft`]: the sender's process is this one, or
 //! the call carries [`OWN_HINT`] with this process's id (which holds even when notify-rust's
 //! connection is closed before the monitor asks for its process).
 //!
@@ -33,9 +33,9 @@ mod parse;
 mod pending;
 #[cfg(test)]
 mod tests;
-mod text;
 
 use chrono::{DateTime, Utc};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use weft_core::clock::{Clock, SystemClock};
@@ -69,7 +69,8 @@ pub enum Origin {
     App,
 }
 
-/// One `Notify` call, safe to show and to store.
+/// One `Notify` call: its texts as sent (bounded by [`parse::MAX_RAW_BYTES`]); the core
+/// cleans them when it files it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observed {
     /// The sender's unique bus name (`:1.42`).
@@ -77,14 +78,13 @@ pub struct Observed {
     /// The sender's process, when the bus could still say.
     pub pid: Option<u32>,
     pub origin: Origin,
-    /// The `app_name`, or the process's name when it was empty; empty when neither is known.
+    /// The `app_name`, or when it was blank the process's name, or the `desktop-entry` hint;
+    /// blank when none is known.
     pub app_name: String,
-    /// The `summary`, on one line; may be empty.
+    /// The `summary`; may be empty.
     pub summary: String,
-    /// The `body` without markup, cut as `weft notify` cuts it.
+    /// The `body`, markup and all.
     pub body: String,
-    /// The body was cut.
-    pub truncated: bool,
     /// From the `urgency` hint; `normal` when absent or unknown.
     pub urgency: Urgency,
     /// The `transient` hint.
@@ -148,6 +148,9 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// How long [`Monitor::start`] waits for the bus.
     pub start_timeout: Duration,
+    /// How many [`Event::Observed`] were sent so far (counted before each is sent, and taken
+    /// back when the receiver was gone): the receiver compares it with what it has handled.
+    pub told: Arc<AtomicU64>,
 }
 
 impl Default for Config {
@@ -157,6 +160,7 @@ impl Default for Config {
             own_pid: std::process::id(),
             clock: Arc::new(SystemClock),
             start_timeout: Duration::from_secs(5),
+            told: Arc::new(AtomicU64::new(0)),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! showed, its database).
 
 use crate::notifications::NotificationCapture;
-use crate::{wait_for, Desktop};
+use crate::{wait_for, App, Desktop};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -256,6 +256,27 @@ pub fn database_text(desktop: &Desktop) -> String {
 
 /// The number of monitors on the bus, once a count was not disturbed by a connection coming
 /// or going.
+/// The held count `weft status --json` gives.
+pub fn held(desktop: &Desktop) -> anyhow::Result<u64> {
+    let json: serde_json::Value = serde_json::from_str(&desktop.weft_ok(&["status", "--json"])?)?;
+    json["held"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no held count in {json}"))
+}
+
+/// Starts `weft-app` with `args` and waits until it serves and watches the bus: the monitor
+/// is set up on a thread of its own after the app starts, and what is sent before it watches
+/// is not seen. One monitor on the test's private bus is Weft's.
+pub fn start_watching(desktop: &Desktop, args: &[&str]) -> anyhow::Result<App> {
+    let app = App::start(desktop, args)?;
+    app.wait_until_serving(FILED)?;
+    wait_for("Weft to watch the bus", FILED, || {
+        (count_monitors(desktop).ok().flatten() == Some(1)).then_some(())
+    })
+    .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))?;
+    Ok(app)
+}
+
 pub fn monitors(desktop: &Desktop) -> anyhow::Result<u32> {
     wait_for("a steady count of the bus's monitors", FILED, || {
         count_monitors(desktop).ok().flatten()

@@ -282,6 +282,31 @@ impl Desktop {
         Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
     }
 
+    /// `dunstctl history`: the notifications dunst closed or that expired, newest first, as
+    /// `(appname, summary, body)`.
+    pub fn dunst_history(&self) -> anyhow::Result<Vec<(String, String, String)>> {
+        let output = self.command("dunstctl").arg("history").output()?;
+        anyhow::ensure!(output.status.success(), "dunstctl history failed");
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        let field = |n: &serde_json::Value, name: &str| {
+            n[name]["data"].as_str().unwrap_or_default().to_owned()
+        };
+        Ok(json["data"][0]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|n| (field(n, "appname"), field(n, "summary"), field(n, "body")))
+            .collect())
+    }
+
+    /// `dunstctl close-all`: what is on screen goes to the history.
+    pub fn dunst_close_all(&self) -> anyhow::Result<()> {
+        let status = self.command("dunstctl").arg("close-all").status()?;
+        anyhow::ensure!(status.success(), "dunstctl close-all failed");
+        Ok(())
+    }
+
     /// `dunstctl set-paused true|false`.
     pub fn set_dunst_paused(&self, paused: bool) -> anyhow::Result<()> {
         let status = self

@@ -152,6 +152,24 @@ impl Session {
             .to_owned())
     }
 
+    /// The element's `innerText`: the text as rendered (HTML's "rendered text collection"),
+    /// `Ok("")` when it is not rendered. WebKitWebDriver's element text (`text` above) leaves out
+    /// text inside a box that clips with `overflow: hidden`, such as the Inbox's one-line rows,
+    /// although it is on screen.
+    pub fn rendered_text(&self, css: &str) -> anyhow::Result<String> {
+        let value = self.post(
+            "/execute/sync",
+            json!({
+                "script": "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;",
+                "args": [css],
+            }),
+        )?;
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("no element matches {css}"))
+    }
+
     pub fn click(&self, css: &str) -> anyhow::Result<()> {
         let id = self.find(css)?;
         self.post(&format!("/element/{id}/click"), json!({}))?;

@@ -14,7 +14,7 @@
 
 mod observed;
 
-pub use observed::{clean_observed, strip_markup, CleanObserved, UNKNOWN_APP};
+pub use observed::{clean_app, clean_observed, CleanObserved, MAX_TAG_CHARS, UNKNOWN_APP};
 
 use crate::{Error, Result};
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
@@ -105,10 +105,15 @@ fn cut_body(body: &str) -> (String, bool) {
     if body.chars().count() <= MAX_BODY_CHARS {
         return (body.to_owned(), false);
     }
+    (cut_with_marker(body), true)
+}
+
+/// `body`'s first characters and [`TRUNCATION_MARKER`], [`MAX_BODY_CHARS`] in all.
+fn cut_with_marker(body: &str) -> String {
     let keep = MAX_BODY_CHARS - TRUNCATION_MARKER.chars().count();
     let mut cut: String = body.chars().take(keep).collect();
     cut.push_str(TRUNCATION_MARKER);
-    (cut, true)
+    cut
 }
 
 /// The text of one digest notification.

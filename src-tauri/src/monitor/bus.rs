@@ -4,9 +4,7 @@
 
 use super::parse::{self, Call};
 use super::pending::{CallId, Peer, Peers, Pending};
-use super::{
-    text, Bus, Config, Error, Event, Observed, Origin, MAX_PEERS, MAX_PENDING, PENDING_TTL,
-};
+use super::{Bus, Config, Error, Event, Observed, Origin, MAX_PEERS, MAX_PENDING, PENDING_TTL};
 use futures_core::Stream;
 use std::future::poll_fn;
 use std::num::NonZeroUsize;
@@ -183,7 +181,15 @@ async fn run(
             None => return ended("the bus closed it".into()),
         };
         if let Some(event) = state.handle(&message).await {
+            // Counted before it is sent, so a reader that sees it filed sees it told.
+            let observed = matches!(event, Event::Observed { .. });
+            if observed {
+                state.config.told.fetch_add(1, Ordering::AcqRel);
+            }
             if !deliver(&events, event, &stopped) {
+                if observed {
+                    state.config.told.fetch_sub(1, Ordering::AcqRel);
+                }
                 return Error::Stopped;
             }
         }
@@ -301,7 +307,7 @@ impl Loop {
         let comm = pid.and_then(|pid| {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
                 .ok()
-                .map(|comm| text::app_name(&comm))
+                .map(|comm| weft_core::hold::clean_app(&comm))
                 .filter(|comm| !comm.is_empty())
         });
         let peer = Peer { pid, comm };
@@ -326,8 +332,10 @@ pub fn observed(
     } else {
         Origin::App
     };
-    let app_name = if call.app_name.is_empty() {
-        peer.comm.clone().unwrap_or_default()
+    // The spec's own name first, then the process (when it is still there to ask), then the
+    // desktop file the call names.
+    let app_name = if weft_core::hold::clean_app(&call.app_name).is_empty() {
+        peer.comm.clone().or(call.desktop_entry).unwrap_or_default()
     } else {
         call.app_name
     };
@@ -337,8 +345,7 @@ pub fn observed(
         origin,
         app_name,
         summary: call.summary,
-        body: call.body.text,
-        truncated: call.body.truncated,
+        body: call.body,
         urgency: call.urgency,
         transient: call.transient,
         replaces_id: call.replaces_id,
@@ -358,13 +365,11 @@ mod tests {
             .single()
             .ok_or("a fixed time")?;
         let call = |own_hint, app_name: &str| parse::Call {
+            desktop_entry: None,
             app_name: app_name.into(),
             replaces_id: 0,
             summary: "t".into(),
-            body: text::Body {
-                text: String::new(),
-                truncated: false,
-            },
+            body: String::new(),
             urgency: weft_proto::Urgency::Normal,
             transient: false,
             own_hint,
@@ -390,6 +395,19 @@ mod tests {
         assert_eq!(
             observed(call(None, ""), ":1.9".into(), &peer(None), 100, at).app_name,
             ""
+        );
+        // A sender already gone is named by the desktop file it gave.
+        let named = parse::Call {
+            desktop_entry: Some("org.gnome.Evolution".into()),
+            ..call(None, "")
+        };
+        assert_eq!(
+            observed(named.clone(), ":1.9".into(), &peer(None), 100, at).app_name,
+            "org.gnome.Evolution"
+        );
+        assert_eq!(
+            observed(named, ":1.9".into(), &peer(Some(7)), 100, at).app_name,
+            "slack"
         );
         Ok(())
     }

@@ -1,25 +1,36 @@
 //! What a `Notify` call says, read from its body (`susssasa{sv}i`: `app_name`, `replaces_id`,
-//! `app_icon`, `summary`, `body`, `actions`, `hints`, `expire_timeout`) and made safe by
-//! [`text`](super::text). Hints are read leniently: the spec's `urgency` is a byte, but an
-//! integer of another width is taken too, and a value out of range is `normal`.
+//! `app_icon`, `summary`, `body`, `actions`, `hints`, `expire_timeout`). The texts stay as sent
+//! (the core cleans them, once: `weft_core::hold::clean_observed`), each bounded to
+//! [`MAX_RAW_BYTES`] so that a huge call costs the queue no more than that. Hints are read
+//! leniently: the spec's `urgency` is a byte, but an integer of another width is taken too, and
+//! a value out of range is `normal`.
 
-use super::{text, OWN_HINT};
+use super::OWN_HINT;
 use std::collections::HashMap;
 use weft_proto::Urgency;
 use zbus::Variant;
 
-/// The fields of one `Notify` call, cleaned.
+/// How much of each text is kept: far more than the core keeps of a body
+/// ([`weft_proto::MAX_BODY_CHARS`] characters, plus the markup around them).
+pub const MAX_RAW_BYTES: usize = 64 * 1024;
+
+/// The fields of one `Notify` call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
-    /// Cleaned; empty when the sender gave none.
+    /// As sent (bounded); may be empty or blank.
     pub app_name: String,
     pub replaces_id: u32,
+    /// As sent (bounded).
     pub summary: String,
-    pub body: text::Body,
+    /// As sent, markup and all (bounded).
+    pub body: String,
     pub urgency: Urgency,
     pub transient: bool,
     /// The process id in the [`OWN_HINT`] hint, if there was one.
     pub own_hint: Option<u32>,
+    /// The spec's `desktop-entry` hint (the sender's desktop file id without `.desktop`,
+    /// e.g. `org.gnome.Evolution`); `None` when absent or blank.
+    pub desktop_entry: Option<String>,
 }
 
 type Hints<'a> = HashMap<&'a str, Variant<'a>>;
@@ -52,10 +63,10 @@ pub fn fields(
     hints: &Hints<'_>,
 ) -> Call {
     Call {
-        app_name: text::app_name(app_name),
+        app_name: bounded(app_name),
         replaces_id,
-        summary: text::title(summary),
-        body: text::body(body),
+        summary: bounded(summary),
+        body: bounded(body),
         urgency: match hints.get("urgency").and_then(integer) {
             Some(0) => Urgency::Low,
             Some(2) => Urgency::Critical,
@@ -69,7 +80,21 @@ pub fn fields(
             Variant::Str(s) => s.as_str().trim().parse().ok(),
             other => integer(other).and_then(|n| u32::try_from(n).ok()),
         }),
+        desktop_entry: match hints.get("desktop-entry") {
+            Some(Variant::Str(s)) => Some(bounded(s.as_str().trim_end_matches(".desktop")))
+                .filter(|name| !name.trim().is_empty()),
+            _ => None,
+        },
     }
+}
+
+/// At most [`MAX_RAW_BYTES`] of `raw`, cut at a character boundary.
+fn bounded(raw: &str) -> String {
+    let mut end = raw.len().min(MAX_RAW_BYTES);
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    raw[..end].to_owned()
 }
 
 /// An integer hint of any width (a variant inside a variant too).
@@ -143,7 +168,33 @@ mod tests {
     }
 
     #[test]
-    fn every_field_is_cleaned() {
+    fn the_desktop_entry_hint_is_read_without_its_suffix() {
+        let entry = |h: Vec<(&'static str, Variant<'static>)>| {
+            fields("", 0, "t", "", &hints(h)).desktop_entry
+        };
+        assert_eq!(
+            entry(vec![(
+                "desktop-entry",
+                Variant::from("org.gnome.Evolution")
+            )])
+            .as_deref(),
+            Some("org.gnome.Evolution")
+        );
+        assert_eq!(
+            entry(vec![(
+                "desktop-entry",
+                Variant::from("thunderbird.desktop")
+            )])
+            .as_deref(),
+            Some("thunderbird")
+        );
+        assert_eq!(entry(vec![("desktop-entry", Variant::from(" "))]), None);
+        assert_eq!(entry(vec![("desktop-entry", Variant::U32(3))]), None);
+        assert_eq!(entry(vec![]), None);
+    }
+
+    #[test]
+    fn texts_stay_as_sent_and_are_bounded() {
         let call = fields(
             "Sl\u{202E}ack\n",
             9,
@@ -154,17 +205,20 @@ mod tests {
         assert_eq!(
             call,
             Call {
-                app_name: "Slack".into(),
+                app_name: "Sl\u{202E}ack\n".into(),
                 replaces_id: 9,
-                summary: "Ana wrote".into(),
-                body: text::Body {
-                    text: "lunch & tea?".into(),
-                    truncated: false
-                },
+                summary: "Ana\u{7} wrote".into(),
+                body: "<b>lunch</b> &amp; tea?".into(),
                 urgency: Urgency::Normal,
                 transient: false,
                 own_hint: None,
+                desktop_entry: None,
             }
         );
+        // Cut at a character boundary: `é` is two bytes, and the bound falls inside one.
+        let huge = format!("x{}", "é".repeat(MAX_RAW_BYTES));
+        let body = fields("a", 0, "t", &huge, &hints(vec![])).body;
+        assert_eq!(body.len(), MAX_RAW_BYTES - 1);
+        assert!(huge.starts_with(&body));
     }
 }

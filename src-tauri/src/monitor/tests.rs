@@ -73,9 +73,8 @@ fn a_call_is_seen_with_every_field_and_paired_with_its_id() -> TestResult {
             pid: Some(std::process::id()),
             origin: Origin::App,
             app_name: "Slack".into(),
-            summary: "Ana wrote".into(),
-            body: "lunch & tea?".into(),
-            truncated: false,
+            summary: "Ana\nwrote".into(),
+            body: "<b>lunch</b> &amp; <a href=\"https://x\">tea</a>?".into(),
             urgency: Urgency::Critical,
             transient: true,
             replaces_id: first,
@@ -87,7 +86,7 @@ fn a_call_is_seen_with_every_field_and_paired_with_its_id() -> TestResult {
 }
 
 #[test]
-fn an_error_from_the_server_is_rejected_and_a_huge_body_is_cut() -> TestResult {
+fn an_error_from_the_server_is_rejected_and_a_huge_body_is_bounded() -> TestResult {
     let bus = TestBus::start()?;
     let _server = FakeServer::start(&bus, None)?;
     let (_monitor, events) = bus.monitor(0)?;
@@ -115,9 +114,10 @@ fn an_error_from_the_server_is_rejected_and_a_huge_body_is_cut() -> TestResult {
     )?;
     let (call, seen) = next_observed(&events)?;
     assert_eq!(next(&events)?, Event::Assigned { call, id });
-    assert!(seen.truncated);
-    assert_eq!(seen.body.chars().count(), weft_proto::MAX_BODY_CHARS);
-    assert_eq!(seen.app_name, "EvilApp");
+    // The texts stay as sent, each bounded: the core cleans them when it files them.
+    assert_eq!(seen.body.len(), super::parse::MAX_RAW_BYTES);
+    assert!(huge.starts_with(&seen.body));
+    assert_eq!(seen.app_name, "Evil\u{202E}App\u{7}");
     Ok(())
 }
 
@@ -171,7 +171,7 @@ fn an_empty_app_name_is_the_senders_process_name() -> TestResult {
     assert_eq!(printed, "(uint32 1,)");
 
     // This process too (the cached look-up gives the same name for the next call).
-    let comm = super::text::app_name(&std::fs::read_to_string("/proc/self/comm")?);
+    let comm = weft_core::hold::clean_app(&std::fs::read_to_string("/proc/self/comm")?);
     let client = bus.connect()?;
     for _ in 0..2 {
         open(&gate)?;

@@ -7,7 +7,6 @@ use zbus::wire::{OwnedVariant, Variant};
 pub struct Dunst;
 
 const DEST: &str = "org.freedesktop.Notifications";
-const PATH: &str = "/org/freedesktop/Notifications";
 const IFACE: &str = "org.dunstproject.cmd0";
 
 fn paused() -> Result<bool, Error> {
@@ -17,7 +16,7 @@ fn paused() -> Result<bool, Error> {
             let reply = conn
                 .call_method(
                     Some(DEST),
-                    PATH,
+                    super::owner::PATH,
                     Some("org.freedesktop.DBus.Properties"),
                     "Get",
                     &(IFACE, "paused"),
@@ -36,7 +35,7 @@ fn set_paused(paused: bool) -> Result<(), Error> {
             let conn = zbus::Connection::session().await?;
             conn.call_method(
                 Some(DEST),
-                PATH,
+                super::owner::PATH,
                 Some("org.freedesktop.DBus.Properties"),
                 "Set",
                 &(IFACE, "paused", Variant::from(paused)),

@@ -11,7 +11,6 @@ pub struct Kde {
 }
 
 const DEST: &str = "org.freedesktop.Notifications";
-const PATH: &str = "/org/freedesktop/Notifications";
 
 impl Desktop for Kde {
     fn probe(&mut self) -> Result<Option<String>, Error> {
@@ -27,7 +26,7 @@ impl Desktop for Kde {
                 let reply = conn
                     .call_method(
                         Some(DEST),
-                        PATH,
+                        super::owner::PATH,
                         Some(DEST),
                         "Inhibit",
                         &("weft", "Focus", hints),
@@ -48,8 +47,14 @@ impl Desktop for Kde {
         };
         bounded(move || {
             zbus::block_on(async {
-                conn.call_method(Some(DEST), PATH, Some(DEST), "UnInhibit", &(cookie,))
-                    .await?;
+                conn.call_method(
+                    Some(DEST),
+                    super::owner::PATH,
+                    Some(DEST),
+                    "UnInhibit",
+                    &(cookie,),
+                )
+                .await?;
                 Ok::<_, zbus::Error>(())
             })
             .map_err(Error::from)

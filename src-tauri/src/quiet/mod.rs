@@ -35,7 +35,7 @@ mod owner;
 mod worker;
 
 use std::sync::mpsc::{self, Sender};
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use weft_core::service::Weft;
 use weft_proto::State;
@@ -118,6 +118,20 @@ impl From<zbus::Error> for Error {
 fn bounded<T: Send + 'static>(
     call: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
+    bounded_for(CALL_TIMEOUT, call)
+}
+
+/// How long closing `count` notifications may take: one call's time, and 50 ms more for each.
+fn close_budget(count: usize) -> Duration {
+    CALL_TIMEOUT
+        + Duration::from_millis(50).saturating_mul(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
+/// [`bounded`], with its own `timeout`.
+fn bounded_for<T: Send + 'static>(
+    timeout: Duration,
+    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
     let (tx, rx) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("weft-quiet-call".into())
@@ -127,7 +141,7 @@ fn bounded<T: Send + 'static>(
         })
         .map_err(Error::Thread)?;
     // A call that panicked (Disconnected) gave no answer either.
-    rx.recv_timeout(CALL_TIMEOUT)
+    rx.recv_timeout(timeout)
         .unwrap_or_else(|_timeout_or_disconnected| Err(Error::Timeout))
 }
 
@@ -216,7 +230,7 @@ impl Session for SessionBus {
                 let reply = conn
                     .call_method(
                         Some(owner::NAME),
-                        "/org/freedesktop/Notifications",
+                        owner::PATH,
                         Some(owner::NAME),
                         "GetServerInformation",
                         &(),
@@ -237,7 +251,7 @@ impl Session for SessionBus {
 
     fn close(&self, ids: &[u32]) -> Result<(), Error> {
         let ids = ids.to_vec();
-        bounded(move || {
+        bounded_for(close_budget(ids.len()), move || {
             zbus::block_on(async {
                 let conn = zbus::Connection::session().await?;
                 for id in ids {
@@ -245,7 +259,7 @@ impl Session for SessionBus {
                     let closed = conn
                         .call_method(
                             Some(owner::NAME),
-                            "/org/freedesktop/Notifications",
+                            owner::PATH,
                             Some(owner::NAME),
                             "CloseNotification",
                             &(id,),
@@ -294,29 +308,50 @@ impl Session for SessionBus {
 }
 
 /// The setting to give back, kept in Weft's store (`Facts::quiet_desktop`).
-struct Store(Weak<Weft>);
+struct Store {
+    weft: Weak<Weft>,
+    /// Other apps' notifications seen but maybe not filed yet (`None`: none are watched).
+    unfiled: Option<Arc<dyn Unfiled>>,
+}
+
+/// Other apps' notifications seen on the bus but not filed yet (capture's backlog).
+pub trait Unfiled: Send + Sync {
+    /// Waits until what was seen before this call is filed, for at most `timeout`; `false`
+    /// when some is still unfiled then.
+    fn settle(&self, timeout: Duration) -> bool;
+}
+
+/// How long coordination waits for what was sent during focus to be filed before it closes it:
+/// a little more than a server's answer may take (capture files a call without its id after
+/// one second).
+const SETTLE_WAIT: Duration = Duration::from_secs(2);
 
 impl Memory for Store {
     fn recall(&self) -> Result<Option<String>, Error> {
-        let weft = self.0.upgrade().ok_or(Error::Closed)?;
+        let weft = self.weft.upgrade().ok_or(Error::Closed)?;
         weft.facts(|facts| facts.quiet_desktop())
             .map_err(|e| Error::Store(e.into()))
     }
 
     fn remember(&self, value: Option<&str>) -> Result<(), Error> {
-        let weft = self.0.upgrade().ok_or(Error::Closed)?;
+        let weft = self.weft.upgrade().ok_or(Error::Closed)?;
         weft.facts(|facts| facts.set_quiet_desktop(value))
             .map_err(|e| Error::Store(e.into()))
     }
 
     fn seen_since(&self, since: chrono::DateTime<chrono::Utc>) -> Result<Vec<u32>, Error> {
-        let weft = self.0.upgrade().ok_or(Error::Closed)?;
+        if let Some(unfiled) = &self.unfiled {
+            if !unfiled.settle(SETTLE_WAIT) {
+                log::info!("some notifications sent during focus are not filed yet");
+            }
+        }
+        let weft = self.weft.upgrade().ok_or(Error::Closed)?;
         weft.desktop_ids_since(since)
             .map_err(|e| Error::Store(e.into()))
     }
 
     fn silenced(&self, silent: bool) {
-        if let Some(weft) = self.0.upgrade() {
+        if let Some(weft) = self.weft.upgrade() {
             weft.set_desktop_silenced(silent);
         }
     }
@@ -331,12 +366,14 @@ pub struct Quiet {
 impl Quiet {
     /// Starts the worker. It first restores what a crashed run left silenced, then follows
     /// `state`. With `enabled` false it only does that recovery. `unknown` is told (once) when
-    /// the server is not one Weft can quiet; `deliveries` wakes the delivery worker.
+    /// the server is not one Weft can quiet; `deliveries` wakes the delivery worker. With
+    /// `close_seen` (`desktop_replay = "digest"` while other apps' notifications are watched),
+    /// what they sent during focus is closed on a server that would replay it, once it is filed.
     pub fn start(
         weft: Weak<Weft>,
         status: &weft_proto::Status,
         enabled: bool,
-        close_seen: bool,
+        close_seen: Option<Arc<dyn Unfiled>>,
         deliveries: Sender<()>,
         unknown: Box<dyn Fn(String) + Send>,
     ) -> Quiet {
@@ -352,12 +389,15 @@ impl Quiet {
         }
         let worker = Worker::new(
             Box::new(SessionBus),
-            Box::new(Store(weft)),
+            Box::new(Store {
+                weft,
+                unfiled: close_seen.clone(),
+            }),
             enabled,
             deliveries,
             unknown,
         )
-        .closing_what_was_seen(close_seen);
+        .closing_what_was_seen(close_seen.is_some());
         let spawned = std::thread::Builder::new()
             .name("weft-quiet".into())
             .spawn(move || worker.run(&rx));

@@ -13,6 +13,8 @@ use zbus::{MatchRule, MessageStream};
 
 /// The well-known name every notification server owns.
 pub const NAME: &str = "org.freedesktop.Notifications";
+/// The object every notification server serves its interface on.
+pub const PATH: &str = "/org/freedesktop/Notifications";
 
 /// Starts the watcher thread. It reports the owner at the start (after it has subscribed, so no
 /// change can fall in between), then every change, and ends when the worker is gone.

@@ -4,8 +4,13 @@
 //! [`Memory`], so its tests drive it with fakes and no session bus.
 
 use super::{Desktop, Error, Kind, Server, LIFT_HOLD};
+use std::collections::HashSet;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// The first wait before a failed restore is tried again; it doubles up to [`MAX_RETRY`].
+const FIRST_RETRY: Duration = Duration::from_secs(5);
+const MAX_RETRY: Duration = Duration::from_secs(300);
 use weft_proto::State;
 
 /// What the worker asks of the desktop session: which notification server runs now, and an
@@ -90,6 +95,11 @@ pub(super) struct Worker {
     /// `desktop_replay = "digest"`: other apps' notifications seen during focus are closed on
     /// the server before its setting is given back, so it does not replay them.
     close_seen: bool,
+    /// When to try again to give back a setting whose restore failed (a server that did not
+    /// answer in time), and how long to wait after that.
+    retry_at: Option<(Instant, Duration)>,
+    /// The server ids closed in this focus block: a second lift closes only what came since.
+    closed: HashSet<u32>,
     /// When the focus block being followed began.
     began: Option<chrono::DateTime<chrono::Utc>>,
     /// What the next `State(Focus)` says began it.
@@ -120,6 +130,8 @@ impl Worker {
             lifted: false,
             relift_at: None,
             close_seen: false,
+            closed: HashSet::new(),
+            retry_at: None,
             began: None,
             next_began: None,
             told_silent: None,
@@ -136,12 +148,21 @@ impl Worker {
     pub(super) fn run(mut self, rx: &Receiver<Message>) {
         self.recover();
         loop {
-            let message = match self.relift_at {
+            let next = match (self.relift_at, self.retry_at.map(|(at, _)| at)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let message = match next {
                 Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
                     Ok(message) => message,
                     Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.relift_at = None;
-                        self.silence_again();
+                        if self.relift_at.is_some_and(|at| at <= Instant::now()) {
+                            self.relift_at = None;
+                            self.silence_again();
+                        }
+                        if self.retry_at.is_some_and(|(at, _)| at <= Instant::now()) {
+                            self.retry_restore();
+                        }
                         continue;
                     }
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -178,6 +199,8 @@ impl Worker {
                 self.state = Some(state);
                 if state == State::Focus {
                     self.began = Some(self.next_began.take().unwrap_or_else(chrono::Utc::now));
+                    self.closed.clear();
+                    self.retry_at = None;
                 }
                 match state {
                     State::Focus if self.enabled => self.silence(),
@@ -213,7 +236,7 @@ impl Worker {
     /// `desktop_replay = "digest"`, what the desktop queued from other apps is closed first, or
     /// the lift would let it all out with the one popup.
     fn lift(&mut self) {
-        if !self.lifted && self.close_seen {
+        if !self.lifted && self.close_seen && replays(&self.active) {
             if let Some(began) = self.began {
                 self.close_seen_since(began);
             }
@@ -264,6 +287,22 @@ impl Worker {
 
     /// A previous run silenced the desktop and did not restore it (it crashed). Runs even
     /// when quieting is off now.
+    /// Tries again to give back what a failed restore kept, outside focus; waits twice as long
+    /// before the next try while some is still kept.
+    pub(super) fn retry_restore(&mut self) {
+        let Some((_, wait)) = self.retry_at.take() else {
+            return;
+        };
+        if self.state == Some(State::Focus) {
+            return;
+        }
+        self.recover();
+        if matches!(self.memory.recall(), Ok(Some(_))) {
+            let wait = (wait * 2).min(MAX_RETRY);
+            self.retry_at = Some((Instant::now() + wait, wait));
+        }
+    }
+
     pub(super) fn recover(&mut self) {
         let saved = match self.memory.recall() {
             Ok(Some(saved)) => saved,
@@ -314,6 +353,8 @@ impl Worker {
             self.remember(None);
         } else {
             self.remember(Some(&kept.join("\n")));
+            // Not only at the next start: a server that was busy answers again later.
+            self.retry_at = Some((Instant::now() + FIRST_RETRY, FIRST_RETRY));
         }
     }
 
@@ -466,11 +507,12 @@ impl Worker {
             log::debug!("quiet: nothing to restore");
             return;
         }
-        if self.close_seen {
+        if self.close_seen && replays(&active) {
             if let Some(began) = began {
                 self.close_seen_since(began);
             }
         }
+        self.closed.clear();
         let server_gone = self.owner == Some(None);
         let mut kept = Vec::new();
         for mut active in active {
@@ -495,22 +537,52 @@ impl Worker {
             self.remember(None);
         } else {
             self.remember(Some(&kept.join("\n")));
+            // Not only at the next start: a server that was busy answers again later.
+            self.retry_at = Some((Instant::now() + FIRST_RETRY, FIRST_RETRY));
         }
     }
 
     /// Closes the notifications other apps sent since `began` on the server, before the
     /// desktop's setting comes back: what it held would otherwise be replayed one by one,
-    /// and Weft's digest already names them. A failure only means the desktop replays them.
-    fn close_seen_since(&self, began: chrono::DateTime<chrono::Utc>) {
-        match self.memory.seen_since(began) {
-            Ok(ids) if ids.is_empty() => {}
-            Ok(ids) => match self.session.close(&ids) {
-                Ok(()) => log::info!("closed {} notification(s) the digest names", ids.len()),
-                Err(e) => log::warn!("the desktop will replay what it held: {e}"),
-            },
+    /// and Weft's digest already names them. Each id is closed once a focus block. A failure
+    /// only means the desktop replays them.
+    fn close_seen_since(&mut self, began: chrono::DateTime<chrono::Utc>) {
+        let ids: Vec<u32> = match self.memory.seen_since(began) {
+            Ok(ids) => ids
+                .into_iter()
+                .filter(|id| !self.closed.contains(id))
+                .collect(),
+            Err(e) => {
+                log::warn!("the desktop will replay what it held: {e}");
+                return;
+            }
+        };
+        if ids.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        match self.session.close(&ids) {
+            Ok(()) => {
+                log::info!(
+                    "closed {} notification(s) the digest names in {} ms",
+                    ids.len(),
+                    started.elapsed().as_millis()
+                );
+                self.closed.extend(ids);
+            }
             Err(e) => log::warn!("the desktop will replay what it held: {e}"),
         }
     }
+}
+
+/// Whether a server this focus block silenced replays what it held when its setting comes
+/// back (dunst shows its queue on resume). GNOME and KDE keep what came during focus in their
+/// own lists and replay nothing, so nothing is closed there: the user still finds it in the
+/// desktop's list, and Weft's digest says what arrived.
+fn replays(active: &[Active]) -> bool {
+    active
+        .iter()
+        .any(|a| a.saved.is_some() && a.kind == Kind::Dunst)
 }
 
 #[cfg(test)]

@@ -583,8 +583,9 @@ fn with_desktop_replay_or_nothing_silenced_nothing_is_closed() {
     assert_eq!(fake.calls(), []);
 }
 
-#[test]
-fn the_store_is_told_when_popups_are_silent_and_a_lift_closes_what_was_queued() {
+/// A worker closing what focus held (`desktop_replay = "digest"`), in a focus block that began
+/// then on dunst, which queued one notification, id 9, a second after.
+fn dunst_closing_in_focus() -> (Fake, Worker, chrono::DateTime<chrono::Utc>) {
     let fake = Fake::default();
     fake.serve("dunst", ":1.5");
     fake.set(Kind::Dunst, Some("false"));
@@ -594,6 +595,12 @@ fn the_store_is_told_when_popups_are_silent_and_a_lift_closes_what_was_queued() 
     fake.world().seen = vec![(began + chrono::Duration::seconds(1), 9)];
     worker.handle(Message::Began(began));
     worker.handle(Message::State(State::Focus));
+    (fake, worker, began)
+}
+
+#[test]
+fn the_store_is_told_when_popups_are_silent_and_a_lift_closes_what_was_queued() {
+    let (fake, mut worker, _began) = dunst_closing_in_focus();
     assert_eq!(fake.world().silent, Some(true));
     fake.calls();
     // A break-through of Weft's own: what dunst queued is closed before the pause lifts.
@@ -611,6 +618,70 @@ fn the_store_is_told_when_popups_are_silent_and_a_lift_closes_what_was_queued() 
     );
     worker.handle(Message::State(State::Coordination));
     assert_eq!(fake.world().silent, Some(false));
+}
+
+#[test]
+fn each_id_is_closed_once_a_block_and_only_on_a_server_that_replays() {
+    let (fake, mut worker, began) = dunst_closing_in_focus();
+    let (ack, _done) = mpsc::sync_channel(1);
+    worker.handle(Message::Lift(ack));
+    fake.calls();
+    fake.world()
+        .seen
+        .push((began + chrono::Duration::seconds(2), 10));
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(
+        fake.calls().first(),
+        Some(&Call::Close(vec![10])),
+        "9 was closed at the lift"
+    );
+
+    // GNOME keeps what came during focus in its list and replays nothing: nothing is closed.
+    let fake = Fake::default();
+    fake.serve("gnome-shell", ":1.6");
+    fake.set(Kind::Gnome, Some("true"));
+    let (worker, _woken) = fake.worker(true);
+    let mut worker = worker.closing_what_was_seen(true);
+    fake.world().seen = vec![(chrono::Utc::now() + chrono::Duration::seconds(1), 7)];
+    worker.handle(Message::State(State::Focus));
+    fake.calls();
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(
+        fake.calls(),
+        [restore("gnome", "true"), Call::Remember(None)]
+    );
+}
+
+#[test]
+fn a_restore_that_failed_is_tried_again_outside_focus() {
+    let fake = Fake::default();
+    fake.serve("dunst", ":1.5");
+    fake.set(Kind::Dunst, Some("false"));
+    let (mut worker, _woken) = fake.worker(true);
+    worker.handle(Message::State(State::Focus));
+    fake.fail(Op::Restore, Kind::Dunst);
+    worker.handle(Message::State(State::Coordination));
+    assert_eq!(fake.memory().as_deref(), Some("dunst:false"), "kept");
+    fake.calls();
+    // Still failing: kept, and tried again later.
+    worker.retry_restore();
+    assert_eq!(
+        fake.calls(),
+        [restore("dunst", "false"), remember("dunst:false")]
+    );
+    assert_eq!(fake.memory().as_deref(), Some("dunst:false"));
+    fake.heal();
+    worker.retry_restore();
+    assert_eq!(
+        fake.setting(Kind::Dunst).as_deref(),
+        Some("false"),
+        "given back"
+    );
+    assert_eq!(fake.memory(), None);
+    // Nothing more to try.
+    fake.calls();
+    worker.retry_restore();
+    assert_eq!(fake.calls(), []);
 }
 
 #[test]
