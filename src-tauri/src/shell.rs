@@ -63,6 +63,15 @@ impl Shell for AppShell {
         Ok(())
     }
 
+    fn change_hotkey(&self) -> Result<(), ShellError> {
+        match self.app.try_state::<crate::hotkey::HowToChange>() {
+            Some(how) => how.change().map_err(ShellError::HotkeyNotChangeable),
+            None => Err(ShellError::HotkeyNotChangeable(
+                "There is no hotkey (`hotkey = \"off\"` in config.toml, or it could not be set up: the tray menu says why). Switch from the tray or with `weft toggle`.".into(),
+            )),
+        }
+    }
+
     fn team_changed(&self, info: &TeamInfo) {
         let lines = tray::team_lines(info);
         let app = self.app.clone();

@@ -366,6 +366,49 @@ impl ShortcutsBackend {
         Ok(sessions.len())
     }
 
+    /// The desktop changes the key of shortcut `id` in `session` (the user, in its settings):
+    /// the bound shortcut gets `trigger` as its `trigger_description`, and `ShortcutsChanged`
+    /// is emitted with the session's shortcuts. Fails unless that session is open and has
+    /// bound `id`.
+    pub fn change_trigger(&self, session: &str, id: &str, trigger: &str) -> anyhow::Result<()> {
+        let shortcuts: Vec<(String, HashMap<String, Value<'static>>)> = {
+            let mut state = lock(&self.state);
+            let bound = state
+                .sessions
+                .get_mut(session)
+                .filter(|s| !s.closed)
+                .map(|s| &mut s.bound)
+                .ok_or_else(|| anyhow::anyhow!("session {session} is not open"))?;
+            let shortcut = bound
+                .iter_mut()
+                .find(|b| b.id == id)
+                .ok_or_else(|| anyhow::anyhow!("session {session} has not bound {id:?}"))?;
+            shortcut.trigger_description = trigger.to_owned();
+            bound
+                .iter()
+                .map(|b| {
+                    let properties = HashMap::from([
+                        ("description".to_owned(), Value::from(b.description.clone())),
+                        (
+                            "trigger_description".to_owned(),
+                            Value::from(b.trigger_description.clone()),
+                        ),
+                    ]);
+                    (b.id.clone(), properties)
+                })
+                .collect()
+        };
+        let path = zbus::zvariant::ObjectPath::try_from(session)?;
+        self.conn.emit_signal(
+            None::<&str>,
+            PATH,
+            INTERFACE,
+            "ShortcutsChanged",
+            &(path, shortcuts),
+        )?;
+        Ok(())
+    }
+
     /// Emits `Activated` for shortcut `id` in `session` only; fails unless that session is
     /// open and has bound `id`.
     pub fn activate_in(&self, session: &str, id: &str) -> anyhow::Result<()> {

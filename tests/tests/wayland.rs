@@ -181,6 +181,95 @@ fn the_trigger_the_desktop_chose_is_the_one_reported() -> anyhow::Result<()> {
 }
 
 #[test]
+fn a_key_the_desktop_changes_later_is_shown_and_its_dialog_is_asked_only_where_the_portal_has_one(
+) -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let backend = panel.portal.shortcuts()?;
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    let session = weft_session(&panel, &app)?;
+    app.wait_for_log("global hotkey bound by the desktop portal", START)?;
+    // xdg-desktop-portal 1.16 has no host Registry: Weft goes on without it, and says so.
+    let log = app.log();
+    assert!(log.contains("has no host registry"), "{log}");
+
+    // GlobalShortcuts version 1 has no ConfigureShortcuts: no button, and the request says why
+    // and where the key is changed instead.
+    assert_eq!(panel.portal.shortcuts_version(panel.desktop())?, 1);
+    assert!(!status(&app)?.hotkey_changeable);
+    match app.call(&Request::ChangeHotkey)? {
+        Response::Error(report) => {
+            assert_eq!(report.kind, weft_proto::ErrorKind::Unavailable);
+            for part in ["version 1", "keyboard shortcut settings"] {
+                assert!(report.message.contains(part), "{part}: {}", report.message);
+            }
+        }
+        other => anyhow::bail!("unexpected answer {other:?}"),
+    }
+
+    // The user picks another key in the desktop's settings: Weft shows it at once, and it
+    // still switches.
+    backend.change_trigger(&session, "toggle", "SUPER+w")?;
+    wait_for("the new key in the status", SOON, || {
+        status(&app)
+            .ok()
+            .filter(|s| s.hotkey.as_deref() == Some("SUPER+w"))
+    })?;
+    let tray = panel.panel.tray(&app)?;
+    wait_for("the tray's hotkey line", SOON, || {
+        tray.find("Hotkey: SUPER+w").ok()
+    })?;
+    backend.activate_in(&session, "toggle")?;
+    wait_for_state(&app, State::Focus)?;
+    // Nothing was bound again for it.
+    assert_eq!(backend.bind_calls().len(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_bind_shortcuts_that_never_answers_is_bounded_and_start_up_does_not_wait() -> anyhow::Result<()>
+{
+    let _serial = weft_e2e::serial();
+    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
+    let backend = panel.portal.shortcuts()?;
+    backend.answer_bind_shortcuts(Answer::Never);
+    let app = App::start(panel.desktop(), &[])?;
+    app.wait_until_serving(START)?;
+    wait_for("Weft's BindShortcuts", START, || {
+        (backend.bind_calls().len() == 1).then_some(())
+    })?;
+    // While the desktop has not answered (a dialog may be open), everything else works, and
+    // no hotkey is claimed.
+    assert_eq!(status(&app)?.hotkey, None);
+    assert!(panel.desktop().weft(&["toggle"])?.status.success());
+    wait_for_state(&app, State::Focus)?;
+    assert!(panel.desktop().weft(&["toggle"])?.status.success());
+    wait_for_state(&app, State::Coordination)?;
+    // After the 60 s the desktop has for it, Weft says so once, in coordination.
+    let notice = wait_for(
+        "a notice about the unanswered BindShortcuts",
+        START + Duration::from_secs(60),
+        || {
+            panel
+                .panel
+                .notifications
+                .received()
+                .into_iter()
+                .find(|n| n.body.contains("did not answer BindShortcuts within 60 s"))
+        },
+    )?;
+    assert!(notice.body.contains("weft toggle"), "{}", notice.body);
+    let shown = status(&app)?;
+    assert!(shown.degraded.contains(&DesktopPart::Hotkey));
+    assert_eq!(shown.hotkey, None);
+    // Asked once: no retry on a timer.
+    assert_eq!(backend.bind_calls().len(), 1);
+    assert_eq!(backend.create_session_calls(), 1);
+    Ok(())
+}
+
+#[test]
 fn a_portal_that_binds_nothing_or_never_answers_is_reported_and_the_cli_still_switches(
 ) -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();

@@ -45,6 +45,25 @@ function render(status: Status): void {
   $("hotkey-text").textContent = status.hotkey
     ? `${status.hotkey} switches between focus and coordination (the \`hotkey\` setting in config.toml; on Wayland your desktop decides the key, in its keyboard shortcut settings).`
     : "No hotkey works now (it is off, or the desktop did not bind it: the tray menu says why). Switch from the tray or with `weft toggle`.";
+  // Only where the desktop can show its own dialog for the key (GlobalShortcuts version 2).
+  $("change-hotkey").hidden = !status.hotkey_changeable;
+}
+
+/** Asks the desktop to show its dialog for Weft's shortcut; says why where it cannot. */
+async function onChangeHotkey(): Promise<void> {
+  const button = $<HTMLButtonElement>("change-hotkey");
+  const result = $("hotkey-result");
+  button.disabled = true;
+  try {
+    const answer = await control({ cmd: "change_hotkey" });
+    result.hidden = false;
+    result.textContent =
+      answer.kind === "error" ? answer.data.message : "Your desktop's shortcut settings are open: the key you choose there takes effect at once.";
+  } catch (e) {
+    showError(String(e));
+  } finally {
+    button.disabled = false;
+  }
 }
 
 /** How the Now view names a part of the app that does not work (`Status.degraded`). */
@@ -205,6 +224,7 @@ function route(): void {
 
 async function start(): Promise<void> {
   $("switch-form").addEventListener("submit", (event) => void onSubmit(event));
+  $("change-hotkey").addEventListener("click", () => void onChangeHotkey());
   setUpToday();
   await setUpTeam();
   window.addEventListener("hashchange", route);

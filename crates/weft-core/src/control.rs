@@ -380,6 +380,7 @@ mod tests {
             held: 0,
             degraded: Vec::new(),
             hotkey: None,
+            hotkey_changeable: false,
         }
     }
 

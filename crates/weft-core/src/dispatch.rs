@@ -115,6 +115,7 @@ pub fn route(weft: &Weft, request: Request, deadline: Option<Deadline>) -> Route
         Request::Inbox => answer(weft.inbox(), Response::Inbox),
         Request::OpenWindow => with_shell(weft, |shell| shell.open_window()),
         Request::CloseWindow => with_shell(weft, |shell| shell.close_window()),
+        Request::ChangeHotkey => with_shell(weft, |shell| shell.change_hotkey()),
         Request::Watch => Response::error(
             ErrorKind::BadRequest,
             "watch needs a control-socket connection of its own",

@@ -105,6 +105,7 @@ impl Machine {
             held,
             degraded: Vec::new(),
             hotkey: None,
+            hotkey_changeable: false,
         }
     }
 

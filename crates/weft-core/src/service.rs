@@ -73,6 +73,7 @@ impl Weft {
             held,
             degraded: Vec::new(),
             hotkey: None,
+            hotkey_changeable: false,
             gaps: gap::Gaps::new(clock.as_ref()),
             desktop: DesktopPolicy::default(),
         };
@@ -261,7 +262,25 @@ impl Weft {
         if inner.hotkey == hotkey {
             return false;
         }
+        if hotkey.is_none() {
+            // No hotkey, nothing to change.
+            inner.hotkey_changeable = false;
+        }
         inner.hotkey = hotkey;
+        self.announce(&mut inner, false);
+        true
+    }
+
+    /// Sets whether the desktop can show its dialog to change the hotkey in effect
+    /// (`Status::hotkey_changeable`); only while there is one. Announced like
+    /// [`Weft::set_hotkey`]; returns whether anything changed.
+    pub fn set_hotkey_changeable(&self, changeable: bool) -> bool {
+        let mut inner = self.lock();
+        let changeable = changeable && inner.hotkey.is_some();
+        if inner.hotkey_changeable == changeable {
+            return false;
+        }
+        inner.hotkey_changeable = changeable;
         self.announce(&mut inner, false);
         true
     }

@@ -464,6 +464,11 @@ pub enum Request {
     OpenWindow,
     /// Close every Weft window; the app stays in the tray.
     CloseWindow,
+    /// Ask the desktop to show its own dialog for changing the hotkey (the GlobalShortcuts
+    /// portal's `ConfigureShortcuts`, version 2 of the interface). Answered `Done` once the
+    /// desktop took the request; `unavailable`, with why, where the hotkey is not bound
+    /// through such a portal (see [`Status::hotkey_changeable`]).
+    ChangeHotkey,
     /// A notification for the hold policy: delivered, held or broken through by the state.
     Notify {
         title: String,
@@ -671,6 +676,11 @@ pub struct Status {
     /// Weft grabs it (X11); null when there is none (off, or not bound).
     #[serde(default)]
     pub hotkey: Option<String>,
+    /// Whether the desktop can show its own dialog to change the hotkey ([`Request::ChangeHotkey`]):
+    /// a GlobalShortcuts portal of version 2 or later bound it. Omitted when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<bool>", optional))]
+    pub hotkey_changeable: bool,
 }
 
 /// An optional part of the desktop app. When one cannot load or start, Weft keeps running
@@ -858,6 +868,7 @@ mod tests {
             held: 2,
             degraded: Vec::new(),
             hotkey: None,
+            hotkey_changeable: false,
         });
         let json = serde_json::to_string(&resp).unwrap_or_default();
         assert_eq!(
@@ -877,11 +888,12 @@ mod tests {
             held: 0,
             degraded: vec![DesktopPart::Tray, DesktopPart::QuietDesktop],
             hotkey: Some("CTRL+ALT+f".into()),
+            hotkey_changeable: true,
         };
         let json = serde_json::to_string(&status).unwrap_or_default();
         assert!(
             json.ends_with(
-                r#""held":0,"degraded":["tray","quiet_desktop"],"hotkey":"CTRL+ALT+f"}"#
+                r#""held":0,"degraded":["tray","quiet_desktop"],"hotkey":"CTRL+ALT+f","hotkey_changeable":true}"#
             ),
             "{json}"
         );
@@ -892,8 +904,8 @@ mod tests {
         )
         .ok();
         assert_eq!(
-            old.map(|s| (s.degraded, s.hotkey)),
-            Some((Vec::new(), None))
+            old.map(|s| (s.degraded, s.hotkey, s.hotkey_changeable)),
+            Some((Vec::new(), None, false))
         );
         for part in [
             DesktopPart::Tray,

@@ -24,15 +24,66 @@ use crate::notices::Notices;
 use crate::switcher::Switcher;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, Weak};
-use tauri::AppHandle;
+use tauri::{AppHandle, Manager};
 use weft_core::config::Hotkey;
 use weft_core::service::Weft;
 use weft_proto::{DesktopPart, Source, Target};
 
+/// How the hotkey in effect can be changed (`Request::ChangeHotkey`), kept as the app's state
+/// once the hotkey is registered.
+pub enum HowToChange {
+    /// Weft grabs the key itself: the `hotkey` setting.
+    Setting,
+    /// The desktop binds it: its own dialog, through the portal (where the portal has one).
+    #[cfg(target_os = "linux")]
+    Portal(portal::Control),
+}
+
+impl HowToChange {
+    /// Asks the desktop for its dialog, or says what to do instead.
+    ///
+    /// # Errors
+    /// The text for the person who asked: why there is no dialog, and where the key is set.
+    pub fn change(&self) -> Result<(), String> {
+        const DESKTOP_SETTINGS: &str =
+            "Change the key in your desktop's keyboard shortcut settings, where Weft's shortcut is listed.";
+        match self {
+            HowToChange::Setting => Err(
+                "Weft sets this hotkey itself: change the `hotkey` setting in config.toml and start Weft again."
+                    .into(),
+            ),
+            #[cfg(target_os = "linux")]
+            HowToChange::Portal(control) => control.change().map_err(|e| match e {
+                portal::Error::NoConfigure { .. } => {
+                    let mut text = upper_first(&e.to_string());
+                    text.push_str(". ");
+                    text.push_str(DESKTOP_SETTINGS);
+                    text
+                }
+                portal::Error::Unbound => format!(
+                    "{}: the tray menu says why. Switch from the tray or with `weft toggle`.",
+                    upper_first(&e.to_string())
+                ),
+                other => format!("{}. {DESKTOP_SETTINGS}", upper_first(&other.to_string())),
+            }),
+        }
+    }
+}
+
+/// `text` with its first letter in upper case, to start a sentence with an error's text.
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// Registers the configured hotkey. Returns a notice when it could not be registered; a
 /// problem found later is added to `notices` (tray menu, and filed like any notice). A press
 /// is queued on `switcher`, so the listener never waits on the disk. The hotkey in effect is
-/// told to `weft` (`Status::hotkey`).
+/// told to `weft` (`Status::hotkey`), and how it can be changed is kept as the app's
+/// [`HowToChange`].
 pub fn register(
     app: &AppHandle,
     setting: &Hotkey,
@@ -53,8 +104,16 @@ pub fn register(
     if portal::wanted_here() {
         // Only the desktop's answer says which key is in effect.
         let on_problem = later_problems(app, notices, health, Arc::downgrade(weft), None);
-        return through_portal(&combo, Arc::downgrade(weft), on_press, on_problem);
+        let app_id = app.config().identifier.clone();
+        return match through_portal(&combo, &app_id, Arc::downgrade(weft), on_press, on_problem) {
+            Ok(control) => {
+                app.manage(HowToChange::Portal(control));
+                None
+            }
+            Err(notice) => Some(notice),
+        };
     }
+    app.manage(HowToChange::Setting);
     let grabbed = Some(combo.to_string());
     let on_problem = later_problems(app, notices, health, Arc::downgrade(weft), grabbed.clone());
     // Before the listener starts: a problem it finds at once clears it again.
@@ -73,20 +132,26 @@ pub fn register(
     }
 }
 
-/// Asks the desktop to bind `combo` through the portal, once, without waiting for its answer.
-/// The answer goes to the log: the trigger in effect, which `weft` shows, or why there is none,
-/// which also goes to `on_problem` (a notice, once, and the hotkey listed as degraded).
+/// Asks the desktop to bind `combo` through the portal, once, without waiting for its answer,
+/// registering as `app_id` first where the portal has the host Registry. The answer goes to
+/// the log: the trigger in effect, which `weft` shows, or why there is none, which also goes
+/// to `on_problem` (a notice, once, and the hotkey listed as degraded). Returns the portal
+/// thread's [`portal::Control`], or the notice when the thread could not start.
 #[cfg(target_os = "linux")]
 fn through_portal(
     combo: &weft_core::hotkey::Combo,
+    app_id: &str,
     weft: Weak<Weft>,
     on_press: Box<dyn Fn() + Send>,
     on_problem: Box<dyn Fn(Option<String>) + Send>,
-) -> Option<String> {
+) -> Result<portal::Control, String> {
     let shown = *combo;
     let on_outcome = Box::new(
-        move |outcome: Result<String, portal::Error>| match outcome {
-            Ok(trigger) => {
+        move |outcome: Result<portal::Binding, portal::Error>| match outcome {
+            Ok(portal::Binding {
+                trigger,
+                changeable,
+            }) => {
                 log::info!("global hotkey bound by the desktop portal: {trigger:?}");
                 // A problem said before (a portal that went away) is over.
                 on_problem(None);
@@ -98,6 +163,7 @@ fn through_portal(
                 };
                 if let Some(weft) = weft.upgrade() {
                     weft.set_hotkey(Some(in_effect));
+                    weft.set_hotkey_changeable(changeable);
                 }
             }
             Err(e) => {
@@ -106,15 +172,15 @@ fn through_portal(
             }
         },
     );
-    match portal::listen(combo, portal::TIMEOUTS, on_press, on_outcome) {
-        Ok(()) => {
+    match portal::listen(combo, app_id, portal::TIMEOUTS, on_press, on_outcome) {
+        Ok(control) => {
             log::info!(
                 "asked the desktop portal to bind the global hotkey (preferred: {})",
                 combo.portal_trigger()
             );
-            None
+            Ok(control)
         }
-        Err(e) => Some(format!(
+        Err(e) => Err(format!(
             "The hotkey {combo} could not be set up ({e}). Switch from the tray or with `weft toggle`."
         )),
     }
@@ -134,7 +200,11 @@ fn portal_problem(combo: &weft_core::hotkey::Combo, error: &portal::Error) -> St
         portal::Error::Timeout { .. } => format!(
             "The hotkey {combo} is not set: {error}. Switch from the tray or with `weft toggle`; Weft asks again at its next start."
         ),
-        portal::Error::Cancelled | portal::Error::NotBound | portal::Error::Failed(_) => format!(
+        portal::Error::Cancelled
+        | portal::Error::NotBound
+        | portal::Error::Failed(_)
+        | portal::Error::NoConfigure { .. }
+        | portal::Error::Unbound => format!(
             "The desktop did not set the hotkey {combo} ({error}). Switch from the tray or with `weft toggle`, or {BIND_YOURSELF}."
         ),
     }

@@ -8,18 +8,26 @@
 //! on; start-up never waits at all. A portal that leaves the bus is reported, and the next one
 //! to take its name is asked again.
 //!
+//! Before the session, Weft registers itself with the host Registry
+//! (`org.freedesktop.host.portal.Registry`, xdg-desktop-portal 1.19.4 and later) under its
+//! desktop-file id, so the desktop names the app that asks; an older portal has no Registry
+//! and names the app by its own means. Where the portal has `ConfigureShortcuts` (version 2
+//! of the interface), [`Control::change`] asks the desktop to show its dialog for the key.
+//!
 //! ashpd's calls are futures: the thread drives them with `block_on` (zbus's own executor,
 //! async-io), so the app still has no async runtime.
 
 use ashpd::desktop::global_shortcuts::{
-    Activated, BindShortcutsOptions, GlobalShortcuts, NewShortcut,
+    Activated, BindShortcutsOptions, ConfigureShortcutsOptions, GlobalShortcuts, NewShortcut,
+    Shortcut, ShortcutsChanged,
 };
 use ashpd::desktop::{CreateSessionOptions, ResponseError, Session};
 use ashpd::zbus;
 use futures_util::future::Either;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use std::ffi::OsStr;
 use std::future::Future;
+use std::sync::mpsc;
 use std::time::Duration;
 use weft_core::hotkey::Combo;
 
@@ -36,13 +44,20 @@ pub struct Timeouts {
     pub create_session: Duration,
     /// Longer: the desktop may ask the user in a dialog first.
     pub bind_shortcuts: Duration,
+    /// `Register` with the host Registry, and `ConfigureShortcuts` (which returns once the
+    /// desktop took the request, not when its dialog closes).
+    pub quick: Duration,
 }
 
 /// The timeouts of the app.
 pub const TIMEOUTS: Timeouts = Timeouts {
     create_session: Duration::from_secs(10),
     bind_shortcuts: Duration::from_secs(60),
+    quick: Duration::from_secs(5),
 };
+
+/// The first version of the GlobalShortcuts interface with `ConfigureShortcuts`.
+pub const CONFIGURE_SINCE: u32 = 2;
 
 /// Why the hotkey could not be bound through the portal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +84,51 @@ pub enum Error {
     /// Anything else the portal or the bus said.
     #[error("the desktop portal failed: {0}")]
     Failed(String),
+    /// The portal's GlobalShortcuts has no `ConfigureShortcuts` (it came in version 2).
+    #[error("the desktop portal cannot show a dialog to change the key (its GlobalShortcuts is version {version}; that needs version 2)")]
+    NoConfigure { version: u32 },
+    /// [`Control::change`] was asked while no shortcut is bound.
+    #[error("the hotkey is not bound through the desktop portal now")]
+    Unbound,
+}
+
+/// What a bound shortcut can tell the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The trigger in effect, as the desktop describes it (may be empty).
+    pub trigger: String,
+    /// Whether [`Control::change`] can ask the desktop for its dialog.
+    pub changeable: bool,
+}
+
+/// Asks the thread that holds the portal session. Cheap to clone; the thread lives as long as
+/// the app.
+#[derive(Clone)]
+pub struct Control {
+    commands: async_channel::Sender<mpsc::SyncSender<Result<(), Error>>>,
+    wait: Duration,
+}
+
+impl Control {
+    /// Asks the desktop to show its dialog for changing the key (`ConfigureShortcuts`), and
+    /// returns once the desktop took the request. Waits at most the `quick` timeout (plus a
+    /// second for the thread to answer).
+    ///
+    /// # Errors
+    /// [`Error::NoConfigure`] from a portal before version 2, [`Error::Unbound`] while
+    /// nothing is bound, [`Error::Timeout`], or what the portal said.
+    pub fn change(&self) -> Result<(), Error> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.commands
+            .try_send(reply)
+            .map_err(|_| Error::Failed("the hotkey's portal thread has ended".into()))?;
+        answer
+            .recv_timeout(self.wait + Duration::from_secs(1))
+            .map_err(|_| Error::Timeout {
+                step: "ConfigureShortcuts",
+                limit: self.wait,
+            })?
+    }
 }
 
 /// Whether the hotkey goes through the portal: a Wayland session (`WAYLAND_DISPLAY` set) where
@@ -105,30 +165,63 @@ pub fn owns_session(unique_name: &str, session_handle: &str) -> bool {
         .is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// Binds `combo` through the portal on a thread of its own and returns at once. `on_outcome`
-/// gets each outcome: the trigger in effect as the desktop describes it, or why there is
-/// none. After a bind, `on_press` is called on each `Activated` of the shortcut. A portal that
-/// goes away is reported ([`Error::Gone`]); each portal that takes its place (the desktop
-/// restarted) is asked again, once: Weft follows the portal's comings and goings, it never
-/// retries on a timer.
+/// Binds `combo` through the portal on a thread of its own and returns at once, with the
+/// [`Control`] that reaches that thread. `app_id` is the desktop-file id Weft registers under
+/// (without `.desktop`). `on_outcome` gets each outcome: the [`Binding`] in effect, or why
+/// there is none. After a bind, `on_press` is called on each `Activated` of the shortcut. A
+/// portal that goes away is reported ([`Error::Gone`]); each portal that takes its place (the
+/// desktop restarted) is asked again, once: Weft follows the portal's comings and goings, it
+/// never retries on a timer.
 pub fn listen(
     combo: &Combo,
+    app_id: &str,
     timeouts: Timeouts,
     on_press: Box<dyn Fn() + Send>,
-    on_outcome: Box<dyn Fn(Result<String, Error>) + Send>,
-) -> std::io::Result<()> {
-    let preferred = combo.portal_trigger();
+    on_outcome: Box<dyn Fn(Result<Binding, Error>) + Send>,
+) -> std::io::Result<Control> {
+    let asked = Asked {
+        preferred: combo.portal_trigger(),
+        app_id: app_id.to_owned(),
+        timeouts,
+    };
+    // A few requests at most: the window's button waits for each answer.
+    let (commands, requests) = async_channel::bounded(4);
     std::thread::Builder::new()
         .name("weft-portal-hotkey".into())
-        .spawn(move || zbus::block_on(run(preferred, timeouts, on_press, on_outcome)))
-        .map(|_| ())
+        .spawn(move || zbus::block_on(run(asked, requests, on_press, on_outcome)))?;
+    Ok(Control {
+        commands,
+        wait: timeouts.quick,
+    })
+}
+
+/// What Weft asks of each portal.
+struct Asked {
+    preferred: String,
+    app_id: String,
+    timeouts: Timeouts,
+}
+
+/// A request to change the key: where its answer goes.
+type Change = mpsc::SyncSender<Result<(), Error>>;
+
+/// What the thread heard while a shortcut is bound.
+enum Heard {
+    Pressed(Activated),
+    /// The desktop changed the key (its settings, or its `ConfigureShortcuts` dialog).
+    Rebound(ShortcutsChanged),
+    /// The portal's name changed owner: whether it has one now.
+    Owner(bool),
+    Change(Change),
+    /// The bus connection ended.
+    Ended,
 }
 
 async fn run(
-    preferred: String,
-    timeouts: Timeouts,
+    asked: Asked,
+    requests: async_channel::Receiver<Change>,
     on_press: Box<dyn Fn() + Send>,
-    on_outcome: Box<dyn Fn(Result<String, Error>) + Send>,
+    on_outcome: Box<dyn Fn(Result<Binding, Error>) + Send>,
 ) {
     let conn = match zbus::Connection::session().await {
         Ok(conn) => conn,
@@ -143,27 +236,52 @@ async fn run(
         Ok(owners) => owners,
         Err(e) => return on_outcome(Err(Error::Failed(e.to_string()))),
     };
+    let mut requests = std::pin::pin!(requests);
     loop {
-        let replaced = match bind(&conn, &preferred, timeouts).await {
+        let replaced = match bind(&conn, &asked).await {
             Ok(mut bound) => {
-                on_outcome(Ok(bound.trigger.clone()));
+                let changeable = bound.portal.version() >= CONFIGURE_SINCE;
+                on_outcome(Ok(Binding {
+                    trigger: bound.trigger.clone(),
+                    changeable,
+                }));
                 loop {
-                    let next =
-                        futures_util::future::select(bound.activations.next(), owners.next()).await;
-                    match next {
-                        Either::Left((Some(activated), _)) => {
+                    let heard = {
+                        let pressed = bound.signals.next().map(|a| a.unwrap_or(Heard::Ended));
+                        let owner = owners
+                            .next()
+                            .map(|c| c.map_or(Heard::Ended, |c| Heard::Owner(has_new_owner(&c))));
+                        first_of(pressed, owner, next_change(&mut requests)).await
+                    };
+                    match heard {
+                        Heard::Pressed(activated) => {
                             if activated.shortcut_id() == SHORTCUT_ID
                                 && owns_session(&unique, activated.session_handle().as_str())
                             {
                                 on_press();
                             }
                         }
-                        Either::Left((None, _)) | Either::Right((None, _)) => {
+                        Heard::Rebound(changed) => {
+                            if owns_session(&unique, changed.session_handle().as_str()) {
+                                if let Some(trigger) = trigger_of(changed.shortcuts()) {
+                                    log::info!(
+                                        "the desktop changed the global hotkey: {trigger:?}"
+                                    );
+                                    on_outcome(Ok(Binding {
+                                        trigger,
+                                        changeable,
+                                    }));
+                                }
+                            }
+                        }
+                        Heard::Change(reply) => {
+                            let _ = reply.send(change(&bound, asked.timeouts.quick).await);
+                        }
+                        Heard::Ended => {
                             log::warn!("the session bus connection of the hotkey ended");
                             return;
                         }
-                        Either::Right((Some(change), _)) => {
-                            let replaced = has_new_owner(&change);
+                        Heard::Owner(replaced) => {
                             if !replaced {
                                 on_outcome(Err(Error::Gone));
                             }
@@ -180,14 +298,77 @@ async fn run(
         if !replaced {
             // Until a portal (again) owns the name: the next one is asked.
             loop {
-                match owners.next().await {
-                    Some(change) if has_new_owner(&change) => break,
-                    Some(_) => {}
-                    None => return,
+                let owner = owners
+                    .next()
+                    .map(|c| c.map_or(Heard::Ended, |c| Heard::Owner(has_new_owner(&c))));
+                match first_of(owner, std::future::pending(), next_change(&mut requests)).await {
+                    Heard::Owner(true) => break,
+                    Heard::Change(reply) => {
+                        let _ = reply.send(Err(Error::Unbound));
+                    }
+                    Heard::Ended => return,
+                    Heard::Owner(false) | Heard::Pressed(_) | Heard::Rebound(_) => {}
                 }
             }
         }
         log::info!("a new desktop portal is there: asking it to bind the hotkey");
+    }
+}
+
+/// The next request to change the key; never, once the app dropped every [`Control`].
+async fn next_change(requests: &mut std::pin::Pin<&mut async_channel::Receiver<Change>>) -> Heard {
+    match requests.next().await {
+        Some(reply) => Heard::Change(reply),
+        None => std::future::pending().await,
+    }
+}
+
+/// Whichever of three futures is ready first.
+async fn first_of(
+    a: impl Future<Output = Heard>,
+    b: impl Future<Output = Heard>,
+    c: impl Future<Output = Heard>,
+) -> Heard {
+    let (a, b, c) = (std::pin::pin!(a), std::pin::pin!(b), std::pin::pin!(c));
+    match futures_util::future::select(a, futures_util::future::select(b, c)).await {
+        Either::Left((heard, _)) => heard,
+        Either::Right((Either::Left((heard, _)), _)) => heard,
+        Either::Right((Either::Right((heard, _)), _)) => heard,
+    }
+}
+
+/// `ConfigureShortcuts` on the bound session, where the portal has it.
+async fn change<S>(bound: &Bound<S>, limit: Duration) -> Result<(), Error> {
+    let version = bound.portal.version();
+    if version < CONFIGURE_SINCE {
+        return Err(Error::NoConfigure { version });
+    }
+    within(
+        "ConfigureShortcuts",
+        limit,
+        bound.portal.configure_shortcuts(
+            &bound.session,
+            None,
+            ConfigureShortcutsOptions::default(),
+        ),
+    )
+    .await
+}
+
+/// Registers Weft with the host Registry, where the portal has one. Never fails the bind: a
+/// portal without it names the app by its own means.
+async fn register(conn: &zbus::Connection, app_id: &str, limit: Duration) {
+    let id = match ashpd::AppID::try_from(app_id) {
+        Ok(id) => id,
+        Err(e) => return log::warn!("{app_id:?} is not an app id the portal takes: {e}"),
+    };
+    let call = async { ashpd::register_host_app_with_connection(conn.clone(), id).await };
+    match within("Register", limit, call).await {
+        Ok(()) => log::info!("registered with the desktop portal as {app_id}"),
+        Err(Error::NoGlobalShortcuts) => log::info!(
+            "the desktop portal has no host registry (xdg-desktop-portal before 1.19.4): it names Weft by its own means"
+        ),
+        Err(e) => log::warn!("could not register with the desktop portal as {app_id}: {e}"),
     }
 }
 
@@ -206,20 +387,23 @@ fn has_new_owner(change: &zbus::fdo::NameOwnerChanged) -> bool {
 
 /// A bound shortcut. The session lives as long as the connection that made it.
 struct Bound<S> {
-    _portal: GlobalShortcuts,
-    _session: Session<GlobalShortcuts>,
+    portal: GlobalShortcuts,
+    session: Session<GlobalShortcuts>,
     /// The trigger in effect, as the desktop describes it.
     trigger: String,
-    /// `Activated`, subscribed to before the bind so that none is missed.
-    activations: S,
+    /// `Activated` and `ShortcutsChanged`, subscribed to before the bind so that none is
+    /// missed.
+    signals: S,
 }
 
 /// The session and the bind, on `conn`.
 async fn bind(
     conn: &zbus::Connection,
-    preferred: &str,
-    timeouts: Timeouts,
-) -> Result<Bound<impl futures_util::Stream<Item = Activated> + Unpin>, Error> {
+    asked: &Asked,
+) -> Result<Bound<impl futures_util::Stream<Item = Heard> + Unpin>, Error> {
+    let timeouts = asked.timeouts;
+    // First, before any other call of this connection to this portal.
+    register(conn, &asked.app_id, timeouts.quick).await;
     let (portal, session) = within("CreateSession", timeouts.create_session, async {
         let portal = GlobalShortcuts::with_connection(conn.clone()).await?;
         let session = portal
@@ -228,8 +412,14 @@ async fn bind(
         Ok((portal, session))
     })
     .await?;
-    let activations = Box::pin(portal.receive_activated().await.map_err(classify)?);
-    let shortcut = NewShortcut::new(SHORTCUT_ID, DESCRIPTION).preferred_trigger(preferred);
+    let activations = portal.receive_activated().await.map_err(classify)?;
+    let changes = portal.receive_shortcuts_changed().await.map_err(classify)?;
+    let signals = Box::pin(futures_util::stream::select(
+        activations.map(Heard::Pressed),
+        changes.map(Heard::Rebound),
+    ));
+    let shortcut =
+        NewShortcut::new(SHORTCUT_ID, DESCRIPTION).preferred_trigger(asked.preferred.as_str());
     let bound = within("BindShortcuts", timeouts.bind_shortcuts, async {
         portal
             .bind_shortcuts(
@@ -242,18 +432,21 @@ async fn bind(
             .response()
     })
     .await?;
-    let trigger = bound
-        .shortcuts()
+    let trigger = trigger_of(bound.shortcuts()).ok_or(Error::NotBound)?;
+    Ok(Bound {
+        portal,
+        session,
+        trigger,
+        signals,
+    })
+}
+
+/// The trigger of Weft's shortcut among `shortcuts`, as the desktop describes it.
+fn trigger_of(shortcuts: &[Shortcut]) -> Option<String> {
+    shortcuts
         .iter()
         .find(|s| s.id() == SHORTCUT_ID)
         .map(|s| s.trigger_description().to_owned())
-        .ok_or(Error::NotBound)?;
-    Ok(Bound {
-        _portal: portal,
-        _session: session,
-        trigger,
-        activations,
-    })
 }
 
 /// `call`, or [`Error::Timeout`] once `limit` has passed.

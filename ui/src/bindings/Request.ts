@@ -26,7 +26,7 @@ since?: string, } | { "cmd": "markdown",
 /**
  * YYYY-MM-DD; today when absent.
  */
-date?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" } | { "cmd": "notify", title: string, body?: string, urgency: Urgency, from?: string, } | { "cmd": "inbox" } | { "cmd": "summary", 
+date?: string, } | { "cmd": "open_window" } | { "cmd": "close_window" } | { "cmd": "change_hotkey" } | { "cmd": "notify", title: string, body?: string, urgency: Urgency, from?: string, } | { "cmd": "inbox" } | { "cmd": "summary", 
 /**
  * YYYY-MM-DD; today when absent.
  */

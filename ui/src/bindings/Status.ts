@@ -36,4 +36,9 @@ degraded?: Array<DesktopPart>,
  * binds it (the GlobalShortcuts portal, on Wayland), the configured combination where
  * Weft grabs it (X11); null when there is none (off, or not bound).
  */
-hotkey: string | null, };
+hotkey: string | null, 
+/**
+ * Whether the desktop can show its own dialog to change the hotkey ([`Request::ChangeHotkey`]):
+ * a GlobalShortcuts portal of version 2 or later bound it. Omitted when false.
+ */
+hotkey_changeable?: boolean, };

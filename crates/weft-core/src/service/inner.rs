@@ -25,6 +25,8 @@ pub(super) struct Inner {
     pub(super) degraded: Vec<DesktopPart>,
     /// The hotkey in effect (see `Weft::set_hotkey`).
     pub(super) hotkey: Option<String>,
+    /// Whether the desktop can change it (see `Weft::set_hotkey_changeable`).
+    pub(super) hotkey_changeable: bool,
     /// Wall-clock time that did not pass at the desk (see `gap.rs`).
     pub(super) gaps: gap::Gaps,
     /// How other apps' notifications are filed (see `desktop.rs`).
@@ -36,6 +38,7 @@ impl Inner {
         Status {
             degraded: self.degraded.clone(),
             hotkey: self.hotkey.clone(),
+            hotkey_changeable: self.hotkey_changeable,
             ..self.machine.status(self.held)
         }
     }

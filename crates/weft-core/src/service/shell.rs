@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use weft_proto::{Status, TeamInfo};
 
-/// Why the app could not open or close a window.
+/// Why the app could not do what the dispatcher asked: open or close a window, change the
+/// hotkey.
 #[derive(Debug, thiserror::Error)]
 pub enum ShellError {
     /// The app's own executable could not be found to start the window process.
@@ -15,6 +16,10 @@ pub enum ShellError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    /// The desktop cannot show a dialog to change the hotkey, or did not take the request; the
+    /// text says why and what to do instead.
+    #[error("{0}")]
+    HotkeyNotChangeable(String),
 }
 
 /// What the dispatcher asks of the app around it (the tray, windows). Tests record calls.
@@ -27,6 +32,14 @@ pub trait Shell: Send + Sync {
     fn open_window(&self) -> Result<(), ShellError>;
     /// Closes every window (the app stays in the tray). Must not block on the UI thread.
     fn close_window(&self) -> Result<(), ShellError>;
+    /// Asks the desktop to show its dialog for changing the hotkey (the GlobalShortcuts
+    /// portal's `ConfigureShortcuts`). Not called with the lock held; may wait for the
+    /// desktop's answer, bounded by a timeout. Shells without such a desktop say so.
+    fn change_hotkey(&self) -> Result<(), ShellError> {
+        Err(ShellError::HotkeyNotChangeable(
+            "this app cannot ask the desktop to change its hotkey".into(),
+        ))
+    }
     /// Popups are owed to the desktop (see [`Weft::owed_popups`](super::Weft::owed_popups)).
     /// Called with the lock held: must return at once (wake a delivery worker).
     fn popups_owed(&self);

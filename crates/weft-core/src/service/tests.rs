@@ -206,6 +206,17 @@ fn dispatch_answers_every_request() -> TestResult {
             ..
         })
     ));
+    // A shell that cannot change the hotkey says so, as `unavailable`.
+    match answer(&weft, Request::ChangeHotkey) {
+        Response::Error(report) => {
+            assert_eq!(report.kind, ErrorKind::Unavailable);
+            assert!(
+                report.message.contains("cannot ask the desktop"),
+                "{report:?}"
+            );
+        }
+        other => return Err(format!("{other:?}").into()),
+    }
     Ok(())
 }
 
@@ -635,6 +646,26 @@ fn the_hotkey_in_effect_is_in_the_status_and_announced() -> TestResult {
     // The JSON has the field either way: null when there is none.
     let json = serde_json::to_value(weft.status())?;
     assert_eq!(json["hotkey"], serde_json::Value::Null);
+    Ok(())
+}
+
+#[test]
+fn the_hotkey_is_changeable_only_while_there_is_one() -> TestResult {
+    let clock = Arc::new(ManualClock::new(nine()));
+    let weft = Weft::start(Store::open_in_memory()?, clock)?;
+    assert!(
+        !weft.set_hotkey_changeable(true),
+        "no hotkey: nothing to change"
+    );
+    assert!(!weft.status().hotkey_changeable);
+    weft.set_hotkey(Some("CTRL+ALT+f".into()));
+    assert!(weft.set_hotkey_changeable(true));
+    assert!(weft.status().hotkey_changeable);
+    // A new trigger from the same portal keeps it; losing the hotkey does not.
+    weft.set_hotkey(Some("SUPER+w".into()));
+    assert!(weft.status().hotkey_changeable);
+    weft.set_hotkey(None);
+    assert!(!weft.status().hotkey_changeable);
     Ok(())
 }
 

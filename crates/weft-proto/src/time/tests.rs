@@ -37,6 +37,7 @@ fn control_types_write_milliseconds_and_read_them_back() -> R {
         held: 0,
         degraded: Vec::new(),
         hotkey: None,
+        hotkey_changeable: false,
     };
     check(
         &status,

@@ -21,6 +21,7 @@ fn status(state: State, since: DateTime<Utc>, held: u32) -> Status {
         held,
         degraded: Vec::new(),
         hotkey: None,
+        hotkey_changeable: false,
     }
 }
 
