@@ -30,7 +30,16 @@ pub fn ensure_available() -> anyhow::Result<()> {
     };
     match std::env::var_os("DISPLAY").filter(|d| !d.is_empty()) {
         Some(display) => match x11rb::connect(None) {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                if let Some(problem) = wayland_problem {
+                    // GTK falls back to X11 here: say why the session's Wayland is not used.
+                    log::warn!(
+                        "{problem}; using the X display {} instead",
+                        display.to_string_lossy()
+                    );
+                }
+                Ok(())
+            }
             Err(e) => anyhow::bail!(
                 "{}cannot open the X display {}: {e}. Start Weft from your desktop session",
                 wayland_problem.map(|p| p + "; ").unwrap_or_default(),
@@ -62,6 +71,7 @@ pub fn wayland_reachable() -> bool {
 
 /// The socket a Wayland client connects to, as libwayland finds it: `WAYLAND_DISPLAY` itself
 /// when it is an absolute path, otherwise that name in `XDG_RUNTIME_DIR` (`None` without it).
+#[cfg(target_os = "linux")]
 pub fn wayland_socket(wayland_display: &Path, runtime_dir: Option<&Path>) -> Option<PathBuf> {
     if wayland_display.is_absolute() {
         return Some(wayland_display.to_path_buf());

@@ -371,6 +371,27 @@ impl ShortcutsBackend {
     /// is emitted with the session's shortcuts. Fails unless that session is open and has
     /// bound `id`.
     pub fn change_trigger(&self, session: &str, id: &str, trigger: &str) -> anyhow::Result<()> {
+        self.change_shortcuts(session, id, |bound, at| {
+            bound[at].trigger_description = trigger.to_owned();
+        })
+    }
+
+    /// The desktop takes shortcut `id` away from `session` (the user removed it in its
+    /// settings): `ShortcutsChanged` is emitted with the session's other shortcuts.
+    pub fn remove_shortcut(&self, session: &str, id: &str) -> anyhow::Result<()> {
+        self.change_shortcuts(session, id, |bound, at| {
+            bound.remove(at);
+        })
+    }
+
+    /// Applies `change` to the shortcuts of open `session`, given the index of `id` among
+    /// them, then emits `ShortcutsChanged` with what the session has bound after it.
+    fn change_shortcuts(
+        &self,
+        session: &str,
+        id: &str,
+        change: impl FnOnce(&mut Vec<Bound>, usize),
+    ) -> anyhow::Result<()> {
         let shortcuts: Vec<(String, HashMap<String, Value<'static>>)> = {
             let mut state = lock(&self.state);
             let bound = state
@@ -379,11 +400,11 @@ impl ShortcutsBackend {
                 .filter(|s| !s.closed)
                 .map(|s| &mut s.bound)
                 .ok_or_else(|| anyhow::anyhow!("session {session} is not open"))?;
-            let shortcut = bound
-                .iter_mut()
-                .find(|b| b.id == id)
+            let at = bound
+                .iter()
+                .position(|b| b.id == id)
                 .ok_or_else(|| anyhow::anyhow!("session {session} has not bound {id:?}"))?;
-            shortcut.trigger_description = trigger.to_owned();
+            change(bound, at);
             bound
                 .iter()
                 .map(|b| {

@@ -3,8 +3,6 @@
 //! GlobalShortcuts backend behind it. They run one at a time (one lock), and each starts and
 //! kills its own processes.
 
-use ashpd::desktop::global_shortcuts::{BindShortcutsOptions, GlobalShortcuts, NewShortcut};
-use ashpd::desktop::CreateSessionOptions;
 use std::time::Duration;
 use weft_core::store::Store;
 use weft_e2e::notifications::NotificationCapture;
@@ -103,51 +101,6 @@ fn the_portal_binds_toggle_once_and_its_activation_switches() -> anyhow::Result<
 }
 
 #[test]
-fn another_apps_activation_does_not_switch() -> anyhow::Result<()> {
-    let _serial = weft_e2e::serial();
-    let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
-    let backend = panel.portal.shortcuts()?;
-    let app = App::start(panel.desktop(), &[])?;
-    app.wait_until_serving(START)?;
-    let weft = weft_session(&panel, &app)?;
-
-    // Another app binds a shortcut with the same id in its own session.
-    let other =
-        zbus::block_on(zbus::connection::Builder::address(panel.desktop().bus_address())?.build())?;
-    let (_portal, _session) = zbus::block_on(async {
-        let portal = GlobalShortcuts::with_connection(other.clone()).await?;
-        let session = portal
-            .create_session(CreateSessionOptions::default())
-            .await?;
-        portal
-            .bind_shortcuts(
-                &session,
-                &[NewShortcut::new("toggle", "Another app's toggle")],
-                None,
-                BindShortcutsOptions::default(),
-            )
-            .await?
-            .response()?;
-        anyhow::Ok((portal, session))
-    })?;
-    let theirs = backend
-        .bound()
-        .into_iter()
-        .map(|(session, _)| session)
-        .find(|s| *s != weft)
-        .ok_or_else(|| anyhow::anyhow!("the other app's session is not bound"))?;
-
-    // The frontend sends both signals to Weft in this order: when the second has switched,
-    // the first has been read, and did nothing.
-    backend.activate_in(&theirs, "toggle")?;
-    backend.activate_in(&weft, "toggle")?;
-    wait_for_state(&app, State::Focus)?;
-    let log = logged(panel.desktop())?;
-    assert_eq!(log.len(), 1, "{log:?}");
-    Ok(())
-}
-
-#[test]
 fn the_trigger_the_desktop_chose_is_the_one_reported() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let panel = WaylandPanel::start(Offer::GlobalShortcuts)?;
@@ -224,6 +177,25 @@ fn a_key_the_desktop_changes_later_is_shown_and_its_dialog_is_asked_only_where_t
     wait_for_state(&app, State::Focus)?;
     // Nothing was bound again for it.
     assert_eq!(backend.bind_calls().len(), 1);
+
+    // The user removes the shortcut: no hotkey is claimed, and Weft says so (in coordination,
+    // where a notice is not held for the digest).
+    backend.activate_in(&session, "toggle")?;
+    wait_for_state(&app, State::Coordination)?;
+    backend.remove_shortcut(&session, "toggle")?;
+    let shown = wait_for("the hotkey to be gone from the status", SOON, || {
+        status(&app).ok().filter(|s| s.hotkey.is_none())
+    })?;
+    assert!(shown.degraded.contains(&DesktopPart::Hotkey), "{shown:?}");
+    assert!(!shown.hotkey_changeable);
+    wait_for("a notice about the removed shortcut", START, || {
+        panel
+            .panel
+            .notifications
+            .received()
+            .into_iter()
+            .find(|n| n.body.contains("the desktop removed Weft's shortcut"))
+    })?;
     Ok(())
 }
 
@@ -378,6 +350,24 @@ fn a_dead_wayland_display_is_named_not_a_panic() -> anyhow::Result<()> {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+    drop(panel);
+
+    // With an X display too, GTK falls back to X11: Weft runs there and says why.
+    let desktop = Desktop::start()?;
+    let bin = weft_e2e::bin_dir().join("weft-app");
+    let app = App::start_with(&desktop, &bin, &[], &[("WAYLAND_DISPLAY", "wayland-dead")])?;
+    app.wait_until_serving(START)?;
+    app.wait_for_log("wayland-dead", START)?;
+    let log = app.log();
+    assert!(log.contains("using the X display"), "{log}");
+    // The X11 grab, not the portal.
+    wait_for("the X11 hotkey in the status", SOON, || {
+        status(&app)
+            .ok()
+            .filter(|s| s.hotkey.as_deref() == Some("Ctrl+Alt+F"))
+    })
+    .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))?;
+    assert!(!app.log().contains("desktop portal"), "{}", app.log());
     Ok(())
 }
 

@@ -152,19 +152,19 @@ fn through_portal(
                 trigger,
                 changeable,
             }) => {
-                log::info!("global hotkey bound by the desktop portal: {trigger:?}");
-                // A problem said before (a portal that went away) is over.
-                on_problem(None);
                 // A desktop that describes no trigger has bound the one asked for.
                 let in_effect = if trigger.trim().is_empty() {
                     shown.to_string()
                 } else {
-                    trigger
+                    trigger.clone()
                 };
                 if let Some(weft) = weft.upgrade() {
                     weft.set_hotkey(Some(in_effect));
                     weft.set_hotkey_changeable(changeable);
                 }
+                // A problem said before (a portal that went away) is over.
+                on_problem(None);
+                log::info!("global hotkey bound by the desktop portal: {trigger:?}");
             }
             Err(e) => {
                 log::warn!("the global hotkey could not be bound through the desktop portal: {e}");
@@ -198,13 +198,15 @@ fn portal_problem(combo: &weft_core::hotkey::Combo, error: &portal::Error) -> St
             "The hotkey {combo} does nothing for now: {error}. Weft binds it again when the portal is back; meanwhile switch from the tray or with `weft toggle`."
         ),
         portal::Error::Timeout { .. } => format!(
-            "The hotkey {combo} is not set: {error}. Switch from the tray or with `weft toggle`; Weft asks again at its next start."
+            "The hotkey {combo} is not set: {error}. Switch from the tray or with `weft toggle`; Weft asks again at its next start, or when the desktop's portal restarts."
         ),
         portal::Error::Cancelled
         | portal::Error::NotBound
         | portal::Error::Failed(_)
+        | portal::Error::Removed
         | portal::Error::NoConfigure { .. }
-        | portal::Error::Unbound => format!(
+        | portal::Error::Unbound
+        | portal::Error::Busy => format!(
             "The desktop did not set the hotkey {combo} ({error}). Switch from the tray or with `weft toggle`, or {BIND_YOURSELF}."
         ),
     }
@@ -227,6 +229,20 @@ fn later_problems(
     // The problems said so far, and the one the menu shows now.
     let state: Mutex<(HashSet<String>, Option<String>)> = Mutex::new((HashSet::new(), None));
     Box::new(move |problem: Option<String>| {
+        // The status first: whoever reads the notice then finds it settled.
+        health.reported(DesktopPart::Hotkey, problem.as_deref());
+        if let Some(weft) = weft.upgrade() {
+            match (&problem, &working) {
+                (Some(_), _) => {
+                    weft.set_hotkey(None);
+                }
+                (None, Some(working)) => {
+                    weft.set_hotkey(Some(working.clone()));
+                }
+                // The portal sets the key in effect itself, with the desktop's answer.
+                (None, None) => {}
+            }
+        }
         {
             let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
             let (said, shown) = &mut *state;
@@ -244,10 +260,6 @@ fn later_problems(
                 }
                 *shown = Some(text.clone());
             }
-        }
-        health.reported(DesktopPart::Hotkey, problem.as_deref());
-        if let Some(weft) = weft.upgrade() {
-            weft.set_hotkey(problem.is_none().then(|| working.clone()).flatten());
         }
         let lines = notices.lines();
         let handle = app.clone();

@@ -28,7 +28,7 @@ use futures_util::{FutureExt, StreamExt};
 use std::ffi::OsStr;
 use std::future::Future;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use weft_core::hotkey::Combo;
 
 /// The portal frontend's bus name.
@@ -90,6 +90,12 @@ pub enum Error {
     /// [`Control::change`] was asked while no shortcut is bound.
     #[error("the hotkey is not bound through the desktop portal now")]
     Unbound,
+    /// The desktop took Weft's shortcut away after binding it (`ShortcutsChanged` without it).
+    #[error("the desktop removed Weft's shortcut")]
+    Removed,
+    /// A request to change the key is already waiting for the portal thread.
+    #[error("a request to change the key is already waiting")]
+    Busy,
 }
 
 /// What a bound shortcut can tell the app.
@@ -105,7 +111,7 @@ pub struct Binding {
 /// the app.
 #[derive(Clone)]
 pub struct Control {
-    commands: async_channel::Sender<mpsc::SyncSender<Result<(), Error>>>,
+    commands: async_channel::Sender<Change>,
     wait: Duration,
 }
 
@@ -119,15 +125,21 @@ impl Control {
     /// nothing is bound, [`Error::Timeout`], or what the portal said.
     pub fn change(&self) -> Result<(), Error> {
         let (reply, answer) = mpsc::sync_channel(1);
-        self.commands
-            .try_send(reply)
-            .map_err(|_| Error::Failed("the hotkey's portal thread has ended".into()))?;
-        answer
-            .recv_timeout(self.wait + Duration::from_secs(1))
-            .map_err(|_| Error::Timeout {
-                step: "ConfigureShortcuts",
-                limit: self.wait,
-            })?
+        let wait = self.wait + Duration::from_secs(1);
+        let change = Change {
+            reply,
+            deadline: Instant::now() + wait,
+        };
+        self.commands.try_send(change).map_err(|e| match e {
+            async_channel::TrySendError::Full(_) => Error::Busy,
+            async_channel::TrySendError::Closed(_) => {
+                Error::Failed("the hotkey's portal thread has ended".into())
+            }
+        })?;
+        answer.recv_timeout(wait).map_err(|_| Error::Timeout {
+            step: "ConfigureShortcuts",
+            limit: self.wait,
+        })?
     }
 }
 
@@ -154,9 +166,11 @@ pub fn wanted_here() -> bool {
     ) && crate::display::wayland_reachable()
 }
 
-/// Whether `session_handle` is one of the sessions of the connection named `unique_name`: the
-/// portal broadcasts `Activated` to every peer, and a session's path carries its owner's
-/// unique name (`/org/freedesktop/portal/desktop/session/1_42/TOKEN` for `:1.42`).
+/// Whether `session_handle` is one of the sessions of the connection named `unique_name`; a
+/// session's path carries its owner's unique name
+/// (`/org/freedesktop/portal/desktop/session/1_42/TOKEN` for `:1.42`). xdg-desktop-portal
+/// sends `Activated` only to the session's owner; the signal's match rule does not say so,
+/// so Weft checks too, rather than trust every portal implementation to.
 pub fn owns_session(unique_name: &str, session_handle: &str) -> bool {
     let owner = unique_name.trim_start_matches(':').replace('.', "_");
     session_handle
@@ -202,16 +216,21 @@ struct Asked {
     timeouts: Timeouts,
 }
 
-/// A request to change the key: where its answer goes.
-type Change = mpsc::SyncSender<Result<(), Error>>;
+/// A request to change the key: where its answer goes, and when the asker stops waiting.
+struct Change {
+    reply: mpsc::SyncSender<Result<(), Error>>,
+    /// A request read after it (the thread was busy binding) is dropped, not carried out
+    /// late: the asker was already told it timed out.
+    deadline: Instant,
+}
 
 /// What the thread heard while a shortcut is bound.
 enum Heard {
     Pressed(Activated),
     /// The desktop changed the key (its settings, or its `ConfigureShortcuts` dialog).
     Rebound(ShortcutsChanged),
-    /// The portal's name changed owner: whether it has one now.
-    Owner(bool),
+    /// The portal's name changed owner: its new owner's unique name, if it has one.
+    Owner(Option<String>),
     Change(Change),
     /// The bus connection ended.
     Ended,
@@ -238,7 +257,12 @@ async fn run(
     };
     let mut requests = std::pin::pin!(requests);
     loop {
-        let replaced = match bind(&conn, &asked).await {
+        let outcome = bind(&conn, &asked).await;
+        // The portal that was asked. A change of owner queued before or during the bind (the
+        // first call may have started the portal) names it again and is not a new portal:
+        // Weft asks each portal once.
+        let mut asked_owner = portal_owner(&conn).await;
+        let replaced = match outcome {
             Ok(mut bound) => {
                 let changeable = bound.portal.version() >= CONFIGURE_SINCE;
                 on_outcome(Ok(Binding {
@@ -248,9 +272,7 @@ async fn run(
                 loop {
                     let heard = {
                         let pressed = bound.signals.next().map(|a| a.unwrap_or(Heard::Ended));
-                        let owner = owners
-                            .next()
-                            .map(|c| c.map_or(Heard::Ended, |c| Heard::Owner(has_new_owner(&c))));
+                        let owner = next_owner(&mut owners);
                         first_of(pressed, owner, next_change(&mut requests)).await
                     };
                     match heard {
@@ -263,30 +285,37 @@ async fn run(
                         }
                         Heard::Rebound(changed) => {
                             if owns_session(&unique, changed.session_handle().as_str()) {
-                                if let Some(trigger) = trigger_of(changed.shortcuts()) {
-                                    log::info!(
-                                        "the desktop changed the global hotkey: {trigger:?}"
-                                    );
-                                    on_outcome(Ok(Binding {
-                                        trigger,
-                                        changeable,
-                                    }));
+                                match trigger_of(changed.shortcuts()) {
+                                    Some(trigger) => {
+                                        log::info!(
+                                            "the desktop changed the global hotkey: {trigger:?}"
+                                        );
+                                        on_outcome(Ok(Binding {
+                                            trigger,
+                                            changeable,
+                                        }));
+                                    }
+                                    None => on_outcome(Err(Error::Removed)),
                                 }
                             }
                         }
-                        Heard::Change(reply) => {
-                            let _ = reply.send(change(&bound, asked.timeouts.quick).await);
+                        Heard::Change(request) => {
+                            if Instant::now() < request.deadline {
+                                let answer = change(&bound, asked.timeouts.quick).await;
+                                let _ = request.reply.send(answer);
+                            }
                         }
                         Heard::Ended => {
                             log::warn!("the session bus connection of the hotkey ended");
                             return;
                         }
-                        Heard::Owner(replaced) => {
-                            if !replaced {
-                                on_outcome(Err(Error::Gone));
-                            }
-                            break replaced;
+                        Heard::Owner(owner) if owner == asked_owner => {}
+                        Heard::Owner(None) => {
+                            on_outcome(Err(Error::Gone));
+                            asked_owner = None;
+                            break false;
                         }
+                        Heard::Owner(Some(_)) => break true,
                     }
                 }
             }
@@ -296,18 +325,17 @@ async fn run(
             }
         };
         if !replaced {
-            // Until a portal (again) owns the name: the next one is asked.
+            // Until another portal owns the name: that one is asked.
             loop {
-                let owner = owners
-                    .next()
-                    .map(|c| c.map_or(Heard::Ended, |c| Heard::Owner(has_new_owner(&c))));
+                let owner = next_owner(&mut owners);
                 match first_of(owner, std::future::pending(), next_change(&mut requests)).await {
-                    Heard::Owner(true) => break,
-                    Heard::Change(reply) => {
-                        let _ = reply.send(Err(Error::Unbound));
+                    Heard::Owner(Some(owner)) if Some(&owner) != asked_owner.as_ref() => break,
+                    Heard::Owner(None) => asked_owner = None,
+                    Heard::Change(request) => {
+                        let _ = request.reply.send(Err(Error::Unbound));
                     }
                     Heard::Ended => return,
-                    Heard::Owner(false) | Heard::Pressed(_) | Heard::Rebound(_) => {}
+                    Heard::Owner(Some(_)) | Heard::Pressed(_) | Heard::Rebound(_) => {}
                 }
             }
         }
@@ -315,10 +343,30 @@ async fn run(
     }
 }
 
+/// The next change of owner of the portal's name.
+async fn next_owner(owners: &mut zbus::fdo::NameOwnerChangedStream) -> Heard {
+    match owners.next().await {
+        Some(change) => Heard::Owner(
+            change
+                .args()
+                .ok()
+                .and_then(|args| args.new_owner().as_ref().map(|o| o.to_string())),
+        ),
+        None => Heard::Ended,
+    }
+}
+
+/// The unique name that owns the portal's name now, if any.
+async fn portal_owner(conn: &zbus::Connection) -> Option<String> {
+    let bus = zbus::fdo::DBusProxy::new(conn).await.ok()?;
+    let name = zbus::names::BusName::try_from(PORTAL).ok()?;
+    bus.get_name_owner(name).await.ok().map(|o| o.to_string())
+}
+
 /// The next request to change the key; never, once the app dropped every [`Control`].
 async fn next_change(requests: &mut std::pin::Pin<&mut async_channel::Receiver<Change>>) -> Heard {
     match requests.next().await {
-        Some(reply) => Heard::Change(reply),
+        Some(request) => Heard::Change(request),
         None => std::future::pending().await,
     }
 }
@@ -380,11 +428,6 @@ async fn portal_owners(conn: &zbus::Connection) -> zbus::Result<zbus::fdo::NameO
         .await
 }
 
-/// Whether a change of owner left the name with an owner.
-fn has_new_owner(change: &zbus::fdo::NameOwnerChanged) -> bool {
-    change.args().is_ok_and(|args| args.new_owner().is_some())
-}
-
 /// A bound shortcut. The session lives as long as the connection that made it.
 struct Bound<S> {
     portal: GlobalShortcuts,
@@ -431,8 +474,19 @@ async fn bind(
             .await?
             .response()
     })
-    .await?;
-    let trigger = trigger_of(bound.shortcuts()).ok_or(Error::NotBound)?;
+    .await
+    .and_then(|bound| trigger_of(bound.shortcuts()).ok_or(Error::NotBound));
+    let trigger = match bound {
+        Ok(trigger) => trigger,
+        Err(e) => {
+            // Closed, so a desktop that answers late (a dialog left open past the timeout)
+            // binds nothing that would look like Weft's and do nothing.
+            if let Err(closing) = within("Close", timeouts.quick, session.close()).await {
+                log::info!("could not close the portal session: {closing}");
+            }
+            return Err(e);
+        }
+    };
     Ok(Bound {
         portal,
         session,
