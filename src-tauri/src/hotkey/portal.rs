@@ -117,18 +117,20 @@ pub struct Control {
 
 impl Control {
     /// Asks the desktop to show its dialog for changing the key (`ConfigureShortcuts`), and
-    /// returns once the desktop took the request. Waits at most the `quick` timeout (plus a
-    /// second for the thread to answer).
+    /// returns once the desktop took the request. Waits at most the `quick` timeout plus
+    /// [`START_WITHIN`]; a request the thread could not take up in time (it was binding) is
+    /// dropped, never carried out late.
     ///
     /// # Errors
     /// [`Error::NoConfigure`] from a portal before version 2, [`Error::Unbound`] while
-    /// nothing is bound, [`Error::Timeout`], or what the portal said.
+    /// nothing is bound, [`Error::Busy`] while another request waits, [`Error::Timeout`], or
+    /// what the portal said.
     pub fn change(&self) -> Result<(), Error> {
         let (reply, answer) = mpsc::sync_channel(1);
-        let wait = self.wait + Duration::from_secs(1);
+        let wait = self.wait + START_WITHIN;
         let change = Change {
             reply,
-            deadline: Instant::now() + wait,
+            start_by: Instant::now() + START_WITHIN,
         };
         self.commands.try_send(change).map_err(|e| match e {
             async_channel::TrySendError::Full(_) => Error::Busy,
@@ -216,12 +218,16 @@ struct Asked {
     timeouts: Timeouts,
 }
 
-/// A request to change the key: where its answer goes, and when the asker stops waiting.
+/// How soon the portal thread must take up a request to change the key, so that the whole
+/// call fits in the asker's wait (the `quick` timeout and this).
+const START_WITHIN: Duration = Duration::from_secs(1);
+
+/// A request to change the key: where its answer goes, and by when it must start.
 struct Change {
     reply: mpsc::SyncSender<Result<(), Error>>,
     /// A request read after it (the thread was busy binding) is dropped, not carried out
-    /// late: the asker was already told it timed out.
-    deadline: Instant,
+    /// late: the asker is told it timed out.
+    start_by: Instant,
 }
 
 /// What the thread heard while a shortcut is bound.
@@ -300,7 +306,7 @@ async fn run(
                             }
                         }
                         Heard::Change(request) => {
-                            if Instant::now() < request.deadline {
+                            if Instant::now() < request.start_by {
                                 let answer = change(&bound, asked.timeouts.quick).await;
                                 let _ = request.reply.send(answer);
                             }
