@@ -404,6 +404,15 @@ fn the_window_opens_under_wayland_and_shows_the_state() -> anyhow::Result<()> {
             .filter(|t| t.starts_with("CTRL+ALT+f switches"))
     })?;
     assert!(said.contains("keyboard shortcut settings"), "{said}");
+    // Portal 1.16's GlobalShortcuts (version 1) cannot open the desktop's dialog: no button.
+    let settings = session.rendered_text("#view-settings")?;
+    assert!(settings.contains("CTRL+ALT+f switches"), "{settings}");
+    assert!(!settings.contains("Change shortcut"), "{settings}");
+    let grim = desktop
+        .command("grim")
+        .arg(weft_e2e::artifacts_dir().join("wayland-settings.png"))
+        .status()?;
+    assert!(grim.success(), "grim failed: {grim}");
     Ok(())
 }
 

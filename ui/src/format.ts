@@ -26,3 +26,16 @@ export function elapsed(since: string): string {
   const seconds = (Date.now() - Date.parse(since)) / 1000;
   return seconds < 60 ? "just now" : duration(seconds);
 }
+
+/** Puts `text` into `element`, each `quoted` span as a `<code>` element: the app's sentences
+ * name commands and settings that way (`weft toggle`). Text only, never markup. */
+export function setWithCode(element: HTMLElement, text: string): void {
+  element.replaceChildren(
+    ...text.split("`").map((part, i) => {
+      if (i % 2 === 0) return document.createTextNode(part);
+      const code = document.createElement("code");
+      code.textContent = part;
+      return code;
+    }),
+  );
+}

@@ -3,7 +3,7 @@
 import { control, onStatus } from "./api.js";
 import { refreshToday, setUpToday } from "./today.js";
 import { refreshTeam, setUpTeam } from "./team.js";
-import { $, clock, elapsed, label } from "./format.js";
+import { $, clock, elapsed, label, setWithCode } from "./format.js";
 import type { Status } from "./api.js";
 import type { SwitchEntry } from "./bindings/SwitchEntry";
 import type { InboxItem } from "./bindings/InboxItem";
@@ -42,9 +42,12 @@ function render(status: Status): void {
   degraded.textContent = parts.length
     ? `Running without ${parts.map((p) => partLabel[p]).join(", ")}: ${parts.includes("tray") ? "" : "the tray menu says why; "}see README › Troubleshooting.`
     : "";
-  $("hotkey-text").textContent = status.hotkey
-    ? `${status.hotkey} switches between focus and coordination (the \`hotkey\` setting in config.toml; on Wayland your desktop decides the key, in its keyboard shortcut settings).`
-    : "No hotkey works now (it is off, or the desktop did not bind it: the tray menu says why). Switch from the tray or with `weft toggle`.";
+  setWithCode(
+    $("hotkey-text"),
+    status.hotkey
+      ? `${status.hotkey} switches between focus and coordination. It is the \`hotkey\` setting in config.toml; on Wayland your desktop decides the key, in its keyboard shortcut settings.`
+      : "No hotkey works now (it is off, or the desktop did not bind it: the tray menu says why). Switch from the tray or with `weft toggle`.",
+  );
   // Only where the desktop can show its own dialog for the key (GlobalShortcuts version 2).
   $("change-hotkey").hidden = !status.hotkey_changeable;
 }
@@ -57,8 +60,12 @@ async function onChangeHotkey(): Promise<void> {
   try {
     const answer = await control({ cmd: "change_hotkey" });
     result.hidden = false;
-    result.textContent =
-      answer.kind === "error" ? answer.data.message : "Your desktop's shortcut settings are open: the key you choose there takes effect at once.";
+    setWithCode(
+      result,
+      answer.kind === "error"
+        ? answer.data.message
+        : "Your desktop's shortcut settings are open: the key you choose there takes effect at once.",
+    );
   } catch (e) {
     showError(String(e));
   } finally {
