@@ -1,0 +1,297 @@
+//! `weft status --follow`: one line at once, one for every change, one a minute for the
+//! elapsed time, for as long as the status bar runs it.
+//!
+//! It follows the app through the control socket's watch ([`control::watch`]), no polling.
+//! When the app stops (a quit, `kill -9`), it prints the not-running line and waits for the
+//! socket to be made again, by inotify on the socket's folder. Everything it waits for comes
+//! through one channel ([`News`]): the watch's events (read by a thread per connection), the
+//! socket appearing (one inotify thread), and the output closing (one thread that polls
+//! standard output for an error, so `--follow | head -1` ends at once instead of at the next
+//! change). The only timer is the minute's tick of the elapsed time.
+
+use crate::bar::{i3blocks_block, line, BarFormat, Now, Seen};
+use anyhow::Context;
+use chrono::{DateTime, Local, Utc};
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::time::Duration;
+use weft_core::control;
+use weft_core::paths::Paths;
+use weft_proto::{Event, Request, Response, Status, TeamInfo};
+
+/// What the follower waits for.
+enum News {
+    /// An event on the watch connection `generation`.
+    Event(u64, Event),
+    /// The watch connection `generation` ended (the app went away).
+    Ended(u64),
+    /// The socket's folder changed where the socket is: worth trying to connect.
+    SocketMade,
+    /// Standard output is a pipe whose reader went away.
+    OutputClosed,
+}
+
+/// `weft status --format FORMAT` without `--follow`: one answer, or the not-running line.
+pub fn once(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::Result<ExitCode> {
+    let status = match control::call(&paths.socket(), &Request::Status) {
+        Ok(Response::Status(status)) => Some(status),
+        Ok(Response::Error(e)) => anyhow::bail!("{}", e.message),
+        Ok(other) => anyhow::bail!("the app gave an unexpected answer: {other:?}"),
+        Err(weft_core::Error::NotRunning { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let team = status.as_ref().and_then(|_| team(&paths.socket()));
+    let seen = match &status {
+        Some(status) => Seen::Running {
+            status,
+            team: team.as_ref(),
+        },
+        None => Seen::Stopped,
+    };
+    let now = Now {
+        at: Utc::now(),
+        zone: &Local,
+    };
+    let text = match format {
+        BarFormat::I3blocks => i3blocks_block(seen, &now),
+        format => line(format, seen, &now),
+    };
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Follows the app until the output is closed (exit 0, quietly) or cannot be written.
+pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::Result<ExitCode> {
+    let (tx, news) = mpsc::channel();
+    let socket = paths.socket();
+    // Watching starts before the first connect, so a socket made in between is not missed.
+    watch_for_socket(&socket, tx.clone())?;
+    watch_output(tx.clone());
+    let mut printer = Printer {
+        out,
+        format,
+        last: None,
+    };
+    let mut generation = 0u64;
+    loop {
+        // Connected: follow the events until the connection ends.
+        if let Some(events) = connect(&socket)? {
+            generation += 1;
+            let (sender, current) = (tx.clone(), generation);
+            std::thread::Builder::new()
+                .name("weft-follow".into())
+                .spawn(move || {
+                    for event in events {
+                        match event {
+                            Ok(event) => {
+                                if sender.send(News::Event(current, event)).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let _ = sender.send(News::Ended(current));
+                })
+                .context("cannot start the thread that reads the app's events")?;
+            // The watch sends the status first but not the team: ask for it once; the
+            // watch tells every change after.
+            let mut team = team(&socket);
+            let mut status: Option<Status> = None;
+            loop {
+                let wait = status
+                    .as_ref()
+                    .map_or(Duration::MAX, |s| until_next_minute(s.since, Utc::now()));
+                match news.recv_timeout(wait) {
+                    Ok(News::Event(g, Event::Status(s))) if g == generation => status = Some(s),
+                    Ok(News::Event(g, Event::Team(t))) if g == generation => team = Some(t),
+                    Ok(News::Ended(g)) if g == generation => break,
+                    Ok(News::OutputClosed) => return printer.closed(),
+                    Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                if let Some(status) = &status {
+                    printer.show(Seen::Running {
+                        status,
+                        team: team.as_ref(),
+                    })?;
+                }
+            }
+        }
+        // Not running: say so once, and wait for the socket to be made again.
+        printer.show(Seen::Stopped)?;
+        loop {
+            match news.recv() {
+                Ok(News::SocketMade) => break,
+                Ok(News::OutputClosed) => return printer.closed(),
+                Ok(_) => {}
+                Err(_) => anyhow::bail!("stopped watching for the app's socket"),
+            }
+        }
+    }
+}
+
+/// Writes a line when it differs from the last one written.
+struct Printer<'o> {
+    out: &'o mut dyn Write,
+    format: BarFormat,
+    last: Option<String>,
+}
+
+impl Printer<'_> {
+    fn show(&mut self, seen: Seen<'_>) -> anyhow::Result<()> {
+        let now = Now {
+            at: Utc::now(),
+            zone: &Local,
+        };
+        let text = line(self.format, seen, &now);
+        if self.last.as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        writeln!(self.out, "{text}")?;
+        self.out.flush()?;
+        self.last = Some(text);
+        Ok(())
+    }
+
+    /// The reader went away: writing once more fails as a closed pipe, which ends the run
+    /// quietly with exit 0 ([`weft_output::Out`]).
+    fn closed(&mut self) -> anyhow::Result<ExitCode> {
+        let last = self.last.clone().unwrap_or_default();
+        writeln!(self.out, "{last}")?;
+        self.out.flush()?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The watch's events, or `None` when no app answers.
+fn connect(
+    socket: &Path,
+) -> anyhow::Result<Option<impl Iterator<Item = weft_core::Result<Event>>>> {
+    match control::watch(socket) {
+        Ok(events) => Ok(Some(events)),
+        Err(weft_core::Error::NotRunning { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The team as the app knows it, or `None` (not answered yet, or not a member).
+fn team(socket: &Path) -> Option<TeamInfo> {
+    match control::call(socket, &Request::Team) {
+        Ok(Response::Team(info)) => Some(info),
+        _ => None,
+    }
+}
+
+/// How long until the elapsed time since `since` reaches its next whole minute (a moment
+/// after, so the line drawn then shows it).
+fn until_next_minute(since: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    let elapsed_ms = (now - since).num_milliseconds().max(0);
+    let to_go = 60_000 - elapsed_ms % 60_000;
+    Duration::from_millis(u64::try_from(to_go).unwrap_or(60_000) + 20)
+}
+
+/// Sends [`News::SocketMade`] whenever the socket's name is made in its folder (inotify:
+/// created, or moved there). While the folder itself is missing (no app has run since
+/// login), it looks for it again after a backoff of 250 ms doubling to 5 s, and says
+/// [`News::SocketMade`] once it is there: inotify cannot watch a folder that does not exist,
+/// and watching every parent up to `/` for one that rarely matters is not worth it.
+fn watch_for_socket(socket: &Path, tx: Sender<News>) -> anyhow::Result<()> {
+    use rustix::fs::inotify;
+    let dir = socket
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the control socket has no folder")?;
+    let name = socket.file_name().map(|n| n.to_owned()).unwrap_or_default();
+    let fd = inotify::init(inotify::CreateFlags::CLOEXEC).context("cannot start inotify")?;
+    let flags = inotify::WatchFlags::CREATE
+        | inotify::WatchFlags::MOVED_TO
+        | inotify::WatchFlags::DELETE_SELF
+        | inotify::WatchFlags::MOVE_SELF;
+    let mut watching = inotify::add_watch(&fd, &dir, flags).is_ok();
+    std::thread::Builder::new()
+        .name("weft-follow-socket".into())
+        .spawn(move || {
+            let mut backoff = Duration::from_millis(250);
+            loop {
+                if !watching {
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    watching = inotify::add_watch(&fd, &dir, flags).is_ok();
+                    if watching && tx.send(News::SocketMade).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                backoff = Duration::from_millis(250);
+                let mut buffer = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+                let mut reader = inotify::Reader::new(&fd, &mut buffer);
+                loop {
+                    let event = match reader.next() {
+                        Ok(event) => event,
+                        Err(rustix::io::Errno::INTR) => continue,
+                        Err(_) => return,
+                    };
+                    let mask = event.events();
+                    if mask.intersects(
+                        inotify::ReadFlags::IGNORED
+                            | inotify::ReadFlags::DELETE_SELF
+                            | inotify::ReadFlags::MOVE_SELF,
+                    ) {
+                        // The folder went away: look for it again.
+                        watching = false;
+                        break;
+                    }
+                    let made = event
+                        .file_name()
+                        .is_some_and(|n| n.to_bytes() == name.as_encoded_bytes());
+                    if made && tx.send(News::SocketMade).is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+        .context("cannot start the thread that waits for the app")?;
+    Ok(())
+}
+
+/// Sends [`News::OutputClosed`] when standard output is a pipe or socket whose reader went
+/// away (poll reports an error on it). Other outputs (a terminal, a file) are not watched:
+/// a write tells soon enough.
+fn watch_output(tx: Sender<News>) {
+    use rustix::event::{poll, PollFd, PollFlags};
+    use rustix::fs::FileType;
+    let stdout = std::io::stdout();
+    let is_pipe = rustix::fs::fstat(stdout.as_fd()).is_ok_and(|stat| {
+        matches!(
+            FileType::from_raw_mode(stat.st_mode),
+            FileType::Fifo | FileType::Socket
+        )
+    });
+    if !is_pipe {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("weft-follow-output".into())
+        .spawn(move || {
+            let stdout = std::io::stdout();
+            loop {
+                let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+                match poll(&mut fds, None) {
+                    Ok(_) if fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP) => {
+                        let _ = tx.send(News::OutputClosed);
+                        return;
+                    }
+                    Err(rustix::io::Errno::INTR) => {}
+                    // Nothing else can wake it; should it, stop rather than spin.
+                    Ok(_) | Err(_) => return,
+                }
+            }
+        });
+    // Without it, a closed output is noticed at the next line instead.
+    drop(spawned);
+}
