@@ -72,7 +72,7 @@ pub fn desktop_entry(binary: &Path) -> Result<String> {
     Ok(format!(
         "[Desktop Entry]\n\
          Type=Application\n\
-         Version=1.5\n\
+         Version=1.4\n\
          Name=Weft\n\
          Comment=Switch between focus and coordination\n\
          Exec={exec}\n\

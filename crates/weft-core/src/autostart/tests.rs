@@ -69,7 +69,7 @@ fn on_writes_a_desktop_entry_that_starts_the_app() -> TestResult {
     assert_eq!(
         text,
         format!(
-            "[Desktop Entry]\nType=Application\nVersion=1.5\nName=Weft\n\
+            "[Desktop Entry]\nType=Application\nVersion=1.4\nName=Weft\n\
              Comment=Switch between focus and coordination\n{exec}Icon=weft-app\n\
              Terminal=false\nX-GNOME-Autostart-enabled=true\nX-Weft-Autostart=true\n"
         )
