@@ -295,3 +295,24 @@ fn watch_output(tx: Sender<News>) {
     // Without it, a closed output is noticed at the next line instead.
     drop(spawned);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_tick_comes_when_the_elapsed_minute_turns() {
+        let since = Utc
+            .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let after = |ms: i64| until_next_minute(since, since + chrono::Duration::milliseconds(ms));
+        assert_eq!(after(0), Duration::from_millis(60_020));
+        assert_eq!(after(59_999), Duration::from_millis(21));
+        assert_eq!(after(60_000), Duration::from_millis(60_020));
+        assert_eq!(after(25 * 60_000 + 30_000), Duration::from_millis(30_020));
+        // A since in the future (a clock set back) waits a whole minute, never zero.
+        assert_eq!(after(-5_000), Duration::from_millis(60_020));
+    }
+}
