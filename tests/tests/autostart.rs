@@ -196,3 +196,59 @@ fn the_app_turns_it_on_and_off_for_the_window() -> anyhow::Result<()> {
     assert!(ask(None)?.foreign);
     Ok(())
 }
+
+#[test]
+fn the_settings_switch_turns_it_on_and_off() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let desktop = Desktop::start()?;
+    desktop.write_config("hotkey = \"off\"\n")?;
+    let _capture = weft_e2e::notifications::NotificationCapture::start(desktop.bus_address())?;
+    let _watcher = weft_e2e::watcher::Watcher::start(desktop.bus_address())?;
+    let app = App::start(&desktop, &[])?;
+    app.wait_until_serving(START)?;
+    let session = weft_e2e::webdriver::Session::start(
+        &desktop,
+        &weft_e2e::bin_dir().join("weft-app"),
+        &["--window", "--view", "settings"],
+    )?;
+    let file = entry(&desktop);
+    let binary = expected_binary().display().to_string();
+    let shows = |what: &str, wanted: &str| {
+        weft_e2e::wait_for(what, START, || {
+            session
+                .text("#autostart-text")
+                .ok()
+                .filter(|t| t.contains(wanted))
+        })
+    };
+    shows("the switch off", &format!("Would start {binary}"))?;
+    assert_eq!(
+        session.execute("return document.getElementById('autostart').checked")?,
+        false
+    );
+
+    session.click("#autostart")?;
+    shows("the switch on", &format!("Starts {binary}"))?;
+    assert!(file.exists());
+    assert!(status(&desktop)?.on);
+    assert_eq!(
+        session.execute("return document.getElementById('autostart').checked")?,
+        true
+    );
+
+    session.click("#autostart")?;
+    shows("the switch off again", "Would start")?;
+    assert!(!file.exists());
+
+    // A foreign entry: the switch is shown off and disabled, with why; the file stays.
+    let theirs = "[Desktop Entry]\nType=Application\nName=X\nExec=x\n";
+    std::fs::write(&file, theirs)?;
+    session.execute("location.hash = '#now'; location.hash = '#settings'")?;
+    shows("the foreign entry", "was not written by Weft")?;
+    assert_eq!(
+        session.execute("return document.getElementById('autostart').disabled")?,
+        true
+    );
+    assert_eq!(std::fs::read_to_string(&file)?, theirs);
+    Ok(())
+}
