@@ -194,6 +194,45 @@ fn the_app_turns_it_on_and_off_for_the_window() -> anyhow::Result<()> {
         "{refused:?}"
     );
     assert!(ask(None)?.foreign);
+    std::fs::remove_file(&file)?;
+
+    // A `weft` with no `weft-app` beside it asks the running app, which names itself.
+    let lonely = desktop.dir().join("lonely");
+    std::fs::create_dir_all(&lonely)?;
+    std::fs::copy(weft_e2e::bin_dir().join("weft"), lonely.join("weft"))?;
+    let run = |args: &[&str]| {
+        desktop
+            .command(lonely.join("weft"))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+    };
+    let on = run(&["autostart", "on", "--json"])?;
+    assert!(
+        on.status.success(),
+        "{}",
+        String::from_utf8_lossy(&on.stderr)
+    );
+    let on: Autostart = serde_json::from_slice(&on.stdout)?;
+    assert_eq!(on.binary, Some(expected_binary().display().to_string()));
+    assert!(on.on && file.exists());
+    let mut app = app;
+    app.stop();
+    std::fs::remove_file(&file)?;
+    // Without the app, and with no package installed, it says what it looked for.
+    if !Path::new("/usr/bin/weft-app").exists() {
+        let missing = run(&["autostart", "on"])?;
+        let err = String::from_utf8_lossy(&missing.stderr);
+        assert_eq!(missing.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!(
+                "cannot find weft-app to start at login (looked for /usr/bin/weft-app, {})",
+                lonely.join("weft-app").display()
+            )),
+            "{err}"
+        );
+        assert!(!file.exists());
+    }
     Ok(())
 }
 
