@@ -7,7 +7,8 @@
 //! through one channel ([`News`]): the watch's events (read by a thread per connection), the
 //! socket appearing (one inotify thread), and the output closing (one thread that polls
 //! standard output for an error, so `--follow | head -1` ends at once instead of at the next
-//! change). The only timer is the minute's tick of the elapsed time.
+//! change). The only timer is the minute's tick of the elapsed time (and a backoff after a
+//! watch that ended before its first event, see below).
 
 use crate::bar::{i3blocks_block, line, BarFormat, Now, Seen};
 use anyhow::Context;
@@ -77,8 +78,12 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
         last: None,
     };
     let mut generation = 0u64;
+    // See the wait below: how long until connecting again when the app is there but its
+    // watch gave nothing.
+    let mut refused_backoff = Duration::from_secs(1);
     loop {
         // Connected: follow the events until the connection ends.
+        let mut refused = false;
         if let Some(events) = connect(&socket)? {
             generation += 1;
             let (sender, current) = (tx.clone(), generation);
@@ -98,8 +103,9 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
                     let _ = sender.send(News::Ended(current));
                 })
                 .context("cannot start the thread that reads the app's events")?;
-            // The watch sends the status first but not the team: ask for it once; the
-            // watch tells every change after.
+            // The watch sends the status first but not the team: ask for it once. The watch
+            // was opened first, so every change after this answer is an event still to come,
+            // and the last team shown is the newest whatever the order of the two.
             let mut team = team(&socket);
             let mut status: Option<Status> = None;
             loop {
@@ -109,7 +115,10 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
                 match news.recv_timeout(wait) {
                     Ok(News::Event(g, Event::Status(s))) if g == generation => status = Some(s),
                     Ok(News::Event(g, Event::Team(t))) if g == generation => team = Some(t),
-                    Ok(News::Ended(g)) if g == generation => break,
+                    Ok(News::Ended(g)) if g == generation => {
+                        refused = status.is_none();
+                        break;
+                    }
                     Ok(News::OutputClosed) => return printer.closed(),
                     Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
@@ -122,14 +131,27 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
                 }
             }
         }
-        // Not running: say so once, and wait for the socket to be made again.
+        // Not running: say so once, and wait for the socket to be made again. A watch that
+        // ended before its first event (an app refusing connections, say, with too many
+        // open) leaves a socket that will not be made again: then it is tried again after
+        // a backoff of 1 s doubling to a minute, the only case that needs one.
         printer.show(Seen::Stopped)?;
+        let retry = if refused {
+            let wait = refused_backoff;
+            refused_backoff = (refused_backoff * 2).min(Duration::from_secs(60));
+            wait
+        } else {
+            refused_backoff = Duration::from_secs(1);
+            Duration::MAX
+        };
         loop {
-            match news.recv() {
-                Ok(News::SocketMade) => break,
+            match news.recv_timeout(retry) {
+                Ok(News::SocketMade) | Err(RecvTimeoutError::Timeout) => break,
                 Ok(News::OutputClosed) => return printer.closed(),
                 Ok(_) => {}
-                Err(_) => anyhow::bail!("stopped watching for the app's socket"),
+                Err(RecvTimeoutError::Disconnected) => {
+                    anyhow::bail!("stopped watching for the app's socket")
+                }
             }
         }
     }
