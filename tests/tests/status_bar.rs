@@ -345,3 +345,38 @@ fn a_follower_whose_reader_leaves_exits_quietly() -> anyhow::Result<()> {
     assert_eq!(err, "", "nothing on standard error");
     Ok(())
 }
+
+#[test]
+fn a_follower_redraws_when_the_elapsed_minute_turns() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let seat = Seat::start()?;
+    // Focus began 50 s ago (a log from a run that crashed): the minute turns in 10 s.
+    let began = chrono::Utc::now() - chrono::Duration::seconds(50);
+    {
+        let mut store = weft_core::store::Store::open(&seat.desktop.database())?;
+        store.record_app_event(weft_core::store::AppEvent::Start, began)?;
+        store.record_switch(&weft_core::machine::Switch {
+            at: began,
+            from: State::Coordination,
+            to: State::Focus,
+            source: weft_proto::Source::Cli,
+            intent: None,
+            stash: None,
+            until: None,
+        })?;
+    }
+    let _app = seat.app()?;
+    let mut json = Follower::start(&seat.desktop, "json")?;
+    let first = json.wait("a focus line", |v| v["state"] == "focus")?;
+    let minutes = first["elapsed_minutes"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("no elapsed_minutes in {first}"))?;
+    // Nothing changes but the time: the next line is the next minute's, and nothing between.
+    let next = wait_for("the next minute's line", Duration::from_secs(90), || {
+        json.lines.recv_timeout(Duration::from_millis(200)).ok()
+    })?;
+    let next: serde_json::Value = serde_json::from_str(&next)?;
+    assert_eq!(next["elapsed_minutes"], minutes + 1, "{first} then {next}");
+    assert_eq!(next["since"], first["since"]);
+    Ok(())
+}
