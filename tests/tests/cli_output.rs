@@ -4,8 +4,8 @@
 //! error and exit 1; nothing panics. Also: oversized text is cut or refused before it is sent
 //! (exit 2 for bad arguments), never turned into "request longer than 65536 bytes".
 //!
-//! `log` and `summary` run without the app; the rest against a real app on a private desktop,
-//! in a team on a real `weft-sync` on loopback.
+//! `log`, `summary`, `autostart` and `status --format` run without the app; the rest against a
+//! real app on a private desktop, in a team on a real `weft-sync` on loopback.
 
 use std::process::{Output, Stdio};
 use std::time::Duration;
