@@ -87,6 +87,34 @@ fn on_off_and_status_from_the_command_line() -> anyhow::Result<()> {
     assert!(said.starts_with("Weft does not start at login"), "{said}");
     assert!(!file.exists());
     assert!(other.exists());
+
+    // A checkout that moved: the entry names a weft-app that is gone, and status says so.
+    if !Path::new("/usr/bin/weft-app").exists() {
+        let moved = desktop.dir().join("moved");
+        std::fs::create_dir_all(&moved)?;
+        std::fs::copy(weft_e2e::bin_dir().join("weft"), moved.join("weft"))?;
+        std::fs::write(moved.join("weft-app"), "#!/bin/sh\n")?;
+        let on = desktop
+            .command(moved.join("weft"))
+            .args(["autostart", "on"])
+            .output()?;
+        assert!(
+            on.status.success(),
+            "{}",
+            String::from_utf8_lossy(&on.stderr)
+        );
+        std::fs::remove_dir_all(&moved)?;
+        let said = desktop.weft_ok(&["autostart", "status"])?;
+        assert!(
+            said.contains(&format!(
+                "starts {}, which is not there any more: run `weft autostart on` again",
+                moved.join("weft-app").display()
+            )),
+            "{said}"
+        );
+        desktop.weft_ok(&["autostart", "on"])?;
+        assert_eq!(status(&desktop)?.binary, Some(binary.display().to_string()));
+    }
     Ok(())
 }
 

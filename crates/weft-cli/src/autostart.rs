@@ -56,6 +56,11 @@ pub fn run(
 fn describe(shown: &Autostart) -> String {
     let binary = shown.binary.as_deref().unwrap_or("no weft-app found");
     match (shown.on, shown.foreign) {
+        // The entry names a binary that moved (a checkout deleted or moved).
+        (true, _) if !std::path::Path::new(binary).is_file() => format!(
+            "Weft's entry {} starts {binary}, which is not there any more: run `weft autostart on` again.",
+            shown.file
+        ),
         (true, _) => format!("Weft starts at login: {binary} (entry {}).", shown.file),
         (false, false) => {
             format!("Weft does not start at login (`weft autostart on` would start {binary}).")
