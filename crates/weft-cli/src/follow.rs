@@ -218,8 +218,8 @@ fn until_next_minute(since: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
 }
 
 /// Sends [`News::SocketMade`] whenever the socket's name is made in its folder (inotify:
-/// created, or moved there). While the folder itself is missing (no app has run since
-/// login), it looks for it again after a backoff of 250 ms doubling to 5 s, and says
+/// created, moved there, or its mode set). While the folder itself is missing (no app has run
+/// since login), it looks for it again after a backoff of 250 ms doubling to 5 s, and says
 /// [`News::SocketMade`] once it is there: inotify cannot watch a folder that does not exist,
 /// and watching every parent up to `/` for one that rarely matters is not worth it.
 fn watch_for_socket(socket: &Path, tx: Sender<News>) -> anyhow::Result<()> {
@@ -230,8 +230,11 @@ fn watch_for_socket(socket: &Path, tx: Sender<News>) -> anyhow::Result<()> {
         .context("the control socket has no folder")?;
     let name = socket.file_name().map(|n| n.to_owned()).unwrap_or_default();
     let fd = inotify::init(inotify::CreateFlags::CLOEXEC).context("cannot start inotify")?;
+    // A socket's name appears at bind(2), a moment before listen(2): a connect in between is
+    // refused. The app sets the socket's mode after both (ATTRIB), which says it listens.
     let flags = inotify::WatchFlags::CREATE
         | inotify::WatchFlags::MOVED_TO
+        | inotify::WatchFlags::ATTRIB
         | inotify::WatchFlags::DELETE_SELF
         | inotify::WatchFlags::MOVE_SELF;
     let mut watching = inotify::add_watch(&fd, &dir, flags).is_ok();
