@@ -313,6 +313,33 @@ fn a_follower_sees_every_change_and_outlives_the_app() -> anyhow::Result<()> {
 }
 
 #[test]
+fn a_follower_keeps_up_with_quick_restarts() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let seat = Seat::start()?;
+    let mut app = seat.app()?;
+    let mut json = Follower::start(&seat.desktop, "json")?;
+    json.wait("running", |v| v["running"] == true)?;
+    // The next app starts as soon as the last one is gone, without waiting for the follower
+    // to notice: its socket can be made before the follower sees the old connection end.
+    for round in 0..4 {
+        if round % 2 == 0 {
+            app.kill9();
+        } else {
+            app.stop();
+        }
+        drop(app);
+        app = seat.app()?;
+        json.wait("not running", |v| v["running"] == false)?;
+        json.wait("running again", |v| v["running"] == true)?;
+    }
+    assert!(
+        json.proc.try_status().is_none(),
+        "the follower is still running"
+    );
+    Ok(())
+}
+
+#[test]
 fn a_follower_whose_reader_leaves_exits_quietly() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let seat = Seat::start()?;

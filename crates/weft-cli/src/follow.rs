@@ -84,6 +84,7 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
     loop {
         // Connected: follow the events until the connection ends.
         let mut refused = false;
+        let mut followed = false;
         if let Some(events) = connect(&socket)? {
             generation += 1;
             let (sender, current) = (tx.clone(), generation);
@@ -117,6 +118,7 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
                     Ok(News::Event(g, Event::Team(t))) if g == generation => team = Some(t),
                     Ok(News::Ended(g)) if g == generation => {
                         refused = status.is_none();
+                        followed = status.is_some();
                         break;
                     }
                     Ok(News::OutputClosed) => return printer.closed(),
@@ -136,6 +138,13 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
         // open) leaves a socket that will not be made again: then it is tried again after
         // a backoff of 1 s doubling to a minute, the only case that needs one.
         printer.show(Seen::Stopped)?;
+        // An app that was followed and went away may have a successor whose socket is made
+        // already (a quick restart): that notice came while still connected and was passed
+        // over, so connect again at once before waiting for the next one.
+        if followed {
+            refused_backoff = Duration::from_secs(1);
+            continue;
+        }
         let retry = if refused {
             let wait = refused_backoff;
             refused_backoff = (refused_backoff * 2).min(Duration::from_secs(60));
