@@ -57,10 +57,22 @@ struct Follower {
 
 impl Follower {
     fn start(desktop: &Desktop, format: &str) -> anyhow::Result<Follower> {
+        Follower::start_in(desktop, format, None)
+    }
+
+    /// Like [`Follower::start`], with `XDG_RUNTIME_DIR` set to `runtime` when given.
+    fn start_in(
+        desktop: &Desktop,
+        format: &str,
+        runtime: Option<&std::path::Path>,
+    ) -> anyhow::Result<Follower> {
+        let mut command = desktop.command(weft_e2e::bin_dir().join("weft"));
+        if let Some(runtime) = runtime {
+            command.env("XDG_RUNTIME_DIR", runtime);
+        }
         let mut proc = Proc::spawn(
             "weft status --follow",
-            desktop
-                .command(weft_e2e::bin_dir().join("weft"))
+            command
                 .args(["status", "--follow", "--format", format])
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -332,6 +344,23 @@ fn a_follower_keeps_up_with_quick_restarts() -> anyhow::Result<()> {
         json.wait("not running", |v| v["running"] == false)?;
         json.wait("running again", |v| v["running"] == true)?;
     }
+    assert!(
+        json.proc.try_status().is_none(),
+        "the follower is still running"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_follower_that_cannot_reach_the_socket_says_not_running_and_stays() -> anyhow::Result<()> {
+    let _serial = weft_e2e::serial();
+    let seat = Seat::start()?;
+    // A socket path longer than a socket address holds: connecting fails with an error that
+    // is not "no app there", as an unreadable socket does.
+    let runtime = seat.desktop.dir().join("r".repeat(120));
+    std::fs::create_dir_all(&runtime)?;
+    let mut json = Follower::start_in(&seat.desktop, "json", Some(&runtime))?;
+    json.wait("not running", |v| v["running"] == false)?;
     assert!(
         json.proc.try_status().is_none(),
         "the follower is still running"

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Sender};
 use std::time::Duration;
 use weft_core::control;
 use weft_core::paths::Paths;
@@ -33,6 +33,9 @@ enum News {
     SocketMade,
     /// Standard output is a pipe whose reader went away.
     OutputClosed,
+    /// inotify cannot tell when the socket is made (it could not start, watch or read):
+    /// connect now and then instead.
+    Blind,
 }
 
 /// `weft status --format FORMAT` without `--follow`: one answer, or the not-running line.
@@ -65,12 +68,14 @@ pub fn once(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
-/// Follows the app until the output is closed (exit 0, quietly) or cannot be written.
+/// Follows the app until the output is closed (exit 0, quietly) or cannot be written. It
+/// never exits because of the app: whatever goes wrong reaching it, it says not running and
+/// tries again.
 pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::Result<ExitCode> {
     let (tx, news) = mpsc::channel();
     let socket = paths.socket();
     // Watching starts before the first connect, so a socket made in between is not missed.
-    watch_for_socket(&socket, tx.clone())?;
+    watch_for_socket(&socket, tx.clone());
     watch_output(tx.clone());
     let mut printer = Printer {
         out,
@@ -78,89 +83,103 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
         last: None,
     };
     let mut generation = 0u64;
-    // See the wait below: how long until connecting again when the app is there but its
-    // watch gave nothing.
-    let mut refused_backoff = Duration::from_secs(1);
+    // Set once inotify cannot tell when the socket is made (see the wait below).
+    let mut blind = false;
+    // See the wait below: how long until connecting again when the app is there but cannot
+    // be followed.
+    let mut backoff = Duration::from_secs(1);
     loop {
         // Connected: follow the events until the connection ends.
         let mut refused = false;
         let mut followed = false;
-        if let Some(events) = connect(&socket)? {
-            generation += 1;
-            let (sender, current) = (tx.clone(), generation);
-            std::thread::Builder::new()
-                .name("weft-follow".into())
-                .spawn(move || {
-                    for event in events {
-                        match event {
-                            Ok(event) => {
-                                if sender.send(News::Event(current, event)).is_err() {
-                                    return;
+        match control::watch(&socket) {
+            Ok(events) => {
+                generation += 1;
+                let (sender, current) = (tx.clone(), generation);
+                std::thread::Builder::new()
+                    .name("weft-follow".into())
+                    .spawn(move || {
+                        for event in events {
+                            match event {
+                                Ok(event) => {
+                                    if sender.send(News::Event(current, event)).is_err() {
+                                        return;
+                                    }
                                 }
+                                Err(_) => break,
                             }
-                            Err(_) => break,
                         }
+                        let _ = sender.send(News::Ended(current));
+                    })
+                    .context("cannot start the thread that reads the app's events")?;
+                // The watch sends the status first but not the team: ask for it once. The
+                // watch was opened first, so every change after this answer is an event still
+                // to come, and the last team shown is the newest whatever the order of the two.
+                let mut team = team(&socket);
+                let mut status: Option<Status> = None;
+                loop {
+                    let wait = status
+                        .as_ref()
+                        .map_or(Duration::MAX, |s| until_next_minute(s.since, Utc::now()));
+                    match news.recv_timeout(wait) {
+                        Ok(News::Event(g, Event::Status(s))) if g == generation => status = Some(s),
+                        Ok(News::Event(g, Event::Team(t))) if g == generation => team = Some(t),
+                        Ok(News::Ended(g)) if g == generation => {
+                            refused = status.is_none();
+                            followed = status.is_some();
+                            break;
+                        }
+                        Ok(News::OutputClosed) => return printer.closed(),
+                        Ok(News::Blind) => blind = true,
+                        // The follower holds a sender itself: the channel is never cut off.
+                        Ok(_) | Err(_) => {}
                     }
-                    let _ = sender.send(News::Ended(current));
-                })
-                .context("cannot start the thread that reads the app's events")?;
-            // The watch sends the status first but not the team: ask for it once. The watch
-            // was opened first, so every change after this answer is an event still to come,
-            // and the last team shown is the newest whatever the order of the two.
-            let mut team = team(&socket);
-            let mut status: Option<Status> = None;
-            loop {
-                let wait = status
-                    .as_ref()
-                    .map_or(Duration::MAX, |s| until_next_minute(s.since, Utc::now()));
-                match news.recv_timeout(wait) {
-                    Ok(News::Event(g, Event::Status(s))) if g == generation => status = Some(s),
-                    Ok(News::Event(g, Event::Team(t))) if g == generation => team = Some(t),
-                    Ok(News::Ended(g)) if g == generation => {
-                        refused = status.is_none();
-                        followed = status.is_some();
-                        break;
+                    if let Some(status) = &status {
+                        printer.show(Seen::Running {
+                            status,
+                            team: team.as_ref(),
+                        })?;
                     }
-                    Ok(News::OutputClosed) => return printer.closed(),
-                    Ok(_) | Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => break,
-                }
-                if let Some(status) = &status {
-                    printer.show(Seen::Running {
-                        status,
-                        team: team.as_ref(),
-                    })?;
                 }
             }
+            Err(weft_core::Error::NotRunning { .. }) => {}
+            // Anything else (the app killed between the connect and the request, a socket
+            // this user may not open): not running as far as the bar can tell, tried again
+            // after the backoff below.
+            Err(_) => refused = true,
         }
-        // Not running: say so once, and wait for the socket to be made again. A watch that
-        // ended before its first event (an app refusing connections, say, with too many
-        // open) leaves a socket that will not be made again: then it is tried again after
-        // a backoff of 1 s doubling to a minute, the only case that needs one.
         printer.show(Seen::Stopped)?;
         // An app that was followed and went away may have a successor whose socket is made
         // already (a quick restart): that notice came while still connected and was passed
         // over, so connect again at once before waiting for the next one.
         if followed {
-            refused_backoff = Duration::from_secs(1);
+            backoff = Duration::from_secs(1);
             continue;
         }
-        let retry = if refused {
-            let wait = refused_backoff;
-            refused_backoff = (refused_backoff * 2).min(Duration::from_secs(60));
+        // Then wait for the socket to be made again. Two cases need a timer instead, a backoff
+        // of 1 s doubling to a minute (10 s while blind): a watch that failed or ended before
+        // its first event (an app refusing connections with too many open, a socket this user
+        // may not open), which leaves a socket that will not be made again; and inotify being
+        // unusable (the per-user limit of instances reached, a read error), when connecting
+        // now and then is the only way left to notice the app, and 10 s bounds how late.
+        let retry = if refused || blind {
+            let wait = backoff;
+            let most = if blind { 10 } else { 60 };
+            backoff = (backoff * 2).min(Duration::from_secs(most));
             wait
         } else {
-            refused_backoff = Duration::from_secs(1);
+            backoff = Duration::from_secs(1);
             Duration::MAX
         };
         loop {
             match news.recv_timeout(retry) {
-                Ok(News::SocketMade) | Err(RecvTimeoutError::Timeout) => break,
+                Ok(News::SocketMade) | Err(_) => break,
                 Ok(News::OutputClosed) => return printer.closed(),
-                Ok(_) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    anyhow::bail!("stopped watching for the app's socket")
+                Ok(News::Blind) => {
+                    blind = true;
+                    break;
                 }
+                Ok(_) => {}
             }
         }
     }
@@ -199,17 +218,6 @@ impl Printer<'_> {
     }
 }
 
-/// The watch's events, or `None` when no app answers.
-fn connect(
-    socket: &Path,
-) -> anyhow::Result<Option<impl Iterator<Item = weft_core::Result<Event>>>> {
-    match control::watch(socket) {
-        Ok(events) => Ok(Some(events)),
-        Err(weft_core::Error::NotRunning { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The team as the app knows it, or `None` (not answered yet, or not a member).
 fn team(socket: &Path) -> Option<TeamInfo> {
     match control::call(socket, &Request::Team) {
@@ -229,16 +237,32 @@ fn until_next_minute(since: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
 /// Sends [`News::SocketMade`] whenever the socket's name is made in its folder (inotify:
 /// created, moved there, or its mode set). While the folder itself is missing (no app has run
 /// since login), it looks for it again after a backoff of 250 ms doubling to 5 s, and says
-/// [`News::SocketMade`] once it is there: inotify cannot watch a folder that does not exist,
-/// and watching every parent up to `/` for one that rarely matters is not worth it.
-fn watch_for_socket(socket: &Path, tx: Sender<News>) -> anyhow::Result<()> {
+/// [`News::SocketMade`] once it is there. When inotify fails (it cannot start, watch or read)
+/// it says [`News::Blind`] and stops.
+fn watch_for_socket(socket: &Path, tx: Sender<News>) {
+    let socket = socket.to_owned();
+    let blind = tx.clone();
+    let spawned = std::thread::Builder::new()
+        .name("weft-follow-socket".into())
+        .spawn(move || {
+            if watch_socket(&socket, &tx).is_err() {
+                let _ = tx.send(News::Blind);
+            }
+        });
+    if spawned.is_err() {
+        let _ = blind.send(News::Blind);
+    }
+}
+
+/// The loop of [`watch_for_socket`]: returns `Ok` when the follower is gone, an error when
+/// inotify fails.
+fn watch_socket(socket: &Path, tx: &Sender<News>) -> rustix::io::Result<()> {
     use rustix::fs::inotify;
-    let dir = socket
-        .parent()
-        .map(Path::to_path_buf)
-        .context("the control socket has no folder")?;
-    let name = socket.file_name().map(|n| n.to_owned()).unwrap_or_default();
-    let fd = inotify::init(inotify::CreateFlags::CLOEXEC).context("cannot start inotify")?;
+    use rustix::io::Errno;
+    let Some((dir, name)) = socket.parent().zip(socket.file_name()) else {
+        return Err(Errno::INVAL);
+    };
+    let fd = inotify::init(inotify::CreateFlags::CLOEXEC)?;
     // A socket's name appears at bind(2), a moment before listen(2): a connect in between is
     // refused. The app sets the socket's mode after both (ATTRIB), which says it listens.
     let flags = inotify::WatchFlags::CREATE
@@ -246,51 +270,50 @@ fn watch_for_socket(socket: &Path, tx: Sender<News>) -> anyhow::Result<()> {
         | inotify::WatchFlags::ATTRIB
         | inotify::WatchFlags::DELETE_SELF
         | inotify::WatchFlags::MOVE_SELF;
-    let mut watching = inotify::add_watch(&fd, &dir, flags).is_ok();
-    std::thread::Builder::new()
-        .name("weft-follow-socket".into())
-        .spawn(move || {
-            let mut backoff = Duration::from_millis(250);
-            loop {
-                if !watching {
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                    watching = inotify::add_watch(&fd, &dir, flags).is_ok();
-                    if watching && tx.send(News::SocketMade).is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                backoff = Duration::from_millis(250);
-                let mut buffer = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
-                let mut reader = inotify::Reader::new(&fd, &mut buffer);
-                loop {
-                    let event = match reader.next() {
-                        Ok(event) => event,
-                        Err(rustix::io::Errno::INTR) => continue,
-                        Err(_) => return,
-                    };
-                    let mask = event.events();
-                    if mask.intersects(
-                        inotify::ReadFlags::IGNORED
-                            | inotify::ReadFlags::DELETE_SELF
-                            | inotify::ReadFlags::MOVE_SELF,
-                    ) {
-                        // The folder went away: look for it again.
-                        watching = false;
-                        break;
-                    }
-                    let made = event
-                        .file_name()
-                        .is_some_and(|n| n.to_bytes() == name.as_encoded_bytes());
-                    if made && tx.send(News::SocketMade).is_err() {
-                        return;
-                    }
-                }
+    let add = || match inotify::add_watch(&fd, dir, flags) {
+        Ok(_) => Ok(true),
+        Err(Errno::NOENT) => Ok(false),
+        Err(e) => Err(e),
+    };
+    let mut watching = add()?;
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        if !watching {
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+            watching = add()?;
+            if watching && tx.send(News::SocketMade).is_err() {
+                return Ok(());
             }
-        })
-        .context("cannot start the thread that waits for the app")?;
-    Ok(())
+            continue;
+        }
+        backoff = Duration::from_millis(250);
+        let mut buffer = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+        let mut reader = inotify::Reader::new(&fd, &mut buffer);
+        loop {
+            let event = match reader.next() {
+                Ok(event) => event,
+                Err(Errno::INTR) => continue,
+                Err(e) => return Err(e),
+            };
+            let mask = event.events();
+            if mask.intersects(
+                inotify::ReadFlags::IGNORED
+                    | inotify::ReadFlags::DELETE_SELF
+                    | inotify::ReadFlags::MOVE_SELF,
+            ) {
+                // The folder went away: look for it again.
+                watching = false;
+                break;
+            }
+            let made = event
+                .file_name()
+                .is_some_and(|n| n.to_bytes() == name.as_encoded_bytes());
+            if made && tx.send(News::SocketMade).is_err() {
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// Sends [`News::OutputClosed`] when standard output is a pipe or socket whose reader went
