@@ -369,6 +369,35 @@ fn a_follower_that_cannot_reach_the_socket_says_not_running_and_stays() -> anyho
 }
 
 #[test]
+fn a_follower_started_before_the_socket_folder_exists_watches_the_folder_above(
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let _serial = weft_e2e::serial();
+    let seat = Seat::start()?;
+    // A login where no Weft has run yet: `$XDG_RUNTIME_DIR/weft` is not there.
+    let runtime = seat.desktop.dir().join("fresh-runtime");
+    std::fs::create_dir_all(&runtime)?;
+    let mut json = Follower::start_in(&seat.desktop, "json", Some(&runtime))?;
+    json.wait("not running", |v| v["running"] == false)?;
+    // It waits by inotify on the runtime folder (no timer): the kernel lists that watch.
+    let watching = |inode: u64| {
+        let fds = std::fs::read_dir(format!("/proc/{}/fdinfo", json.proc.pid())).ok()?;
+        let wanted = format!(" ino:{inode:x} ");
+        fds.flatten()
+            .filter_map(|fd| std::fs::read_to_string(fd.path()).ok())
+            .any(|info| info.contains(&wanted))
+            .then_some(())
+    };
+    let inode = std::fs::metadata(&runtime)?.ino();
+    wait_for("a watch on the runtime folder", SOON, || watching(inode))?;
+    // Once the folder is made, it watches that one for the socket.
+    std::fs::create_dir(runtime.join("weft"))?;
+    let inode = std::fs::metadata(runtime.join("weft"))?.ino();
+    wait_for("a watch on the socket's folder", SOON, || watching(inode))?;
+    Ok(())
+}
+
+#[test]
 fn a_follower_whose_reader_leaves_exits_quietly() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
     let seat = Seat::start()?;

@@ -3,12 +3,13 @@
 //!
 //! It follows the app through the control socket's watch ([`control::watch`]), no polling.
 //! When the app stops (a quit, `kill -9`), it prints the not-running line and waits for the
-//! socket to be made again, by inotify on the socket's folder. Everything it waits for comes
-//! through one channel ([`News`]): the watch's events (read by a thread per connection), the
-//! socket appearing (one inotify thread), and the output closing (one thread that polls
-//! standard output for an error, so `--follow | head -1` ends at once instead of at the next
-//! change). The only timer is the minute's tick of the elapsed time (and a backoff after a
-//! watch that ended before its first event, see below).
+//! socket to be made again, by inotify on the socket's folder (or the nearest folder above it
+//! while that is missing). Everything it waits for comes through one channel ([`News`]): the
+//! watch's events (read by a thread per connection), the socket appearing (one inotify
+//! thread), and the output closing (one thread that polls standard output for an error, so
+//! `--follow | head -1` ends at once instead of at the next change). The only timer is the
+//! minute's tick of the elapsed time (and a backoff after a watch that failed or ended before
+//! its first event, or when inotify is unusable, see [`follow`]).
 
 use crate::bar::{i3blocks_block, line, BarFormat, Now, Seen};
 use anyhow::Context;
@@ -235,10 +236,10 @@ fn until_next_minute(since: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
 }
 
 /// Sends [`News::SocketMade`] whenever the socket's name is made in its folder (inotify:
-/// created, moved there, or its mode set). While the folder itself is missing (no app has run
-/// since login), it looks for it again after a backoff of 250 ms doubling to 5 s, and says
-/// [`News::SocketMade`] once it is there. When inotify fails (it cannot start, watch or read)
-/// it says [`News::Blind`] and stops.
+/// created, moved there, or its mode set), and each time it starts watching that folder. While
+/// the folder is missing (no app has run since login), it watches the nearest folder above
+/// that exists (`$XDG_RUNTIME_DIR`) for the next one down to be made, so nothing runs on a
+/// timer. When inotify fails (it cannot start, watch or read) it says [`News::Blind`] and stops.
 fn watch_for_socket(socket: &Path, tx: Sender<News>) {
     let socket = socket.to_owned();
     let blind = tx.clone();
@@ -257,63 +258,96 @@ fn watch_for_socket(socket: &Path, tx: Sender<News>) {
 /// The loop of [`watch_for_socket`]: returns `Ok` when the follower is gone, an error when
 /// inotify fails.
 fn watch_socket(socket: &Path, tx: &Sender<News>) -> rustix::io::Result<()> {
-    use rustix::fs::inotify;
+    use rustix::fs::inotify::{self, ReadFlags};
     use rustix::io::Errno;
-    let Some((dir, name)) = socket.parent().zip(socket.file_name()) else {
+    let Some(dir) = socket.parent() else {
         return Err(Errno::INVAL);
     };
     let fd = inotify::init(inotify::CreateFlags::CLOEXEC)?;
+    let mut buffer = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+    loop {
+        let (watched, wd) = watch_nearest(&fd, dir)?;
+        let at_socket = watched == dir;
+        // The name waited for in `watched`: the socket, or the next folder down to it.
+        let wanted = if at_socket {
+            socket.file_name()
+        } else {
+            socket
+                .strip_prefix(&watched)
+                .ok()
+                .and_then(|rest| rest.components().next())
+                .map(|c| c.as_os_str())
+        };
+        let Some(wanted) = wanted.map(std::ffi::OsStr::to_os_string) else {
+            return Err(Errno::INVAL);
+        };
+        // Made before the watch began: the follower connects once more to see.
+        if at_socket && tx.send(News::SocketMade).is_err() {
+            return Ok(());
+        }
+        let next_made_already = !at_socket && watched.join(&wanted).exists();
+        if !next_made_already {
+            let mut reader = inotify::Reader::new(&fd, &mut buffer);
+            loop {
+                let event = match reader.next() {
+                    Ok(event) => event,
+                    Err(Errno::INTR) => continue,
+                    Err(e) => return Err(e),
+                };
+                // Left over from a folder watched before.
+                if event.wd() != wd {
+                    continue;
+                }
+                if event
+                    .events()
+                    .intersects(ReadFlags::IGNORED | ReadFlags::DELETE_SELF | ReadFlags::MOVE_SELF)
+                {
+                    // The watched folder went away: find the nearest again.
+                    break;
+                }
+                if event.file_name().map(|n| n.to_bytes()) != Some(wanted.as_encoded_bytes()) {
+                    continue;
+                }
+                if !at_socket {
+                    // The next folder down is made: watch it (or the one below) instead.
+                    break;
+                }
+                if tx.send(News::SocketMade).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        // Already gone when the folder was removed.
+        let _ = inotify::remove_watch(&fd, wd);
+    }
+}
+
+/// Watches `dir` for the socket (its name made, moved there, or its mode set), or the nearest
+/// folder above it that exists for the next folder down (made or moved there). Returns the
+/// folder watched and its watch descriptor.
+fn watch_nearest(
+    fd: &impl std::os::fd::AsFd,
+    dir: &Path,
+) -> rustix::io::Result<(std::path::PathBuf, i32)> {
+    use rustix::fs::inotify::{self, WatchFlags};
+    use rustix::io::Errno;
     // A socket's name appears at bind(2), a moment before listen(2): a connect in between is
     // refused. The app sets the socket's mode after both (ATTRIB), which says it listens.
-    let flags = inotify::WatchFlags::CREATE
-        | inotify::WatchFlags::MOVED_TO
-        | inotify::WatchFlags::ATTRIB
-        | inotify::WatchFlags::DELETE_SELF
-        | inotify::WatchFlags::MOVE_SELF;
-    let add = || match inotify::add_watch(&fd, dir, flags) {
-        Ok(_) => Ok(true),
-        Err(Errno::NOENT) => Ok(false),
-        Err(e) => Err(e),
-    };
-    let mut watching = add()?;
-    let mut backoff = Duration::from_millis(250);
-    loop {
-        if !watching {
-            std::thread::sleep(backoff);
-            backoff = (backoff * 2).min(Duration::from_secs(5));
-            watching = add()?;
-            if watching && tx.send(News::SocketMade).is_err() {
-                return Ok(());
-            }
-            continue;
-        }
-        backoff = Duration::from_millis(250);
-        let mut buffer = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
-        let mut reader = inotify::Reader::new(&fd, &mut buffer);
-        loop {
-            let event = match reader.next() {
-                Ok(event) => event,
-                Err(Errno::INTR) => continue,
-                Err(e) => return Err(e),
-            };
-            let mask = event.events();
-            if mask.intersects(
-                inotify::ReadFlags::IGNORED
-                    | inotify::ReadFlags::DELETE_SELF
-                    | inotify::ReadFlags::MOVE_SELF,
-            ) {
-                // The folder went away: look for it again.
-                watching = false;
-                break;
-            }
-            let made = event
-                .file_name()
-                .is_some_and(|n| n.to_bytes() == name.as_encoded_bytes());
-            if made && tx.send(News::SocketMade).is_err() {
-                return Ok(());
-            }
+    let gone = WatchFlags::DELETE_SELF | WatchFlags::MOVE_SELF | WatchFlags::ONLYDIR;
+    let made = WatchFlags::CREATE | WatchFlags::MOVED_TO;
+    for folder in dir.ancestors() {
+        let flags = if folder == dir {
+            made | WatchFlags::ATTRIB | gone
+        } else {
+            made | gone
+        };
+        match inotify::add_watch(fd, folder, flags) {
+            Ok(wd) => return Ok((folder.to_owned(), wd)),
+            Err(Errno::NOENT) => continue,
+            Err(e) => return Err(e),
         }
     }
+    Err(Errno::NOENT)
 }
 
 /// Sends [`News::OutputClosed`] when standard output is a pipe or socket whose reader went
