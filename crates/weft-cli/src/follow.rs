@@ -113,17 +113,24 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
                         let _ = sender.send(News::Ended(current));
                     })
                     .context("cannot start the thread that reads the app's events")?;
-                // The watch sends the status first but not the team: ask for it once. The
-                // watch was opened first, so every change after this answer is an event still
-                // to come, and the last team shown is the newest whatever the order of the two.
-                let mut team = team(&socket);
+                let mut team: Option<TeamInfo> = None;
                 let mut status: Option<Status> = None;
                 loop {
                     let wait = status
                         .as_ref()
                         .map_or(Duration::MAX, |s| until_next_minute(s.since, Utc::now()));
                     match news.recv_timeout(wait) {
-                        Ok(News::Event(g, Event::Status(s))) if g == generation => status = Some(s),
+                        Ok(News::Event(g, Event::Status(s))) if g == generation => {
+                            // The watch sends the status first but not the team: ask for it
+                            // once, after that first event. Writing the watch request does not
+                            // mean the app has registered the watcher; its first event does.
+                            // From then on every change is an event still to come, so the last
+                            // team shown is the newest whatever the order of the two.
+                            if status.is_none() {
+                                team = self::team(&socket).or(team);
+                            }
+                            status = Some(s);
+                        }
                         Ok(News::Event(g, Event::Team(t))) if g == generation => team = Some(t),
                         Ok(News::Ended(g)) if g == generation => {
                             refused = status.is_none();
