@@ -8,8 +8,9 @@
 //! and left alone.
 //!
 //! Which binary it starts is the caller's list of candidates, the first that is a file
-//! ([`find_binary`]): the CLI passes the installed `/usr/bin/weft-app` and the `weft-app`
-//! beside itself, the app the installed one and its own executable.
+//! ([`find_binary`]): the CLI passes the `weft-app` beside itself and the installed
+//! `/usr/bin/weft-app`, the app its own executable and the installed one; a binary outside
+//! `/usr` (a checkout's build) comes first, so a checkout's entry starts what it builds.
 
 use crate::paths::{replace_with_mode, Paths};
 use crate::{Error, Result};
@@ -47,22 +48,41 @@ pub fn find_binary(candidates: &[PathBuf]) -> Option<PathBuf> {
         .cloned()
 }
 
-/// The candidates for the `weft` CLI at `cli` (its own executable): the installed app, then
-/// the `weft-app` built beside it (a checkout's `target/debug`).
+/// The candidates for the `weft` CLI at `cli` (its own executable, as
+/// [`std::env::current_exe`] gives it): the `weft-app` built beside it first when that is not
+/// under `/usr` (a checkout's `target/debug`: the entry starts what you build), then the
+/// installed app; for an installed `weft`, the installed app first.
 pub fn cli_candidates(cli: Option<&Path>) -> Vec<PathBuf> {
-    let mut candidates = vec![PathBuf::from(INSTALLED)];
-    if let Some(dir) = cli.and_then(Path::parent) {
-        candidates.push(dir.join("weft-app"));
-    }
-    candidates
+    ordered(cli.and_then(Path::parent).map(|dir| dir.join("weft-app")))
 }
 
-/// The candidates for the running app whose executable is `own`: the installed app, then
-/// itself.
+/// The candidates for the running app whose executable is `own`: itself first when that is
+/// not under `/usr` (run from a checkout), then the installed app.
 pub fn app_candidates(own: Option<&Path>) -> Vec<PathBuf> {
-    let mut candidates = vec![PathBuf::from(INSTALLED)];
-    candidates.extend(own.map(Path::to_path_buf));
-    candidates
+    ordered(own.map(Path::to_path_buf))
+}
+
+/// `built` before [`INSTALLED`] unless it is under `/usr`. A binary replaced while it runs
+/// (rebuilt) reads as `PATH (deleted)` from `/proc/self/exe`: the new one is at `PATH`.
+fn ordered(built: Option<PathBuf>) -> Vec<PathBuf> {
+    let installed = PathBuf::from(INSTALLED);
+    let Some(built) = built.map(|path| without_deleted(&path)) else {
+        return vec![installed];
+    };
+    if built.starts_with("/usr") {
+        vec![installed, built]
+    } else {
+        vec![built, installed]
+    }
+}
+
+/// `path` without the ` (deleted)` the kernel appends to the link of an executable whose file
+/// was removed or replaced.
+fn without_deleted(path: &Path) -> PathBuf {
+    match path.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
+        Some(stripped) => PathBuf::from(stripped),
+        None => path.to_path_buf(),
+    }
 }
 
 /// The entry's text for `binary`. [`Error::Invalid`] for a path a desktop entry cannot hold

@@ -246,23 +246,41 @@ impl Drop for ReadOnly {
 }
 
 #[test]
-fn candidates_prefer_the_installed_app() {
+fn candidates_prefer_a_checkouts_build_and_otherwise_the_installed_app() {
     let cli = cli_candidates(Some(Path::new("/src/weft/target/debug/weft")));
     assert_eq!(
         cli,
         [
-            PathBuf::from("/usr/bin/weft-app"),
-            PathBuf::from("/src/weft/target/debug/weft-app")
+            PathBuf::from("/src/weft/target/debug/weft-app"),
+            PathBuf::from("/usr/bin/weft-app")
         ]
     );
     let app = app_candidates(Some(Path::new("/src/weft/target/release/weft-app")));
     assert_eq!(
         app,
         [
-            PathBuf::from("/usr/bin/weft-app"),
-            PathBuf::from("/src/weft/target/release/weft-app")
+            PathBuf::from("/src/weft/target/release/weft-app"),
+            PathBuf::from("/usr/bin/weft-app")
         ]
     );
+    // Installed: the installed app first (the same file for the app itself).
+    assert_eq!(
+        cli_candidates(Some(Path::new("/usr/bin/weft")))[0],
+        PathBuf::from("/usr/bin/weft-app")
+    );
+    assert_eq!(
+        app_candidates(Some(Path::new("/usr/local/bin/weft-app")))[0],
+        PathBuf::from("/usr/bin/weft-app")
+    );
+    // A running app rebuilt under it: /proc/self/exe says "(deleted)"; the new file is there.
+    assert_eq!(
+        app_candidates(Some(Path::new("/src/weft/target/debug/weft-app (deleted)"))),
+        [
+            PathBuf::from("/src/weft/target/debug/weft-app"),
+            PathBuf::from("/usr/bin/weft-app")
+        ]
+    );
+    assert_eq!(app_candidates(None), [PathBuf::from("/usr/bin/weft-app")]);
     // A relative candidate is never started from a desktop entry.
     assert_eq!(find_binary(&[PathBuf::from("weft-app")]), None);
 }
