@@ -54,20 +54,61 @@ pub fn run(
 
 /// "Weft starts at login: /usr/bin/weft-app (entry ~/.config/autostart/weft.desktop)."
 fn describe(shown: &Autostart) -> String {
-    let binary = shown.binary.as_deref().unwrap_or("no weft-app found");
-    match (shown.on, shown.foreign) {
-        // The entry names a binary that moved (a checkout deleted or moved).
-        (true, _) if !std::path::Path::new(binary).is_file() => format!(
-            "Weft's entry {} starts {binary}, which is not there any more: run `weft autostart on` again.",
-            shown.file
-        ),
-        (true, _) => format!("Weft starts at login: {binary} (entry {}).", shown.file),
-        (false, false) => {
-            format!("Weft does not start at login (`weft autostart on` would start {binary}).")
-        }
-        (false, true) => format!(
+    match (shown.on, shown.foreign, shown.binary.as_deref()) {
+        (false, true, _) => format!(
             "Weft does not start at login: {} was not written by Weft, so Weft leaves it alone.",
             shown.file
         ),
+        // Weft's entry with an Exec line it cannot read (edited by hand).
+        (true, _, None) => format!(
+            "Weft's entry {} does not say which program it starts: run `weft autostart on` again.",
+            shown.file
+        ),
+        // The entry names a binary that moved (a checkout deleted or moved).
+        (true, _, Some(binary)) if !std::path::Path::new(binary).is_file() => format!(
+            "Weft's entry {} starts {binary}, which is not there any more: run `weft autostart on` again.",
+            shown.file
+        ),
+        (true, _, Some(binary)) => {
+            format!("Weft starts at login: {binary} (entry {}).", shown.file)
+        }
+        (false, false, Some(binary)) => {
+            format!("Weft does not start at login (`weft autostart on` would start {binary}).")
+        }
+        (false, false, None) => "Weft does not start at login, and `weft autostart on` finds no \
+             weft-app to start: install the Weft package, or build it with `make build`."
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(on: bool, binary: Option<&str>) -> Autostart {
+        Autostart {
+            on,
+            file: "/home/ana/.config/autostart/weft.desktop".into(),
+            binary: binary.map(str::to_string),
+            foreign: false,
+        }
+    }
+
+    #[test]
+    fn no_binary_known_reads_as_a_sentence() {
+        assert_eq!(
+            describe(&shown(false, None)),
+            "Weft does not start at login, and `weft autostart on` finds no weft-app to start: \
+             install the Weft package, or build it with `make build`."
+        );
+        assert_eq!(
+            describe(&shown(true, None)),
+            "Weft's entry /home/ana/.config/autostart/weft.desktop does not say which program \
+             it starts: run `weft autostart on` again."
+        );
+        assert_eq!(
+            describe(&shown(false, Some("/usr/bin/weft-app"))),
+            "Weft does not start at login (`weft autostart on` would start /usr/bin/weft-app)."
+        );
     }
 }

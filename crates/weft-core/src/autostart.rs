@@ -14,6 +14,7 @@
 
 use crate::paths::{replace_with_mode, Paths};
 use crate::{Error, Result};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use weft_proto::Autostart;
 
@@ -163,7 +164,13 @@ pub fn enable(paths: &Paths, candidates: &[PathBuf]) -> Result<Autostart> {
         dir: dir.clone(),
         cause,
     };
-    std::fs::create_dir_all(&dir).map_err(unwritable)?;
+    // Folders it makes (the autostart folder, `$XDG_CONFIG_HOME` itself on a new account)
+    // get mode 0700, as the XDG base directory specification asks.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(unwritable)?;
     replace_with_mode(&file, text.as_bytes(), 0o644).map_err(|e| match e {
         Error::Io { cause, .. } => unwritable(cause),
         other => other,

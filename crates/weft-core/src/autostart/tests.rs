@@ -45,6 +45,25 @@ impl Home {
 }
 
 #[test]
+fn folders_it_makes_are_private() -> TestResult {
+    let home = Home::new()?;
+    let config = home.dir.path().join("config");
+    assert!(!config.exists());
+    enable(&home.paths, &home.candidates())?;
+    for dir in [&config, &home.autostart_dir()] {
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", dir.display());
+    }
+    // The entry itself is for the desktop to read.
+    let mode = std::fs::metadata(home.paths.autostart_file())?
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o644);
+    Ok(())
+}
+
+#[test]
 fn the_file_sits_in_the_autostart_folder_of_xdg_config_home() -> TestResult {
     let home = Home::new()?;
     assert_eq!(
