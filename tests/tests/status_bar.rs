@@ -406,7 +406,7 @@ fn a_follower_whose_reader_leaves_exits_quietly() -> anyhow::Result<()> {
         "weft status --follow",
         seat.desktop
             .command(weft_e2e::bin_dir().join("weft"))
-            .args(["status", "--follow", "--format", "polybar"])
+            .args(["status", "--follow", "--format", "json"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
@@ -419,9 +419,21 @@ fn a_follower_whose_reader_leaves_exits_quietly() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     let mut first = String::new();
     BufReader::new(stdout).read_line(&mut first)?;
-    assert!(first.starts_with("Coordination "), "{first:?}");
+    let first: serde_json::Value = serde_json::from_str(first.trim_end())?;
+    assert_eq!(first["state"], "coordination", "{first}");
     // The reader is gone now: the follower ends without waiting for the next change.
     let status = wait_for("the follower to exit", SOON, || proc.try_status())?;
+    // Nothing changed, and the elapsed minute has not turned since the line read: no later
+    // line can have been what ended it, only the closed pipe.
+    let since = first["since"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("no since in {first}"))?;
+    let since = chrono::DateTime::parse_from_rfc3339(since)?.with_timezone(&chrono::Utc);
+    assert_eq!(
+        (chrono::Utc::now() - since).num_minutes(),
+        first["elapsed_minutes"].as_i64().unwrap_or(-1),
+        "the follower exited only after the minute turned: {first}"
+    );
     let mut err = String::new();
     if let Some(mut stderr) = proc.child_mut().stderr.take() {
         std::io::Read::read_to_string(&mut stderr, &mut err)?;
