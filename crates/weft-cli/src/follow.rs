@@ -171,9 +171,9 @@ pub fn follow(paths: &Paths, out: &mut dyn Write, format: BarFormat) -> anyhow::
         // unusable (the per-user limit of instances reached, a read error), when connecting
         // now and then is the only way left to notice the app, and 10 s bounds how late.
         let retry = if refused || blind {
-            let wait = backoff;
-            let most = if blind { 10 } else { 60 };
-            backoff = (backoff * 2).min(Duration::from_secs(most));
+            let most = Duration::from_secs(if blind { 10 } else { 60 });
+            let wait = backoff.min(most);
+            backoff = (wait * 2).min(most);
             wait
         } else {
             backoff = Duration::from_secs(1);
