@@ -13,7 +13,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 build_packages=(build-essential pkg-config libwebkit2gtk-4.1-dev)
 # Loaded at run time (not linked): the tray panics without it, so it is easy to miss.
 runtime_packages=(libayatana-appindicator3-1)
-test_packages=(xvfb dbus xdotool x11-utils webkit2gtk-driver dunst imagemagick libglib2.0-bin gsettings-desktop-schemas sqlite3 nginx-light caddy faketime x11-xkb-utils sway grim xdg-desktop-portal wayland-utils procps)
+test_packages=(xvfb desktop-file-utils dbus xdotool x11-utils webkit2gtk-driver dunst imagemagick libglib2.0-bin gsettings-desktop-schemas sqlite3 nginx-light caddy faketime x11-xkb-utils sway grim xdg-desktop-portal wayland-utils procps)
 
 packages=("${build_packages[@]}" "${runtime_packages[@]}")
 if [ "$mode" = test ]; then

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use ts_rs::TS;
 use weft_proto::sync::{Member, PingOutcome, PingSent, TeamRef};
 use weft_proto::{
-    AppCount, Connection, DaySummary, DesktopPart, Disposition, ErrorKind, ErrorReport, FocusBlock,
-    InboxItem, InboxState, Membership, NotificationSource, NotifyOutcome, Request, Response,
-    Segment, Source, State, Status, SwitchEntry, SwitchOutcome, Target, TeamInfo, Urgency, View,
+    AppCount, Autostart, Connection, DaySummary, DesktopPart, Disposition, ErrorKind, ErrorReport,
+    FocusBlock, InboxItem, InboxState, Membership, NotificationSource, NotifyOutcome, Request,
+    Response, Segment, Source, State, Status, SwitchEntry, SwitchOutcome, Target, TeamInfo,
+    Urgency, View,
 };
 
 fn bindings_dir() -> PathBuf {
@@ -47,6 +48,7 @@ fn committed_typescript_bindings_match_the_rust_types() {
     check::<Request>(&mut drifted);
     check::<Response>(&mut drifted);
     check::<Status>(&mut drifted);
+    check::<Autostart>(&mut drifted);
     check::<DesktopPart>(&mut drifted);
     check::<SwitchEntry>(&mut drifted);
     check::<SwitchOutcome>(&mut drifted);

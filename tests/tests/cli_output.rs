@@ -4,8 +4,8 @@
 //! error and exit 1; nothing panics. Also: oversized text is cut or refused before it is sent
 //! (exit 2 for bad arguments), never turned into "request longer than 65536 bytes".
 //!
-//! `log` and `summary` run without the app; the rest against a real app on a private desktop,
-//! in a team on a real `weft-sync` on loopback.
+//! `log`, `summary`, `autostart` and `status --format` run without the app; the rest against a
+//! real app on a private desktop, in a team on a real `weft-sync` on loopback.
 
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -88,6 +88,10 @@ fn commands_without_the_app_survive_a_closed_pipe_and_a_full_disk() -> anyhow::R
         vec!["--help"],
         vec!["--version"],
         vec!["help", "summary"],
+        // Without the app: its not-running line, and start at login.
+        vec!["status", "--format", "waybar"],
+        vec!["status", "--format", "i3blocks"],
+        vec!["autostart", "status", "--json"],
     ];
     for format in ["text", "md", "json", "csv"] {
         commands.push(vec!["summary", "--date", "2026-11-10", "--format", format]);
@@ -201,6 +205,18 @@ fn commands_with_the_app_survive_a_closed_pipe_and_a_full_disk() -> anyhow::Resu
         &["summary", "--week"],
     ];
     for args in commands {
+        every_way(desktop, args)?;
+    }
+    // The status bar's formats, and start at login (on, then off again).
+    for format in ["waybar", "polybar", "i3blocks", "json", "text"] {
+        every_way(desktop, &["status", "--format", format])?;
+    }
+    for args in [
+        &["autostart", "status"][..],
+        &["autostart", "status", "--json"],
+        &["autostart", "on"],
+        &["autostart", "off"],
+    ] {
         every_way(desktop, args)?;
     }
 

@@ -3,6 +3,7 @@
 import { control, onStatus } from "./api.js";
 import { refreshToday, setUpToday } from "./today.js";
 import { refreshTeam, setUpTeam } from "./team.js";
+import { refreshSettings, setUpSettings } from "./settings.js";
 import { $, clock, elapsed, label, setWithCode } from "./format.js";
 import type { Status } from "./api.js";
 import type { SwitchEntry } from "./bindings/SwitchEntry";
@@ -227,12 +228,14 @@ function route(): void {
   }
   if (shown === "today") void refreshToday().catch((e) => showError(String(e)));
   if (shown === "team" || shown === "settings") void refreshTeam().catch((e) => showError(String(e)));
+  if (shown === "settings") void refreshSettings().catch((e) => showError(String(e)));
 }
 
 async function start(): Promise<void> {
   $("switch-form").addEventListener("submit", (event) => void onSubmit(event));
   $("change-hotkey").addEventListener("click", () => void onChangeHotkey());
   setUpToday();
+  setUpSettings();
   await setUpTeam();
   window.addEventListener("hashchange", route);
   route();

@@ -12,7 +12,10 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod autostart;
+mod bar;
 mod dates;
+mod follow;
 mod inbox;
 mod out;
 mod summary;
@@ -64,9 +67,28 @@ enum Command {
         #[arg(long, value_name = "TEXT")]
         stash: Option<String>,
     },
-    /// Show the current state.
+    /// Show the current state, or follow it for a status bar (waybar, polybar, i3blocks).
     Status {
         /// Print JSON: {"state": "focus"|"coordination", "since": RFC 3339, "intent": ...}.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
+        /// One line for a status bar; "Weft not running" (waybar class `stopped`) when the
+        /// app is not running, with exit 0.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<bar::BarFormat>,
+        /// Keep running: a line at once, one for every change (a switch, the held count, the
+        /// planned end, the team's connection) and one a minute for the elapsed time. When
+        /// the app stops, a not-running line, then it waits for the app to come back.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Start Weft at login, or not: Weft's entry in $XDG_CONFIG_HOME/autostart (works
+    /// without the app).
+    Autostart {
+        /// on: start at login; off: do not (removes only Weft's own entry); status: say which.
+        #[arg(value_enum, default_value_t = autostart::Action::Status)]
+        action: autostart::Action,
+        /// Print JSON: {"on": bool, "file": path, "binary": path|null, "foreign": bool}.
         #[arg(long)]
         json: bool,
     },
@@ -223,7 +245,24 @@ fn run(command: Command, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let stash = stash.as_deref().map(args::stash).transpose()?;
             switch(&paths, out, Target::Coordination, None, None, stash)
         }
-        Command::Status { json } => {
+        Command::Status {
+            follow: true,
+            format,
+            json,
+        } => {
+            let format = format.unwrap_or(if json {
+                bar::BarFormat::Json
+            } else {
+                bar::BarFormat::Text
+            });
+            follow::follow(&paths, out, format)
+        }
+        Command::Status {
+            format: Some(format),
+            ..
+        } => follow::once(&paths, out, format),
+        Command::Autostart { action, json } => autostart::run(&paths, out, action, json),
+        Command::Status { json, .. } => {
             let status = match call(&paths, &Request::Status)? {
                 Response::Status(status) => status,
                 other => return unexpected(other),

@@ -73,6 +73,8 @@ pub fn bind(path: &Path) -> Result<UnixListener> {
         Err(e) => return Err(Error::io(path, e)),
     }
     let listener = UnixListener::bind(path).map_err(|e| Error::io(path, e))?;
+    // After listen(2): `weft status --follow` takes this change of mode (inotify ATTRIB) as
+    // the sign that the socket takes connections.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| Error::io(path, e))?;
     Ok(listener)

@@ -116,6 +116,15 @@ pub fn route(weft: &Weft, request: Request, deadline: Option<Deadline>) -> Route
         Request::OpenWindow => with_shell(weft, |shell| shell.open_window()),
         Request::CloseWindow => with_shell(weft, |shell| shell.close_window()),
         Request::ChangeHotkey => with_shell(weft, |shell| shell.change_hotkey()),
+        Request::Autostart { on } => {
+            let own = std::env::current_exe().ok();
+            let candidates = crate::autostart::app_candidates(own.as_deref());
+            answer(
+                crate::paths::Paths::from_env()
+                    .and_then(|paths| crate::autostart::apply(&paths, on, &candidates)),
+                Response::Autostart,
+            )
+        }
         Request::Watch => Response::error(
             ErrorKind::BadRequest,
             "watch needs a control-socket connection of its own",
@@ -187,6 +196,8 @@ fn with_shell(
 pub fn error_response(e: &Error) -> Response {
     let kind = match e {
         Error::Invalid(_) | Error::Refused(_) => ErrorKind::Invalid,
+        Error::AutostartForeign { .. } | Error::NoAppBinary { .. } => ErrorKind::Unavailable,
+        Error::AutostartUnwritable { .. } => ErrorKind::Storage,
         Error::NotRunning { .. }
         | Error::Timeout { .. }
         | Error::ShuttingDown

@@ -50,6 +50,15 @@ pub enum Error {
     ShuttingDown,
     #[error("the Weft app did not answer on {socket} within {seconds} s")]
     Timeout { socket: PathBuf, seconds: u64 },
+    /// A `weft.desktop` in the autostart folder that Weft did not write: left alone.
+    #[error("{path} was not written by Weft, so Weft leaves it alone. Remove or rename it yourself if Weft should manage start at login")]
+    AutostartForeign { path: PathBuf },
+    /// The autostart folder cannot be made, or a file in it written or removed.
+    #[error("cannot change start at login: the folder {dir} is not writable ({cause}). Check its owner and permissions, or point XDG_CONFIG_HOME somewhere writable")]
+    AutostartUnwritable { dir: PathBuf, cause: std::io::Error },
+    /// No `weft-app` to start at login was found.
+    #[error("cannot find weft-app to start at login (looked for {}). Install the Weft package, or build it with `make build`", tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NoAppBinary { tried: Vec<PathBuf> },
     /// The request's sender stopped waiting before it could be carried out, so it was not.
     #[error("Weft could not carry this out before its sender stopped waiting ({late_ms} ms late), so nothing changed; try again")]
     Expired { late_ms: u64 },

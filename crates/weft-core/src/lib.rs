@@ -7,6 +7,7 @@
 //! - [`service`]: the one dispatcher ([`service::Weft`]): switches, notifications, watchers;
 //! - [`dispatch`]: a control [`Request`](weft_proto::Request) into a call on it, and back;
 //! - [`control`]: the Unix control socket that carries those requests for the CLI and tests;
+//! - [`autostart`]: start at login, Weft's entry in the XDG autostart folder;
 //! - [`config`], [`paths`], [`instance`], [`clock`]: the small things the above are given;
 //! - `testing` (the `testing` feature): `wait_for`, a `Log` fixture and a disk that fills up, for tests.
 //!
@@ -14,6 +15,7 @@
 //! stack. The app (`src-tauri`) and the CLI only translate between the outside world and this
 //! crate.
 
+pub mod autostart;
 pub mod clock;
 pub mod config;
 pub mod control;

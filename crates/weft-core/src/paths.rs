@@ -59,6 +59,15 @@ impl Paths {
         self.runtime_dir.join("weft.sock")
     }
 
+    /// `$XDG_CONFIG_HOME/autostart/weft.desktop`: Weft's entry in the XDG autostart folder
+    /// (see [`crate::autostart`]).
+    pub fn autostart_file(&self) -> PathBuf {
+        let config_home = self.config_dir.parent().unwrap_or(&self.config_dir);
+        config_home
+            .join("autostart")
+            .join(crate::autostart::FILE_NAME)
+    }
+
     pub fn lock_file(&self) -> PathBuf {
         self.runtime_dir.join("weft.lock")
     }
@@ -99,6 +108,12 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
 /// so a crash leaves the old file or the new one, never half of one. On any failure (a full
 /// disk, a rename refused) the temporary file is removed: nothing is left behind.
 pub fn replace_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_with_mode(path, bytes, 0o600)
+}
+
+/// [`replace_private`] for a file others may read: the new file gets `mode` (e.g. 0o644 for
+/// a desktop entry), set on the temporary file before a byte is written.
+pub fn replace_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -111,11 +126,14 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> Result<()> {
     // A NamedTempFile deletes itself when dropped: every early return below cleans up.
     let mut temp = tempfile::Builder::new()
         .prefix(&prefix)
-        .permissions(std::fs::Permissions::from_mode(0o600))
+        .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
+    // The mode asked for, whatever the umask took away when the file was made.
     let written = temp
-        .write_all(bytes)
+        .as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .and_then(|()| temp.write_all(bytes))
         .and_then(|()| temp.as_file().sync_all());
     if let Err(e) = written {
         return Err(Error::io(temp.path(), e));

@@ -517,6 +517,13 @@ pub enum Request {
         #[serde(default)]
         force: bool,
     },
+    /// Start at login: turn it on (`true`) or off (`false`), or only ask (absent). Answered
+    /// with [`Response::Autostart`]. Off removes only an entry Weft wrote.
+    Autostart {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        on: Option<bool>,
+    },
     /// A message to a teammate; their Weft delivers or holds it by their state.
     Ping {
         /// The teammate's name.
@@ -742,6 +749,22 @@ pub struct SwitchOutcome {
     pub status: Status,
 }
 
+/// Whether Weft starts at login: its entry in the XDG autostart folder,
+/// `$XDG_CONFIG_HOME/autostart/weft.desktop`. `weft autostart status --json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Autostart {
+    /// Weft's own entry is there: the desktop starts Weft at login.
+    pub on: bool,
+    /// The entry's path.
+    pub file: String,
+    /// The absolute path of the `weft-app` the entry starts (when on), or would start (when
+    /// off); null when off and no `weft-app` can be found.
+    pub binary: Option<String>,
+    /// A `weft.desktop` that Weft did not write is there; Weft leaves it alone.
+    pub foreign: bool,
+}
+
 /// Why a request failed. Callers branch on the kind; the message is for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -788,6 +811,8 @@ pub enum Response {
     Team(TeamInfo),
     /// A ping was accepted by the sync server; the outcome says where it will land.
     PingSent(sync::PingSent),
+    /// Whether Weft starts at login, after the change asked for.
+    Autostart(Autostart),
     Error(ErrorReport),
 }
 

@@ -46,7 +46,7 @@ share_intent: boolean, } | { "cmd": "team_share", share_intent: boolean, } | { "
 /**
  * Leave on this machine even if the server cannot be told.
  */
-force: boolean, } | { "cmd": "ping", 
+force: boolean, } | { "cmd": "autostart", on?: boolean, } | { "cmd": "ping", 
 /**
  * The teammate's name.
  */
