@@ -151,6 +151,18 @@ fn an_unwritable_folder_is_a_clear_error() -> anyhow::Result<()> {
     let mut command = if root {
         std::fs::set_permissions(desktop.dir(), std::fs::Permissions::from_mode(0o755))?;
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o755))?;
+        // `nobody` may not reach the build's own folder (a clone in a 0700 temporary folder,
+        // a home directory): it runs `weft`, with the `weft-app` it looks for beside it, from
+        // the desktop's folder, which it can reach.
+        for name in ["weft", "weft-app"] {
+            let there = desktop.dir().join(name);
+            let here = weft_e2e::bin_dir().join(name);
+            if std::fs::hard_link(&here, &there).is_err() {
+                std::fs::copy(&here, &there)?;
+            }
+            std::fs::set_permissions(&there, std::fs::Permissions::from_mode(0o755))?;
+        }
+        let weft = desktop.dir().join("weft");
         let mut command = std::process::Command::new("runuser");
         command.args(["-u", "nobody", "--", "env", "-i", "PATH=/usr/bin:/bin"]);
         command.arg("HOME=/nonexistent");
