@@ -4,8 +4,17 @@
 CARGO ?= cargo
 DEBUG_BIN := target/debug
 RELEASE_BIN := target/release
+# Where cargo writes (the bundler follows CARGO_TARGET_DIR), and where `make package` puts the
+# two .deb files (always under this checkout).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+PACKAGE_DIR := $(CURDIR)/target/package
+VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' Cargo.toml | head -n 1)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+# test-package installs the packages onto this machine only when asked: in CI (CI=true), or
+# with PACKAGE_INSTALL=1.
+PACKAGE_INSTALL ?= $(if $(filter true,$(CI)),1,0)
 
-.PHONY: run test build release ui lint bench bench-sync bindings setup setup-test clean-artifacts
+.PHONY: run test build release ui lint bench bench-sync bindings package test-package setup setup-test setup-package clean-artifacts
 
 ## run: install what is missing, build, and start Weft in the tray
 run: setup build
@@ -47,6 +56,27 @@ bench-sync:
 	$(CARGO) build --release -p weft-sync -p weft-sync-load
 	$(RELEASE_BIN)/weft-sync-load --server-bin $(RELEASE_BIN)/weft-sync $(SYNC_LOAD_ARGS)
 
+## package: the Debian packages of the release build, into target/package:
+## weft_VERSION_ARCH.deb (weft-app and weft, the menu entry, the icons; Tauri bundler) and
+## weft-sync_VERSION_ARCH.deb (the server as a systemd service; scripts/package-sync.sh)
+package: setup-package ui
+	$(CARGO) build --release -p weft-cli -p weft-sync
+	mkdir -p $(PACKAGE_DIR)
+	rm -f $(PACKAGE_DIR)/*.deb
+	install -m 0755 $(TARGET_DIR)/release/weft $(PACKAGE_DIR)/weft
+	cd src-tauri && ../packaging/desktop/node_modules/.bin/tauri build --bundles deb --ci
+	cp $(TARGET_DIR)/release/bundle/deb/Weft_$(VERSION)_$(DEB_ARCH).deb $(PACKAGE_DIR)/weft_$(VERSION)_$(DEB_ARCH).deb
+	scripts/package-sync.sh $(TARGET_DIR)/release/weft-sync $(PACKAGE_DIR)
+
+## test-package: make package, then inspect both packages (files, modes, Depends, the desktop
+## entry, the systemd unit). With CI=true or PACKAGE_INSTALL=1 it also installs them onto THIS
+## machine with apt-get (as root) and runs what they installed: weft-app in the tray, an upgrade
+## over a running Weft, weft-sync as its system user. That leaves /usr/bin/weft-app and a
+## weft-sync system user behind: only on a throwaway machine or container. Not part of make test.
+test-package: setup-test package
+	WEFT_PACKAGE_DIR=$(PACKAGE_DIR) WEFT_PACKAGE_INSTALL=$(PACKAGE_INSTALL) \
+		$(CARGO) test -p weft-e2e --test package -- --ignored --test-threads=1
+
 ## bindings: regenerate ui/src/bindings from the Rust protocol types
 bindings:
 	WEFT_UPDATE_BINDINGS=1 $(CARGO) test -p weft-e2e --test bindings
@@ -56,3 +86,6 @@ setup:
 
 setup-test:
 	scripts/setup.sh test
+
+setup-package:
+	scripts/setup.sh package
