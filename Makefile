@@ -75,7 +75,7 @@ package: setup-package ui
 ## weft-sync system user behind: only on a throwaway machine or container. Not part of make test.
 test-package: setup-test package
 	WEFT_PACKAGE_DIR=$(PACKAGE_DIR) WEFT_PACKAGE_INSTALL=$(PACKAGE_INSTALL) \
-		$(CARGO) test -p weft-e2e --test package -- --ignored --test-threads=1
+		$(CARGO) test -p weft-e2e --test package -- --ignored --test-threads=1 --nocapture
 
 ## bindings: regenerate ui/src/bindings from the Rust protocol types
 bindings:

@@ -81,7 +81,8 @@ fn run(command: &mut Command) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// One line of `dpkg-deb -c`: `-rwxr-xr-x root/root 5102408 2026-12-01 03:48 ./usr/bin/x`.
+/// One line of `dpkg-deb -c`: `-rwxr-xr-x root/root 5102408 2026-12-01 03:48 ./usr/bin/x`
+/// (`path` always as `./usr/bin/x`, a folder without its trailing `/`; the root is `./`).
 #[derive(Debug)]
 struct Member {
     mode: String,
@@ -95,10 +96,18 @@ fn contents(deb: &Path) -> anyhow::Result<Vec<Member>> {
         .map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             anyhow::ensure!(fields.len() >= 6, "unexpected dpkg-deb -c line {line:?}");
+            // dpkg-deb writes `./usr/...` and `root/root`; the Tauri bundler's tar has
+            // `usr/...` and numeric `0/0`. Both are the same to dpkg: make them one.
+            let path = fields[5..].join(" ");
+            let path = path.trim_start_matches("./").trim_end_matches('/');
+            let owner = match fields[1] {
+                "0/0" => "root/root",
+                other => other,
+            };
             Ok(Member {
                 mode: fields[0].to_owned(),
-                owner: fields[1].to_owned(),
-                path: fields[5..].join(" "),
+                owner: owner.to_owned(),
+                path: format!("./{path}"),
             })
         })
         .collect()
@@ -179,7 +188,7 @@ fn desktop_package_holds_both_binaries_the_menu_entry_and_the_icons() -> anyhow:
             "unexpected mode or owner: {member:?}"
         );
         anyhow::ensure!(
-            member.path == "./" || member.path.starts_with("./usr/"),
+            member.path == "./" || member.path == "./usr" || member.path.starts_with("./usr/"),
             "the desktop package writes only under /usr: {member:?}"
         );
     }
@@ -326,7 +335,15 @@ fn sync_package_holds_the_server_a_hardened_unit_its_user_and_the_default_config
     ] {
         assert_eq!(value(&unit, key), Some(expected), "{key}= in {unit:?}");
     }
-    // --root: the unit and the binary it starts as the package lays them out.
+    // --root: the unit and the binary it starts as the package lays them out, beside this
+    // system's own units (the targets the unit's default dependencies name).
+    let system_units = root.path().join("usr/lib/systemd/system");
+    for entry in std::fs::read_dir("/usr/lib/systemd/system")?.flatten() {
+        let to = system_units.join(entry.file_name());
+        if !to.exists() && entry.file_type()?.is_file() {
+            std::fs::copy(entry.path(), to)?;
+        }
+    }
     let verify = Command::new("systemd-analyze")
         .arg("verify")
         .arg(format!("--root={}", root.path().display()))
