@@ -36,10 +36,12 @@ struct Packages {
 }
 
 fn packages() -> anyhow::Result<Packages> {
-    let dir = std::env::var_os("WEFT_PACKAGE_DIR").map(PathBuf::from).context(
-        "WEFT_PACKAGE_DIR is not set: run these tests with `make test-package`, which builds \
+    let dir = std::env::var_os("WEFT_PACKAGE_DIR")
+        .map(PathBuf::from)
+        .context(
+            "WEFT_PACKAGE_DIR is not set: run these tests with `make test-package`, which builds \
          the packages first",
-    )?;
+        )?;
     let find = |prefix: &str| -> anyhow::Result<PathBuf> {
         let found: Vec<PathBuf> = std::fs::read_dir(&dir)
             .with_context(|| format!("cannot read {}", dir.display()))?
@@ -230,7 +232,10 @@ fn desktop_package_holds_both_binaries_the_menu_entry_and_the_icons() -> anyhow:
     }
     // The packaged CLI is the real one, and runs from the package's files.
     let help = run(Command::new(root.path().join("usr/bin/weft")).arg("--help"))?;
-    assert!(help.contains("Switch between focus and coordination"), "{help}");
+    assert!(
+        help.contains("Switch between focus and coordination"),
+        "{help}"
+    );
     Ok(())
 }
 
@@ -294,7 +299,11 @@ fn sync_package_holds_the_server_a_hardened_unit_its_user_and_the_default_config
         "./usr/lib/systemd/system/weft-sync.service",
         "-rw-r--r--",
     )?;
-    expect_member(&members, "./usr/lib/sysusers.d/weft-sync.conf", "-rw-r--r--")?;
+    expect_member(
+        &members,
+        "./usr/lib/sysusers.d/weft-sync.conf",
+        "-rw-r--r--",
+    )?;
     expect_member(&members, "./etc/default/weft-sync", "-rw-r--r--")?;
     let conffiles = run(Command::new("dpkg-deb").arg("-I").arg(deb).arg("conffiles"))?;
     assert_eq!(conffiles.trim(), "/etc/default/weft-sync");
@@ -442,7 +451,10 @@ fn install(deb: &Path) -> anyhow::Result<Installed> {
     let name = control_field(deb, "Package")?;
     let was_installed = is_installed(&name);
     apt_install(deb)?;
-    anyhow::ensure!(is_installed(&name), "{name} is not installed after apt-get install");
+    anyhow::ensure!(
+        is_installed(&name),
+        "{name} is not installed after apt-get install"
+    );
     Ok(Installed {
         name,
         was_installed,
@@ -452,7 +464,10 @@ fn install(deb: &Path) -> anyhow::Result<Installed> {
 impl Drop for Installed {
     fn drop(&mut self) {
         if self.was_installed {
-            eprintln!("{} was installed before this test: left installed", self.name);
+            eprintln!(
+                "{} was installed before this test: left installed",
+                self.name
+            );
             return;
         }
         let purged = Command::new("apt-get")
@@ -506,10 +521,8 @@ fn installed_weft_app_comes_up_in_the_tray_and_weft_status_answers() -> anyhow::
     let app = App::start_with(&panel.desktop, Path::new("/usr/bin/weft-app"), &[], &[])?;
     assert_eq!(exe(app.pid()), "/usr/bin/weft-app");
     let tray = panel.tray(&app)?;
-    wait_for("the tray menu", START, || {
-        tray.find("Switch to Focus").ok()
-    })
-    .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))?;
+    wait_for("the tray menu", START, || tray.find("Switch to Focus").ok())
+        .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))?;
     app.wait_until_serving(START)?;
     let said = installed_weft(&panel, &["status"])?;
     assert!(said.contains("Coordination"), "weft status: {said}");
@@ -551,8 +564,8 @@ fn newer_package(deb: &Path, suffix: &str, dir: &Path) -> anyhow::Result<PathBuf
 
 #[test]
 #[ignore = "run by make test-package"]
-fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data(
-) -> anyhow::Result<()> {
+fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data() -> anyhow::Result<()>
+{
     let _serial = weft_e2e::serial();
     if !may_install("upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data") {
         return Ok(());
@@ -575,8 +588,15 @@ fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data(
     // the program it was started from, and its data is in the user's folders, not the package.
     apt_install(&newer)?;
     let version = run(Command::new("dpkg-query").args(["-W", "-f=${Version}", "weft"]))?;
-    assert!(version.ends_with("+upgrade1"), "installed version {version}");
-    assert!(app.exited().is_none(), "the app ended during the upgrade:\n{}", app.log());
+    assert!(
+        version.ends_with("+upgrade1"),
+        "installed version {version}"
+    );
+    assert!(
+        app.exited().is_none(),
+        "the app ended during the upgrade:\n{}",
+        app.log()
+    );
     let image = exe(app.pid());
     eprintln!("after the upgrade the running app runs {image}");
     assert!(
@@ -595,7 +615,11 @@ fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data(
 
     // The upgraded app, started as the next login would, finds everything where it was.
     let stopped = app.stop();
-    assert!(stopped.is_some_and(|s| s.success()), "{stopped:?}\n{}", app.log());
+    assert!(
+        stopped.is_some_and(|s| s.success()),
+        "{stopped:?}\n{}",
+        app.log()
+    );
     let app = App::start_with(&panel.desktop, Path::new("/usr/bin/weft-app"), &[], &[])?;
     app.wait_until_serving(START)?;
     assert_eq!(exe(app.pid()), "/usr/bin/weft-app");
@@ -605,8 +629,8 @@ fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data(
         (before.state, &before.since, &before.intent),
         "the state and its start survive the upgrade and the restart"
     );
-    let switches = weft_core::store::Store::open_read_only(&panel.desktop.database())?
-        .switches(None)?;
+    let switches =
+        weft_core::store::Store::open_read_only(&panel.desktop.database())?.switches(None)?;
     assert_eq!(switches.len(), 1, "{switches:?}");
     Ok(())
 }
@@ -655,8 +679,14 @@ fn installed_weft_sync_serves_from_the_units_exec_start_as_its_own_user() -> any
     let packages = packages()?;
     let _installed = install(&packages.sync)?;
     let (uid, gid, home, shell) = passwd("weft-sync")?;
-    assert!(uid > 0 && uid < 1000, "weft-sync is a system user (uid {uid})");
-    assert_eq!((home.as_str(), shell.as_str()), ("/var/lib/weft-sync", "/usr/sbin/nologin"));
+    assert!(
+        uid > 0 && uid < 1000,
+        "weft-sync is a system user (uid {uid})"
+    );
+    assert_eq!(
+        (home.as_str(), shell.as_str()),
+        ("/var/lib/weft-sync", "/usr/sbin/nologin")
+    );
 
     let unit_path = "/usr/lib/systemd/system/weft-sync.service";
     let verify = Command::new("systemd-analyze")
@@ -681,8 +711,9 @@ fn installed_weft_sync_serves_from_the_units_exec_start_as_its_own_user() -> any
         wait_for("weft-sync.service to be active", START, || {
             run(Command::new("systemctl").args(["is-active", "weft-sync.service"])).ok()
         })?;
-        let health: serde_json::Value =
-            ureq::get("http://127.0.0.1:7070/v1/health").call()?.into_json()?;
+        let health: serde_json::Value = ureq::get("http://127.0.0.1:7070/v1/health")
+            .call()?
+            .into_json()?;
         assert_eq!(health["status"], "ok", "{health}");
         return Ok(());
     }
@@ -743,9 +774,7 @@ fn installed_weft_sync_serves_from_the_units_exec_start_as_its_own_user() -> any
             std::fs::read_to_string(&err).unwrap_or_default()
         )
     })?;
-    let health: serde_json::Value = ureq::get(&format!("{url}/v1/health"))
-        .call()?
-        .into_json()?;
+    let health: serde_json::Value = ureq::get(&format!("{url}/v1/health")).call()?.into_json()?;
     assert_eq!(health["status"], "ok", "{health}");
     let version = control_field(&packages.sync, "Version")?;
     assert_eq!(health["version"], version.as_str(), "{health}");
