@@ -2,10 +2,28 @@
 //! (`weft-app --window`) so that WebKit, its helpers and their heaps all go away when the window
 //! closes: the tray process never creates a webview and stays small all day.
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, Weak};
 use weft_core::service::{ShellError, Weft};
 use weft_proto::{Event, View};
+
+/// The program the window process runs: this one. When the package was upgraded (or the
+/// binary rebuilt) under the running app, the file it was started from is gone and
+/// `current_exe` names `/usr/bin/weft-app (deleted)`; the kernel still holds the running image
+/// as `/proc/self/exe`, so the window is started from that, the same version as the tray
+/// process it talks to. The new version takes over at the app's next start.
+fn own_program() -> Result<PathBuf, ShellError> {
+    let exe = std::env::current_exe().map_err(|cause| ShellError::NoExecutable { cause })?;
+    if cfg!(target_os = "linux") && !exe.exists() {
+        log::info!(
+            "{} was replaced since Weft started: the window runs the version already running",
+            exe.display()
+        );
+        return Ok(PathBuf::from("/proc/self/exe"));
+    }
+    Ok(exe)
+}
 
 /// Starts the window process, or raises the window it already shows.
 pub struct WindowProcess {
@@ -43,7 +61,7 @@ impl WindowProcess {
             }
             return Ok(());
         }
-        let exe = std::env::current_exe().map_err(|cause| ShellError::NoExecutable { cause })?;
+        let exe = own_program()?;
         let mut command = Command::new(&exe);
         command.arg("--window");
         if let Some(view) = view {
