@@ -60,7 +60,7 @@ cat >"$root/DEBIAN/control" <<CONTROL
 Package: weft-sync
 Version: $version
 Architecture: $arch
-Maintainer: Weft <weft@localhost>
+Maintainer: Weft <weft@example.invalid>
 Installed-Size: $installed_size
 Depends: $shlibs
 Recommends: systemd
