@@ -615,11 +615,15 @@ fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data() ->
     // The window is a process of its own, started on demand: it comes from the running image
     // (the same version as the tray process it talks to), not from the new file.
     installed_weft(&panel, &["open"])?;
-    wait_for("the window process, from the running version", START, || {
-        app.process_tree()
-            .into_iter()
-            .find(|pid| *pid != app.pid() && exe(*pid) == image)
-    })
+    wait_for(
+        "the window process, from the running version",
+        START,
+        || {
+            app.process_tree()
+                .into_iter()
+                .find(|pid| *pid != app.pid() && exe(*pid) == image)
+        },
+    )
     .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))?;
     wait_for("the window's web process", START, || {
         app.process_tree()
