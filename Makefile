@@ -59,6 +59,10 @@ bench-sync:
 ## package: the Debian packages of the release build, into target/package:
 ## weft_VERSION_ARCH.deb (weft-app and weft, the menu entry, the icons; Tauri bundler) and
 ## weft-sync_VERSION_ARCH.deb (the server as a systemd service; scripts/package-sync.sh)
+# The CLI is another crate: the bundler's `files` map (bundle.linux.deb.files in
+# src-tauri/tauri.conf.json) copies target/package/weft to /usr/bin/weft. Not `externalBin`:
+# that is for sidecars the app spawns, and tauri-build would then require the binary, with a
+# target-triple suffix, at every build of weft-app, debug builds included.
 package: setup-package ui
 	$(CARGO) build --release -p weft-cli -p weft-sync
 	mkdir -p $(PACKAGE_DIR)
