@@ -57,7 +57,8 @@ bench-sync:
 	$(RELEASE_BIN)/weft-sync-load --server-bin $(RELEASE_BIN)/weft-sync $(SYNC_LOAD_ARGS)
 
 ## package: the Debian packages of the release build, into target/package:
-## weft_VERSION_ARCH.deb (weft-app and weft, the menu entry, the icons; Tauri bundler) and
+## weft_VERSION_ARCH.deb (weft-app and weft, the menu entry dev.weft.app.desktop, the icons;
+## the Tauri bundler, then scripts/package-desktop.sh names the entry after the app id) and
 ## weft-sync_VERSION_ARCH.deb (the server as a systemd service; scripts/package-sync.sh)
 # The CLI is another crate: the bundler's `files` map (bundle.linux.deb.files in
 # src-tauri/tauri.conf.json) copies target/package/weft to /usr/bin/weft. Not `externalBin`:
@@ -69,7 +70,8 @@ package: setup-package ui
 	rm -f $(PACKAGE_DIR)/*.deb
 	install -m 0755 $(TARGET_DIR)/release/weft $(PACKAGE_DIR)/weft
 	cd src-tauri && ../packaging/desktop/node_modules/.bin/tauri build --bundles deb --ci
-	cp $(TARGET_DIR)/release/bundle/deb/Weft_$(VERSION)_$(DEB_ARCH).deb $(PACKAGE_DIR)/weft_$(VERSION)_$(DEB_ARCH).deb
+	scripts/package-desktop.sh $(TARGET_DIR)/release/bundle/deb/Weft_$(VERSION)_$(DEB_ARCH).deb \
+		$(PACKAGE_DIR)/weft_$(VERSION)_$(DEB_ARCH).deb
 	scripts/package-sync.sh $(TARGET_DIR)/release/weft-sync $(PACKAGE_DIR)
 
 ## test-package: make package, then inspect both packages (files, modes, Depends, the desktop

@@ -162,6 +162,18 @@ fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The app's identifier (`dev.weft.app`) from src-tauri/tauri.conf.json.
+fn tauri_identifier() -> anyhow::Result<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/tauri.conf.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let config: serde_json::Value = serde_json::from_str(&text)?;
+    config["identifier"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("no identifier in {}", path.display()))
+}
+
 /// Width and height of a PNG, from its IHDR chunk.
 fn png_size(path: &Path) -> anyhow::Result<(u32, u32)> {
     let mut head = [0u8; 24];
@@ -202,6 +214,14 @@ fn desktop_package_holds_both_binaries_the_menu_entry_and_the_icons() -> anyhow:
         anyhow::bail!("expected one desktop entry, found {entries:?}");
     };
     anyhow::ensure!(entry.mode == "-rw-r--r--", "{entry:?}");
+    // The desktop portal finds the app's entry by the application id the app registers with
+    // (the tauri identifier, src-tauri/src/hotkey/portal.rs): the file must carry that name.
+    let identifier = tauri_identifier()?;
+    assert_eq!(
+        entry.path,
+        format!("./usr/share/applications/{identifier}.desktop"),
+        "the desktop entry is named after the app id"
+    );
 
     let root = extract(deb)?;
     let entry_path = root.path().join(entry.path.trim_start_matches("./"));
@@ -223,6 +243,8 @@ fn desktop_package_holds_both_binaries_the_menu_entry_and_the_icons() -> anyhow:
     // Exec names a binary the package puts on PATH; Icon names the hicolor icon it installs.
     let exec = value(&fields, "Exec").context("no Exec")?;
     assert_eq!(exec, "weft-app", "{text}");
+    // GTK's program name (X11 WM_CLASS, Wayland app_id) is the binary's name.
+    assert_eq!(value(&fields, "StartupWMClass"), Some("weft-app"), "{text}");
     let icon = value(&fields, "Icon").context("no Icon")?;
     for size in ICON_SIZES {
         let path = format!("./usr/share/icons/hicolor/{size}x{size}/apps/{icon}.png");
