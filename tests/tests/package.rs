@@ -583,6 +583,18 @@ fn newer_package(deb: &Path, suffix: &str, dir: &Path) -> anyhow::Result<PathBuf
     Ok(newer)
 }
 
+/// The id of a viewable X11 window of process `pid` on `panel`'s display (`_NET_WM_PID`).
+fn mapped_window_of(panel: &Panel, pid: u32) -> Option<String> {
+    let found = run(panel.desktop.command("xdotool").args([
+        "search",
+        "--onlyvisible",
+        "--pid",
+        &pid.to_string(),
+    ]))
+    .ok()?;
+    found.lines().next().map(|l| l.trim().to_owned())
+}
+
 #[test]
 #[ignore = "run by make test-package"]
 fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data() -> anyhow::Result<()>
@@ -636,7 +648,7 @@ fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data() ->
     // The window is a process of its own, started on demand: it comes from the running image
     // (the same version as the tray process it talks to), not from the new file.
     installed_weft(&panel, &["open"])?;
-    wait_for(
+    let window_pid = wait_for(
         "the window process, from the running version",
         START,
         || {
@@ -646,12 +658,44 @@ fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data() ->
         },
     )
     .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))?;
-    wait_for("the window's web process", START, || {
-        app.process_tree()
-            .iter()
-            .any(|pid| weft_e2e::app::process_name(*pid).starts_with("WebKitWebProces"))
-            .then_some(())
+    // Started from /proc/self/exe, it still goes by weft-app: its process name, its argv[0],
+    // and GTK's program name, which is the X11 WM_CLASS the menu entry's StartupWMClass names.
+    assert_eq!(weft_e2e::app::process_name(window_pid), "weft-app");
+    let cmdline = std::fs::read(format!("/proc/{window_pid}/cmdline"))?;
+    let arg0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    assert_eq!(
+        String::from_utf8_lossy(arg0),
+        "/usr/bin/weft-app",
+        "the window process's argv[0]"
+    );
+    let window = wait_for("the window to be mapped", START, || {
+        mapped_window_of(&panel, window_pid)
+    })
+    .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))?;
+    let class = run(panel
+        .desktop
+        .command("xprop")
+        .args(["-id", &window, "WM_CLASS"]))?;
+    assert!(class.contains("\"weft-app\""), "WM_CLASS: {class}");
+    // The page has drawn: a shot of the window holds more than a blank surface's few colours.
+    let shot = weft_e2e::artifacts_dir().join("window-after-upgrade.png");
+    let colours = wait_for("the window to draw its page", START, || {
+        run(panel
+            .desktop
+            .command("import")
+            .args(["-window", &window])
+            .arg(&shot))
+        .ok()?;
+        let colours = run(Command::new("convert")
+            .arg(&shot)
+            .args(["-format", "%k", "info:"]))
+        .ok()?;
+        colours.trim().parse::<u32>().ok().filter(|n| *n > 16)
     })?;
+    eprintln!(
+        "the window after the upgrade: {} ({colours} colours)",
+        shot.display()
+    );
 
     // The upgraded app, started as the next login would, finds everything where it was.
     let stopped = app.stop();
