@@ -1,13 +1,14 @@
 //! The Debian packages `make package` builds, met the way a user and an admin meet them:
 //! `dpkg-deb` reads what they hold, `desktop-file-validate` and `systemd-analyze` check the
-//! menu entry and the unit, apt resolves their Depends. On a throwaway machine (CI=true, or
-//! `make test-package PACKAGE_INSTALL=1` as root) `apt-get install` then puts them on this
+//! menu entry and the unit, apt resolves their Depends. On a throwaway machine
+//! (`make test-package PACKAGE_INSTALL=1` as root; .ci/run) `apt-get install` then puts them on this
 //! machine: the installed `weft-app` must come up in the tray with `weft status` answering,
 //! keep running and keep its data when the package is upgraded under it, and the installed
 //! `weft-sync` must serve from the unit's own ExecStart line as its own system user.
 //!
 //! `make test-package` runs these (it sets `WEFT_PACKAGE_DIR`); `make test` does not: each
-//! test is `#[ignore]`d. An install test that may not install says "skipped:" and why.
+//! test is `#[ignore]`d. An install test not asked to install says "skipped:" and why; one
+//! asked to install (`WEFT_PACKAGE_INSTALL=1`) that cannot (not root) fails.
 
 use anyhow::Context;
 use std::io::Read;
@@ -414,22 +415,32 @@ fn exposure(unit: &Path) -> anyhow::Result<f64> {
         })
 }
 
-/// Whether the install tests may install onto this machine; says why not when they may not.
-fn may_install(test: &str) -> bool {
-    if std::env::var("WEFT_PACKAGE_INSTALL").as_deref() != Ok("1") {
-        eprintln!(
-            "skipped: {test} installs the packages onto this machine; it runs in CI (CI=true) \
-             or with `make test-package PACKAGE_INSTALL=1` on a throwaway machine"
-        );
-        return false;
+/// Whether the install tests may install onto this machine: only when asked to
+/// (`WEFT_PACKAGE_INSTALL=1`, which `make test-package PACKAGE_INSTALL=1` sets); otherwise the
+/// test says it was skipped. Asked to but not root: an error, not a skip, so a run that was
+/// meant to install cannot pass without installing.
+fn may_install(test: &str) -> anyhow::Result<bool> {
+    match std::env::var("WEFT_PACKAGE_INSTALL").as_deref() {
+        Ok("1") => {}
+        Ok("0") | Err(std::env::VarError::NotPresent) => {
+            eprintln!(
+                "skipped: {test} installs the packages onto this machine; run it with \
+                 `make test-package PACKAGE_INSTALL=1` as root on a throwaway machine (.ci/run \
+                 does)"
+            );
+            return Ok(false);
+        }
+        Ok(other) => anyhow::bail!("WEFT_PACKAGE_INSTALL is {other:?}: set it to 1 or 0"),
+        Err(e) => anyhow::bail!("WEFT_PACKAGE_INSTALL: {e}"),
     }
     // /proc/self belongs to the process's effective user.
-    let euid = std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid());
-    if euid != 0 {
-        eprintln!("skipped: {test} needs root to install packages (running as uid {euid})");
-        return false;
-    }
-    true
+    let euid = std::fs::metadata("/proc/self")?.uid();
+    anyhow::ensure!(
+        euid == 0,
+        "{test} was asked to install the packages (WEFT_PACKAGE_INSTALL=1) but runs as uid \
+         {euid}: apt-get install needs root"
+    );
+    Ok(true)
 }
 
 /// A package this test installed: purged again on drop, unless it was installed before the
@@ -527,7 +538,7 @@ fn exe(pid: u32) -> String {
 #[ignore = "run by make test-package"]
 fn installed_weft_app_comes_up_in_the_tray_and_weft_status_answers() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
-    if !may_install("installed_weft_app_comes_up_in_the_tray_and_weft_status_answers") {
+    if !may_install("installed_weft_app_comes_up_in_the_tray_and_weft_status_answers")? {
         return Ok(());
     }
     let packages = packages()?;
@@ -600,7 +611,7 @@ fn mapped_window_of(panel: &Panel, pid: u32) -> Option<String> {
 fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data() -> anyhow::Result<()>
 {
     let _serial = weft_e2e::serial();
-    if !may_install("upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data") {
+    if !may_install("upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data")? {
         return Ok(());
     }
     let packages = packages()?;
@@ -757,7 +768,7 @@ fn exec_start(unit: &[(String, String)], environment: &str) -> anyhow::Result<Ve
 #[ignore = "run by make test-package"]
 fn installed_weft_sync_serves_from_the_units_exec_start_as_its_own_user() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
-    if !may_install("installed_weft_sync_serves_from_the_units_exec_start_as_its_own_user") {
+    if !may_install("installed_weft_sync_serves_from_the_units_exec_start_as_its_own_user")? {
         return Ok(());
     }
     let packages = packages()?;
