@@ -62,7 +62,7 @@ Version: $version
 Architecture: $arch
 Maintainer: Weft <weft@example.invalid>
 Installed-Size: $installed_size
-Depends: $shlibs
+Depends: $shlibs, passwd
 Recommends: systemd
 Section: net
 Priority: optional
