@@ -13,7 +13,7 @@
 
 use anyhow::Context;
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -768,7 +768,7 @@ fn exec_start(unit: &[(String, String)], environment: &str) -> anyhow::Result<Ve
 /// What this checks: installing makes the system user weft-sync; the installed unit passes
 /// `systemd-analyze verify`; its ExecStart line, with /etc/default/weft-sync's arguments,
 /// serves `/v1/health` when run as that user (setpriv: no capabilities, no new privileges)
-/// and writes its database in /var/lib/weft-sync as that user.
+/// and writes its database in /var/lib/weft-sync (which the package made) as that user.
 /// What it does not check without systemd as PID 1 (a container, as in CI): the unit's
 /// sandbox (ProtectSystem=, SystemCallFilter=, ... are not applied by setpriv) and
 /// StateDirectory=; those are checked only by `systemd-analyze verify` and `security`, and the
@@ -838,10 +838,14 @@ fn installed_weft_sync_makes_its_user_and_its_exec_start_line_serves_as_that_use
         .filter(|at| *at < argv.len())
         .context("no --listen value in ExecStart")?;
     argv[listen] = "127.0.0.1:0".into();
+    // The package's postinst made the state folder (systemd's StateDirectory= is not there to).
     let state = Path::new("/var/lib/weft-sync");
-    std::fs::create_dir_all(state)?;
-    std::os::unix::fs::chown(state, Some(uid), Some(gid))?;
-    std::fs::set_permissions(state, std::fs::Permissions::from_mode(0o700))?;
+    let made = std::fs::metadata(state).context("the package did not make /var/lib/weft-sync")?;
+    assert_eq!(
+        (made.is_dir(), made.uid(), made.gid(), made.mode() & 0o7777),
+        (true, uid, gid, 0o700),
+        "/var/lib/weft-sync: a folder of weft-sync's, mode 0700"
+    );
 
     let logs = tempfile::tempdir()?;
     let out = logs.path().join("out");
