@@ -5,7 +5,7 @@
 # another name, but the app registers with the desktop portal's host Registry under its
 # application id, the tauri identifier (dev.weft.app, src-tauri/src/hotkey/portal.rs), and a
 # portal finds the app's entry by that id: so the entry must be /usr/share/applications/
-# IDENTIFIER.desktop, the only one. This unpacks the package (dpkg-deb -R), renames the entry,
+# IDENTIFIER.desktop, the only one. It also gives the Maintainer field an address. This unpacks the package (dpkg-deb -R), renames the entry,
 # writes DEBIAN/md5sums again and builds the package anew.
 set -euo pipefail
 umask 022
@@ -43,6 +43,13 @@ fi
 if [ "${entries[0]}" != "$apps/$identifier.desktop" ]; then
   mv "${entries[0]}" "$apps/$identifier.desktop"
 fi
+
+# The bundler writes the name alone (bundle.publisher); Debian policy 5.6.2 wants a name and an
+# e-mail address. DEB_MAINTAINER overrides it, as in scripts/package-sync.sh.
+maintainer="${DEB_MAINTAINER:-Weft <weft@example.invalid>}"
+awk -v m="$maintainer" '/^Maintainer: / { print "Maintainer: " m; next } { print }' \
+  "$root/DEBIAN/control" >"$stage/control"
+install -m 0644 "$stage/control" "$root/DEBIAN/control"
 
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z \
   | xargs -0 md5sum) >"$root/DEBIAN/md5sums"

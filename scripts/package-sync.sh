@@ -9,6 +9,9 @@
 # to compile on every fresh machine, and its systemd-unit support writes maintainer scripts we
 # would still want to read and test. Depends comes from dpkg-shlibdeps, as in any Debian build.
 set -euo pipefail
+# The staged files' modes come from install -m, the folders' from mkdir: 0755, whatever the
+# caller's umask.
+umask 022
 
 if [ "$#" -ne 2 ]; then
   printf 'usage: %s BINARY OUT_DIR\n' "$0" >&2
@@ -30,6 +33,9 @@ if [ -z "$version" ]; then
   printf 'package-sync: no workspace version in %s\n' "$here/Cargo.toml" >&2
   exit 1
 fi
+
+# Debian policy 5.6.2: a name and an e-mail address. DEB_MAINTAINER overrides it.
+maintainer="${DEB_MAINTAINER:-Weft <weft@example.invalid>}"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
@@ -55,12 +61,17 @@ if [ -z "$shlibs" ]; then
   exit 1
 fi
 installed_size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
+# What debsums and dpkg --verify check the installed files against; not the conffile, which an
+# admin may edit (dpkg keeps its sum itself), as dh_md5sums leaves it out.
+(cd "$root" && find . -path ./DEBIAN -prune -o -path ./etc -prune -o -type f -printf '%P\0' \
+  | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
+chmod 0644 "$root/DEBIAN/md5sums"
 
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: weft-sync
 Version: $version
 Architecture: $arch
-Maintainer: Weft <weft@example.invalid>
+Maintainer: $maintainer
 Installed-Size: $installed_size
 Depends: $shlibs, passwd
 Recommends: systemd

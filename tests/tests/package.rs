@@ -139,6 +139,23 @@ fn control_field(deb: &Path, field: &str) -> anyhow::Result<String> {
         .to_owned())
 }
 
+/// The Maintainer field names a person or team and an e-mail address (Debian policy 5.6.2).
+fn expect_maintainer_with_address(deb: &Path) -> anyhow::Result<()> {
+    let maintainer = control_field(deb, "Maintainer")?;
+    let address = maintainer
+        .split_once(" <")
+        .and_then(|(name, rest)| Some((name, rest.strip_suffix('>')?)));
+    anyhow::ensure!(
+        address.is_some_and(|(name, mail)| !name.trim().is_empty()
+            && mail
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())),
+        "{}: Maintainer {maintainer:?} is not `Name <address>`",
+        deb.display()
+    );
+    Ok(())
+}
+
 /// The package's files, unpacked into a new temporary folder.
 fn extract(deb: &Path) -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
@@ -197,6 +214,7 @@ fn desktop_package_holds_both_binaries_the_menu_entry_and_the_icons() -> anyhow:
     let members = contents(deb)?;
     expect_member(&members, "./usr/bin/weft-app", "-rwxr-xr-x")?;
     expect_member(&members, "./usr/bin/weft", "-rwxr-xr-x")?;
+    expect_maintainer_with_address(deb)?;
     for member in &members {
         anyhow::ensure!(
             ["-rwxr-xr-x", "-rw-r--r--", "drwxr-xr-x"].contains(&member.mode.as_str())
@@ -333,6 +351,22 @@ fn sync_package_holds_the_server_a_hardened_unit_its_user_and_the_default_config
     assert_eq!(conffiles.trim(), "/etc/default/weft-sync");
     let depends = control_field(deb, "Depends")?;
     assert!(depends.contains("libc6"), "Depends: {depends}");
+    expect_maintainer_with_address(deb)?;
+    // md5sums lists every file the package installs but the conffile, with its sum.
+    let sums = run(Command::new("dpkg-deb").arg("-I").arg(deb).arg("md5sums"))?;
+    let files: Vec<&str> = members
+        .iter()
+        .filter(|m| m.mode.starts_with('-') && m.path != "./etc/default/weft-sync")
+        .map(|m| m.path.trim_start_matches("./"))
+        .collect();
+    let mut summed: Vec<&str> = sums
+        .lines()
+        .filter_map(|l| l.split_once("  ").map(|(_, path)| path))
+        .collect();
+    summed.sort_unstable();
+    let mut expected = files.clone();
+    expected.sort_unstable();
+    assert_eq!(summed, expected, "md5sums:\n{sums}");
 
     let root = extract(deb)?;
     let default = std::fs::read_to_string(root.path().join("etc/default/weft-sync"))?;
