@@ -64,7 +64,14 @@ bench-sync:
 # src-tauri/tauri.conf.json) copies target/package/weft to /usr/bin/weft. Not `externalBin`:
 # that is for sidecars the app spawns, and tauri-build would then require the binary, with a
 # target-triple suffix, at every build of weft-app, debug builds included.
+# The version is the workspace's (Cargo.toml); the bundler takes the desktop package's from
+# "version" in src-tauri/tauri.conf.json, so the two must agree: checked first.
 package: setup-package ui
+	@conf="$$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' src-tauri/tauri.conf.json | head -n 1)"; \
+	if [ "$$conf" != "$(VERSION)" ]; then \
+		printf 'package: src-tauri/tauri.conf.json has version "%s" but Cargo.toml has "%s": set both to the same\n' "$$conf" "$(VERSION)" >&2; \
+		exit 1; \
+	fi
 	$(CARGO) build --release -p weft-cli -p weft-sync
 	mkdir -p $(PACKAGE_DIR)
 	rm -f $(PACKAGE_DIR)/*.deb

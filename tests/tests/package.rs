@@ -63,10 +63,21 @@ fn packages() -> anyhow::Result<Packages> {
             ),
         }
     };
-    Ok(Packages {
+    let packages = Packages {
         desktop: find("weft_")?,
         sync: find("weft-sync_")?,
-    })
+    };
+    // Both carry the workspace's version (Cargo.toml; tauri.conf.json must agree).
+    for deb in [&packages.desktop, &packages.sync] {
+        let version = control_field(deb, "Version")?;
+        anyhow::ensure!(
+            version == env!("CARGO_PKG_VERSION"),
+            "{} has version {version}, the workspace {}",
+            deb.display(),
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    Ok(packages)
 }
 
 /// Runs `command`; fails with its standard error unless it succeeds; returns standard output.
