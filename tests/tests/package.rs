@@ -717,7 +717,11 @@ fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data() ->
     .map_err(|e| anyhow::anyhow!("{e}\n--- app log ---\n{}", app.log()))?;
     // Started from /proc/self/exe, it still goes by weft-app: its process name, its argv[0],
     // and GTK's program name, which is the X11 WM_CLASS the menu entry's StartupWMClass names.
-    assert_eq!(weft_e2e::app::process_name(window_pid), "weft-app");
+    // (It renames itself first thing after it starts: wait for that, not for a fixed moment.)
+    wait_for("the window process to be named weft-app", SOON, || {
+        (weft_e2e::app::process_name(window_pid) == "weft-app").then_some(())
+    })
+    .map_err(|e| anyhow::anyhow!("{e}: it is {:?}", weft_e2e::app::process_name(window_pid)))?;
     let cmdline = std::fs::read(format!("/proc/{window_pid}/cmdline"))?;
     let arg0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
     assert_eq!(
