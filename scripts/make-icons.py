@@ -126,6 +126,10 @@ def main():
     png(os.path.join(OUT, "icon.png"), 256, app_icon)
     png(os.path.join(OUT, "128x128.png"), 128, app_icon)
     png(os.path.join(OUT, "32x32.png"), 32, app_icon)
+    # The other hicolor sizes the desktop package installs (bundle.icon in tauri.conf.json).
+    png(os.path.join(OUT, "48x48.png"), 48, app_icon)
+    png(os.path.join(OUT, "64x64.png"), 64, app_icon)
+    png(os.path.join(OUT, "512x512.png"), 512, app_icon)
     png(os.path.join(OUT, "tray-focus.png"), 64, focus_icon)
     png(os.path.join(OUT, "tray-coordination.png"), 64, coordination_icon)
     return 0

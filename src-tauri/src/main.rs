@@ -110,6 +110,7 @@ fn main() -> ExitCode {
     }
 
     let result = if options.window_only {
+        window_process::name_after_arg0();
         ui::run(options.view)
     } else {
         app::run(options, &mut out)
