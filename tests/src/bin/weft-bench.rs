@@ -15,6 +15,8 @@
 //! - other apps' notifications: another client's `Notify` during focus to its committed Inbox
 //!   item; how long that `Notify` call itself takes with Weft watching and without Weft; the
 //!   tray's PSS before and after a flood of 10,000 in one focus block;
+//! - a status bar's follower (`weft status --format json --follow`): a switch request to the
+//!   follower's line naming the new state, over many switches, and the follower's PSS;
 //! - under Wayland (a headless sway, no X server, the real xdg-desktop-portal and the harness's
 //!   GlobalShortcuts backend): start to tray-ready, tray-only PSS, and the portal's `Activated`
 //!   to committed switch, over many activations (`weft-bench wayland` prints only these).
@@ -55,6 +57,7 @@ fn main() -> anyhow::Result<()> {
     app.wait_for_log("registered", LIMIT)?;
     memory(&app)?;
     switch_round_trip(&app)?;
+    status_follow(&desktop, &app)?;
     hotkey_latency(&desktop, &app)?;
     notify_latency(&app, &notifications)?;
     other_apps(&app, &other_app, &without_weft)?;
@@ -366,6 +369,65 @@ fn switch_round_trip(app: &App) -> anyhow::Result<()> {
     }
     println!(
         "switch request to committed answer (socket): median {:.1} ms, p95 {:.1} ms over {PRESSES} switches",
+        percentile(&samples, 50.0),
+        percentile(&samples, 95.0)
+    );
+    Ok(())
+}
+
+/// A status bar's follower: from a switch request to the follower's line with the new state,
+/// and the follower's own PSS once it has followed them all.
+fn status_follow(desktop: &Desktop, app: &App) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let mut follower = desktop
+        .command(weft_e2e::bin_dir().join("weft"))
+        .args(["status", "--format", "json", "--follow"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = follower.stdout.take().context("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel::<(Instant, String)>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send((Instant::now(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    let state_of = |line: &str| -> Option<String> {
+        let value: serde_json::Value = serde_json::from_str(line).ok()?;
+        value["state"].as_str().map(str::to_owned)
+    };
+    let mut current = rx
+        .recv_timeout(LIMIT)
+        .ok()
+        .and_then(|(_, line)| state_of(&line))
+        .context("the follower printed no state")?;
+    let mut samples = Vec::new();
+    for _ in 0..PRESSES {
+        let asked = Instant::now();
+        switch_to(app, weft_proto::Target::Toggle)?;
+        let seen = loop {
+            let (at, line) = rx
+                .recv_timeout(LIMIT)
+                .context("the follower printed no line for a switch")?;
+            match state_of(&line) {
+                Some(state) if state != current => {
+                    current = state;
+                    break at;
+                }
+                _ => {}
+            }
+        };
+        samples.push(seen.duration_since(asked).as_secs_f64() * 1000.0);
+    }
+    let pss = pss_kib(follower.id()).map_or(0.0, |kib| kib as f64 / 1024.0);
+    let _ = follower.kill();
+    let _ = follower.wait();
+    println!(
+        "status bar follower: switch request to its line median {:.1} ms, p95 {:.1} ms over {PRESSES} switches; PSS {pss:.1} MB",
         percentile(&samples, 50.0),
         percentile(&samples, 95.0)
     );
