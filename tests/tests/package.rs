@@ -218,6 +218,8 @@ fn png_size(path: &Path) -> anyhow::Result<(u32, u32)> {
 }
 
 #[test]
+// Ignored by `make test`: it needs the release .debs that `make test-package` builds first
+// (~17 min from a cold build, too slow for every run); `.ci/run` runs it there.
 #[ignore = "run by make test-package"]
 fn desktop_package_holds_both_binaries_the_menu_entry_and_the_icons() -> anyhow::Result<()> {
     let packages = packages()?;
@@ -293,6 +295,8 @@ fn desktop_package_holds_both_binaries_the_menu_entry_and_the_icons() -> anyhow:
 }
 
 #[test]
+// Ignored by `make test`: it needs the release .debs that `make test-package` builds first
+// (~17 min from a cold build, too slow for every run); `.ci/run` runs it there.
 #[ignore = "run by make test-package"]
 fn desktop_package_depends_name_the_gui_libraries_and_each_is_installable() -> anyhow::Result<()> {
     let packages = packages()?;
@@ -340,6 +344,8 @@ fn desktop_package_depends_name_the_gui_libraries_and_each_is_installable() -> a
 }
 
 #[test]
+// Ignored by `make test`: it needs the release .debs that `make test-package` builds first
+// (~17 min from a cold build, too slow for every run); `.ci/run` runs it there.
 #[ignore = "run by make test-package"]
 fn sync_package_holds_the_server_a_hardened_unit_its_user_and_the_default_config(
 ) -> anyhow::Result<()> {
@@ -581,6 +587,8 @@ fn exe(pid: u32) -> String {
 }
 
 #[test]
+// Ignored by `make test`: it needs the release .debs that `make test-package` builds first
+// (~17 min from a cold build, too slow for every run); `.ci/run` runs it there.
 #[ignore = "run by make test-package"]
 fn installed_weft_app_comes_up_in_the_tray_and_weft_status_answers() -> anyhow::Result<()> {
     let _serial = weft_e2e::serial();
@@ -653,6 +661,8 @@ fn mapped_window_of(panel: &Panel, pid: u32) -> Option<String> {
 }
 
 #[test]
+// Ignored by `make test`: it needs the release .debs that `make test-package` builds first
+// (~17 min from a cold build, too slow for every run); `.ci/run` runs it there.
 #[ignore = "run by make test-package"]
 fn upgrading_the_package_under_a_running_weft_keeps_it_running_and_its_data() -> anyhow::Result<()>
 {
@@ -823,6 +833,8 @@ fn exec_start(unit: &[(String, String)], environment: &str) -> anyhow::Result<Ve
 /// StateDirectory=; those are checked only by `systemd-analyze verify` and `security`, and the
 /// test says which way it ran. With systemd as PID 1 it checks the started service instead.
 #[test]
+// Ignored by `make test`: it needs the release .debs that `make test-package` builds first
+// (~17 min from a cold build, too slow for every run); `.ci/run` runs it there.
 #[ignore = "run by make test-package"]
 fn installed_weft_sync_makes_its_user_and_its_exec_start_line_serves_as_that_user(
 ) -> anyhow::Result<()> {
